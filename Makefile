@@ -1,0 +1,27 @@
+# `make lab`: the walkthrough in JupyterLab.  `make test`: every check of the kit.
+# Both create .venv and install the kit the first time; later runs reuse it
+# (it is reinstalled only when pyproject.toml changes).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+
+.PHONY: lab test clean
+
+lab: $(INSTALLED)
+	$(BIN)/jupyter lab --ip=127.0.0.1 --notebook-dir=notebooks $(ROOT_FLAG)
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest
+
+$(INSTALLED): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("chatkit needs Python 3.10 or newer; run: make PYTHON=python3.12 ...") if sys.version_info < (3, 10) else None'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) artifacts .pytest_cache

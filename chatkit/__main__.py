@@ -1,0 +1,42 @@
+"""The `python -m chatkit` command line: one subcommand per tool of the kit."""
+
+import argparse
+import importlib
+import sys
+
+# name -> (module with add_arguments(parser) and main(args), one-line help)
+COMMANDS = {
+    "serve": ("chatkit.serve", "run a chat server (the reference one, or a stage)"),
+    "join": ("chatkit.client", "join a chat room from this terminal"),
+    "gui": ("chatkit.gui", "join a chat room in a window (tkinter)"),
+    "doctor": ("chatkit.doctor", "find out why a Tk window cannot open here"),
+    "progress": ("chatkit.grader.progress", "show which exercises pass and what is next"),
+    "grade": ("chatkit.grader.bulk", "grade a whole class's submissions"),
+    "stubs": ("chatkit.grader.stubs", "regenerate exercises/ from solutions/"),
+    "bench": ("chatkit.bench", "measure the servers side by side"),
+}
+
+
+def build_parser(command=None):
+    """The argument parser; only the chosen command's module is imported."""
+    parser = argparse.ArgumentParser(prog="python -m chatkit", description="chatkit: a teaching kit for network programming.")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (module_name, help_text) in COMMANDS.items():
+        sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        if name == command:
+            module = importlib.import_module(module_name)
+            module.add_arguments(sub)
+            sub.set_defaults(handler=module.main)
+    return parser
+
+
+def main(argv=None):
+    """Parse `argv` and run the chosen command; return its exit status."""
+    argv = sys.argv[1:] if argv is None else argv
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    args = build_parser(command if command in COMMANDS else None).parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,338 @@
+"""The reference chat server: the report's design (stage 5) made correct.
+
+Same classes as the report (``ChattingRoom``, ``ChatClient``, ``RunServer``),
+now with two threads per client::
+
+    accept loop --> ChatClient
+                      reader thread: recv -> LineReader -> lines -> ChattingRoom.send_all
+                      writer thread: Outbox (bounded) -> sendall -> socket
+    ChattingRoom.send_all(line): put the line in every member's Outbox (never blocks)
+
+What changed from stage 5, and why:
+
+* The nickname is asked for in the client's own thread, so a client who
+  never answers keeps nobody else waiting. Nicknames are unique and
+  validated; a bad one is asked for again.
+* ``LineReader`` frames the byte stream into lines and decodes UTF-8
+  incrementally: a Korean character cut between two recv() calls arrives
+  whole. A line longer than ``MAX_LINE_CHARS`` disconnects its sender, so
+  memory stays bounded.
+* A broadcast only appends to each member's ``Outbox``; each member's
+  writer thread does the (possibly slow) sending. A member whose Outbox
+  overflows has stopped reading: it is disconnected and the room is told.
+* A client that vanishes (reset, closed laptop, Ctrl+C) is removed and
+  announced exactly like one who typed ``/quit``.
+* Control characters and terminal escape sequences are stripped from what
+  people say before it reaches anyone else's terminal.
+* ``/who`` lists the members, ``/help`` the commands; ``stop()`` (or Ctrl+C
+  on the command line) tells everyone and disconnects them cleanly.
+
+Shared state and its locks: ``ChattingRoom.members`` is guarded by
+``ChattingRoom.lock``; the set of all connections by ``RunServer.lock``;
+each Outbox by its own condition variable. No lock is held while a
+socket call might block.
+
+Run it:  python -m chatkit serve
+Try it:  two `nc 127.0.0.1 PORT`; type /help.
+"""
+
+import collections
+import socket
+import threading
+
+from chatkit.protocol import MAX_LINE_CHARS, LineReader, LineTooLong, clean_text, encode_line
+
+NICK_MAX_CHARS = 20
+OUTBOX_LIMIT_BYTES = 1 << 20  # a member this far behind has stopped reading
+POLL_INTERVAL = 0.05  # seconds between looks at the stop flag in the accept loop
+GOODBYE_GRACE = 1.0  # seconds the shutdown notice may take to leave
+PROMPT = "Enter your nickname:"
+RULES = "* Rules: be kind to each other. /quit leaves, /who lists who is here, /help shows commands."
+HELP = [
+    "* /who   list the people in the room",
+    "* /help  show this help",
+    "* /quit  leave the room",
+]
+
+
+def people(count):
+    """'1 person' or 'N people' in the room."""
+    return f"{count} person" if count == 1 else f"{count} people"
+
+
+def nickname_problem(nick, taken):
+    """Return why `nick` cannot be used, or None if it can."""
+    if not nick:
+        return "A nickname needs at least one character."
+    if len(nick) > NICK_MAX_CHARS:
+        return f"A nickname has at most {NICK_MAX_CHARS} characters."
+    if not nick.isprintable() or any(c.isspace() for c in nick):
+        return "A nickname cannot contain spaces or control characters."
+    if ":" in nick or nick[0] in "*/":
+        return "A nickname cannot contain ':' or start with '*' or '/'."
+    if nick in taken:
+        return f"The nickname {nick} is taken."
+    return None
+
+
+class Outbox:
+    """The bytes waiting to be sent to one client, at most `limit` of them."""
+
+    def __init__(self, limit=OUTBOX_LIMIT_BYTES):
+        self.limit = limit
+        self.chunks = collections.deque()
+        self.size = 0
+        self.closed = False
+        self.changed = threading.Condition()
+
+    def put(self, data):
+        """Queue `data`; return False if it would overflow (data is dropped once closed)."""
+        with self.changed:
+            if self.size + len(data) > self.limit:
+                return False
+            if self.closed:
+                return True
+            self.chunks.append(data)
+            self.size += len(data)
+            self.changed.notify()
+            return True
+
+    def take(self):
+        """Wait for data and return all of it at once; b"" once closed and empty."""
+        with self.changed:
+            while not self.chunks and not self.closed:
+                self.changed.wait()
+            data = b"".join(self.chunks)
+            self.chunks.clear()
+            self.size = 0
+            return data
+
+    def close(self):
+        """Accept nothing more; the writer sends what is queued, then stops."""
+        with self.changed:
+            self.closed = True
+            self.changed.notify()
+
+
+class ChattingRoom:
+    """The people in the room, by nickname."""
+
+    def __init__(self, log=print):
+        self.members = {}  # nick -> ChatClient (the report's self.list)
+        self.lock = threading.Lock()
+        self.log = log
+        self.closing = False  # set by RunServer.stop(): nobody to announce to
+
+    def add_user(self, client, nick):
+        """Add `client` under `nick`; return why not, or None once it joined."""
+        with self.lock:
+            problem = nickname_problem(nick, self.members)
+            if problem is None:
+                client.nick = nick
+                self.members[nick] = client
+                count = len(self.members)
+        if problem is None:
+            self.log(f"{nick} joined")
+            self.send_all(f"* {nick} joined. {people(count)} in the room.", RULES)
+        return problem
+
+    def delete_user(self, client, why="left"):
+        """Remove `client` and tell the room `why`; False if it was not a member."""
+        with self.lock:
+            if self.members.get(client.nick) is not client:
+                return False
+            del self.members[client.nick]
+            count = len(self.members)
+        if self.closing:
+            return True
+        self.log(f"{client.nick} {why}")
+        self.send_all(f"* {client.nick} {why}. {people(count)} in the room.")
+        return True
+
+    def send_all(self, *lines):
+        """Queue `lines` for every member; disconnect members who stopped reading.
+
+        Holding the lock while queueing gives every member the same order of
+        lines; it is cheap because Outbox.put never blocks.
+        """
+        data = b"".join(encode_line(line) for line in lines)
+        with self.lock:
+            behind = [member for member in self.members.values() if not member.outbox.put(data)]
+        for member in behind:
+            member.disconnect("was disconnected (not reading messages)")
+
+    def nicks(self):
+        """The members' nicknames, in the order they joined."""
+        with self.lock:
+            return list(self.members)
+
+
+class ChatClient:
+    """One connection: a reader thread for what it says, a writer thread for what it hears."""
+
+    def __init__(self, sock, room, name):
+        self.sock = sock
+        self.room = room
+        self.nick = None  # set when the room accepts a nickname
+        self.connection_lost = False  # True after a reset, False after a clean close
+        self.outbox = Outbox()
+        self.reader = threading.Thread(target=self.recv_message, name=f"reader-{name}")
+        self.writer = threading.Thread(target=self.send_queued, name=f"writer-{name}")
+
+    def run(self):
+        """Start both threads."""
+        self.writer.start()
+        self.reader.start()
+
+    def send(self, *lines):
+        """Queue lines for this client only."""
+        self.outbox.put(b"".join(encode_line(line) for line in lines))
+
+    def recv_lines(self):
+        """Yield each line this client sends, until it disconnects."""
+        reader = LineReader()
+        while True:
+            try:
+                data = self.sock.recv(4096)
+            except OSError:  # connection reset, or hung up by the server
+                self.connection_lost = True
+                return
+            if not data:  # the client closed the connection
+                return
+            yield from reader.feed(data)
+
+    def recv_message(self):
+        """Ask for a nickname, then relay lines until /quit or disconnection."""
+        lines = self.recv_lines()
+        why = "left"
+        try:
+            if self.join(lines):
+                why = self.chat(lines)
+        except LineTooLong:
+            self.send(f"* Line too long (over {MAX_LINE_CHARS} characters); disconnecting.")
+            why = "was disconnected (line too long)"
+        if not self.room.delete_user(self, why) and self.nick is None and not self.room.closing:
+            self.room.log("a client left before choosing a nickname")
+        self.outbox.close()  # the writer sends what is left, then hangs up
+        self.writer.join(GOODBYE_GRACE)
+        hang_up(self.sock)  # in case the writer is stuck on a client who stopped reading
+        self.writer.join()
+        self.sock.close()
+
+    def join(self, lines):
+        """Ask for nicknames until one is accepted; False if the client left first."""
+        self.send(PROMPT)
+        for line in lines:
+            problem = self.room.add_user(self, line.strip())
+            if problem is None:
+                threading.current_thread().name = f"reader-{self.nick}"
+                self.writer.name = f"writer-{self.nick}"
+                return True
+            self.send(f"* {problem}", PROMPT)
+        return False
+
+    def chat(self, lines):
+        """Handle commands and relay messages; return why the client left."""
+        for line in lines:
+            text = clean_text(line).strip()
+            if text == "/quit":
+                self.send(f"* Bye, {self.nick}!")
+                return "left"
+            elif text == "/who":
+                nicks = self.room.nicks()
+                self.send(f"* In the room ({len(nicks)}): {', '.join(nicks)}")
+            elif text == "/help":
+                self.send(*HELP)
+            elif text.startswith("/"):
+                self.send(f"* Unknown command {text.split()[0]}. Type /help.")
+            elif text:
+                self.room.send_all(f"{self.nick}: {text}")
+        return "left (connection lost)" if self.connection_lost else "left"
+
+    def send_queued(self):
+        """Send whatever the outbox holds until it is closed, then hang up."""
+        while data := self.outbox.take():
+            try:
+                self.sock.sendall(data)
+            except OSError:
+                break
+        hang_up(self.sock)
+
+    def disconnect(self, why):
+        """Throw this client out (it stopped reading): tell the room, hang up."""
+        self.room.delete_user(self, why)
+        self.outbox.close()
+        hang_up(self.sock)  # wakes the writer, blocked on a full socket
+
+
+class RunServer:
+    """Accept connections and give each one a ChatClient."""
+
+    def __init__(self, host="127.0.0.1", port=0):
+        self.host = host
+        self.port = port
+        self.listener = None
+        self.room = ChattingRoom(log=self.log)
+        self.clients = []  # every ChatClient not yet finished, joined or not
+        self.lock = threading.Lock()  # guards self.clients and the stop flag
+        self.stopped = threading.Event()
+
+    def log(self, message):
+        """Tell the person running the server what is happening."""
+        print(message, flush=True)
+
+    def server_open(self):
+        """Create, configure, bind and listen."""
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind((self.host, self.port))
+        self.listener.listen(128)
+        self.host, self.port = self.listener.getsockname()
+
+    def run(self):
+        """Accept clients until stop() is called."""
+        self.listener.settimeout(POLL_INTERVAL)  # accept() must notice stop()
+        while not self.stopped.is_set():
+            try:
+                conn, (host, port) = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:  # stop() closed the listener
+                break
+            self.welcome(conn, f"{host}:{port}")
+
+    def welcome(self, conn, address):
+        """Start a ChatClient for a new connection, unless we are stopping."""
+        with self.lock:
+            if self.stopped.is_set():
+                conn.close()
+                return
+            self.clients = [c for c in self.clients if c.reader.is_alive() or c.writer.is_alive()]
+            client = ChatClient(conn, self.room, name=address)
+            self.clients.append(client)
+            client.run()
+
+    def stop(self):
+        """Tell everyone the server is closing, disconnect them, wait for all threads."""
+        with self.lock:
+            self.stopped.set()
+            self.room.closing = True
+            clients = list(self.clients)
+        if self.listener is not None:
+            self.listener.close()
+        for client in clients:
+            client.send("* The server is shutting down. Bye!")
+            client.outbox.close()
+        for client in clients:  # give the notice a moment to leave, then hang up
+            client.writer.join(GOODBYE_GRACE / max(1, len(clients)))
+            hang_up(client.sock)
+        for client in clients:
+            client.reader.join()  # the reader closes the socket once the writer is done
+
+
+def hang_up(sock):
+    """Shut a connection down: this wakes a recv() or sendall() blocked in another thread."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:  # already closed
+        pass

@@ -1,0 +1,94 @@
+"""Stage 2: the accept loop, one client at a time.
+
+    listen  ->  accept() -> serve that client until it leaves -> accept() -> ...
+
+``accept()`` hands back a *new* socket for each connection; the listening
+socket keeps listening. This stage serves each client to the end before it
+calls ``accept()`` again, so a second client connects (the OS queues it)
+but hears nothing until the first one leaves: the problem threads solve in
+stage 3.
+
+Run it:  python -m chatkit serve --stage 2
+Try it:  two `nc 127.0.0.1 PORT` in two terminals; quit the first (Ctrl+D).
+"""
+
+import socket
+
+from chatkit.stages.stage1_listen import RunServer as ListeningServer
+
+
+class RunServer(ListeningServer):
+    """Accept clients one after the other and echo what each one sends."""
+
+    poll_interval = 0.05  # seconds between looks at the stop flag
+    greeting = "Welcome! Stage 2 serves one client at a time; what you type comes back."
+
+    def __init__(self, host="127.0.0.1", port=0):
+        super().__init__(host, port)
+        self.connections = set()  # open client sockets, so stop() can close them
+
+    def run(self):
+        """Accept a client, serve it until it leaves, repeat until stop()."""
+        while True:
+            conn = self.wait_for_client()
+            if conn is None:
+                return
+            self.serve_client(conn)
+
+    def wait_for_client(self):
+        """Return the next connection, or None once stop() was called.
+
+        close() from another thread does not wake a blocked accept(), so we
+        wait at most `poll_interval` seconds at a time and look at the flag.
+        """
+        self.listener.settimeout(self.poll_interval)
+        while not self.stopped.is_set():
+            try:
+                conn, (host, port) = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:  # stop() closed the listener under us
+                break
+            self.log(f"connection from {host}:{port}")
+            return conn
+        return None
+
+    def serve_client(self, conn):
+        """Echo everything one client sends until it disconnects."""
+        self.remember(conn)
+        with conn:
+            try:
+                conn.sendall((self.greeting + "\n").encode())
+                while True:
+                    data = conn.recv(1024)
+                    if not data:  # b"" means the client closed: stop, or we would spin
+                        break
+                    conn.sendall(b"echo: " + data)
+            except OSError:  # reset by the client, or shut down by stop()
+                pass
+        self.forget(conn)
+        self.log("client left")
+
+    def remember(self, conn):
+        """Note an open connection, so that stop() can hang it up."""
+        self.connections.add(conn)
+        if self.stopped.is_set():  # stop() ran between accept() and here
+            hang_up(conn)
+
+    def forget(self, conn):
+        """Drop a closed connection."""
+        self.connections.discard(conn)
+
+    def stop(self):
+        """Stop accepting and disconnect every client; safe to call twice."""
+        super().stop()
+        for conn in list(self.connections):
+            hang_up(conn)
+
+
+def hang_up(conn):
+    """Shut a connection down: this wakes a recv() blocked in another thread."""
+    try:
+        conn.shutdown(socket.SHUT_RDWR)
+    except OSError:  # already closed
+        pass

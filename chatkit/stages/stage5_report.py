@@ -1,0 +1,99 @@
+"""Stage 5: the report's complete server (nicknames, rules, member count, /quit).
+
+    accept() -> "Enter your nickname:" -> recv nickname -> room.add_user()
+             -> everyone hears who joined, the rules and how many are here
+    "/quit"  -> room.delete_user() and everyone hears who left
+
+This is the design the report describes, kept faithful on purpose, because
+notebook 06 shows what breaks in it:
+
+* the nickname is asked for inside the accept loop, so one client who
+  never answers stops everybody else from joining;
+* one ``recv(1024)`` is taken as one message, though TCP is a byte stream:
+  two lines can arrive together, one line in pieces, and a Korean
+  character (3 bytes in UTF-8) can be cut in half at byte 1,024;
+* ``send_all`` sends to each member in turn while holding the lock, so a
+  member who stops reading stalls the whole room;
+* a client that vanishes without ``/quit`` is never removed nor announced.
+
+``chatkit.server`` is the same design made correct.
+
+Run it:  python -m chatkit serve --stage 5
+Try it:  two `nc 127.0.0.1 PORT`, each answers the nickname question.
+"""
+
+from chatkit.stages import stage4_broadcast
+
+RULES = "* Rules: be kind to each other. Type /quit to leave."
+
+
+def people(count):
+    """'1 person' or 'N people' in the room."""
+    return f"{count} person" if count == 1 else f"{count} people"
+
+
+class ChattingRoom(stage4_broadcast.ChattingRoom):
+    """Stage 4's room, which now greets newcomers in front of everyone."""
+
+    def add_user(self, client):
+        """Add a client, then tell everyone who joined, the rules and the head count."""
+        super().add_user(client)
+        self.send_all(f"* {client.nick} joined. {people(len(self.members))} in the room.\n{RULES}\n")
+
+
+class ChatClient(stage4_broadcast.ChatClient):
+    """A named member who can leave with /quit."""
+
+    def recv_message(self):
+        """Relay each recv() as one message until /quit (the report's loop)."""
+        while True:
+            try:
+                data = self.sock.recv(1024)
+            except OSError:
+                break
+            if not data:
+                # The report has no check here: recv() returns b"" forever once
+                # the client is gone, and the loop would spin at 100% CPU. We stop,
+                # but like the report we neither remove nor announce the member.
+                break
+            # The report calls plain decode(), which raises UnicodeDecodeError
+            # when a character is cut at byte 1,024; "replace" shows the damage.
+            text = data.decode(errors="replace")
+            if text.strip() == "/quit":
+                self.room.delete_user(self)
+                self.send_message(f"* {self.nick} left. {people(len(self.room.members))} in the room.\n")
+                try:
+                    self.sock.sendall(b"Bye!\n")
+                except OSError:
+                    pass
+                self.sock.close()
+                break
+            self.send_message(f"{self.nick}: {text}")
+
+
+class RunServer(stage4_broadcast.RunServer):
+    """Stage 4's server with nicknames, asked for in the accept loop as in the report."""
+
+    def __init__(self, host="127.0.0.1", port=0):
+        super().__init__(host, port)
+        self.room = ChattingRoom()
+
+    def run(self):
+        """Announce the start (as the report does), then accept clients until stop()."""
+        self.log("Chat server started.")
+        super().run()
+
+    def welcome(self, conn):
+        """Ask for a nickname (blocking the accept loop), then join the room."""
+        self.remember(conn)  # so that stop() can interrupt the question
+        try:
+            conn.sendall(b"Enter your nickname:\n")
+            nick = conn.recv(1024).decode(errors="replace").strip()
+        except OSError:
+            nick = ""
+        self.forget(conn)
+        if not nick:  # gone before answering
+            conn.close()
+            return
+        self.log(f"{nick} joined")
+        self.start_client(ChatClient(nick, conn, self.room))
