@@ -50,7 +50,7 @@ def encode_line(text):
 
 # ESC [ ... final  (colours, cursor moves), ESC ] ... BEL or ESC \  (window titles),
 # and two-character escapes such as ESC c (reset the terminal).
-_ESCAPE_SEQUENCE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?")
+_ESCAPE_SEQUENCE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[ -~]?")
 # C0 and C1 control characters, DEL, and the bidirectional overrides that can
 # make a line read backwards.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")

@@ -12,7 +12,10 @@ def add_arguments(parser):
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 opens it to the network)")
     parser.add_argument("--port", type=int, default=0, help="port to listen on (default 0: any free port)")
-    parser.add_argument("--stage", type=int, choices=range(1, 6), help="run staged server 1-5 instead of the reference server")
+    from chatkit.stages import STAGES
+
+    parser.add_argument("--stage", type=int, choices=sorted(STAGES),
+                        help="run a staged server instead of the reference server")
 
 
 def remember_address(host, port):
