@@ -41,9 +41,9 @@ class RunServer(ListeningServer):
         close() from another thread does not wake a blocked accept(), so we
         wait at most `poll_interval` seconds at a time and look at the flag.
         """
-        self.listener.settimeout(self.poll_interval)
         while not self.stopped.is_set():
             try:
+                self.listener.settimeout(self.poll_interval)
                 conn, (host, port) = self.listener.accept()
             except TimeoutError:
                 continue

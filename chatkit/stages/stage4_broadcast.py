@@ -11,7 +11,9 @@ another thread loops over it skips someone. The lock makes add, delete and
 the whole broadcast take turns.
 
 Members have no nicknames yet: each is called ``guest-PORT`` after its
-port number. Stage 5 asks for names.
+port number, and everyone hears ``* guest-PORT joined.`` when one arrives
+(the newcomer too: once you read it, you are in the room). Stage 5 asks
+for names.
 
 Run it:  python -m chatkit serve --stage 4
 Try it:  three `nc 127.0.0.1 PORT`: a line typed in one appears in all.
@@ -31,9 +33,14 @@ class ChattingRoom:
         self.lock = threading.Lock()  # one thread at a time touches self.members
 
     def add_user(self, client):
-        """Let a client into the room (report: addUser)."""
+        """Let a client into the room and tell everyone (report: addUser)."""
         with self.lock:
             self.members.append(client)
+        self.send_all(self.join_notice(client))
+
+    def join_notice(self, client):
+        """What everyone hears when `client` joins."""
+        return f"* {client.nick} joined.\n"
 
     def delete_user(self, client):
         """Take a client out of the room (report: deleteUser)."""
@@ -52,10 +59,14 @@ class ChattingRoom:
                     pass
 
     def close_all(self):
-        """Hang up on every member (used when the server stops)."""
-        with self.lock:
-            for client in self.members:
-                hang_up(client.sock)
+        """Hang up on every member (used when the server stops).
+
+        Without the lock on purpose: a broadcast stuck on a member who stopped
+        reading holds it, and hanging up is what unsticks that broadcast.
+        list() takes a copy in one step, so we never loop over a changing list.
+        """
+        for client in list(self.members):
+            hang_up(client.sock)
 
 
 class ChatClient:

@@ -35,10 +35,9 @@ def people(count):
 class ChattingRoom(stage4_broadcast.ChattingRoom):
     """Stage 4's room, which now greets newcomers in front of everyone."""
 
-    def add_user(self, client):
-        """Add a client, then tell everyone who joined, the rules and the head count."""
-        super().add_user(client)
-        self.send_all(f"* {client.nick} joined. {people(len(self.members))} in the room.\n{RULES}\n")
+    def join_notice(self, client):
+        """Everyone hears who joined, the rules and the head count."""
+        return f"* {client.nick} joined. {people(len(self.members))} in the room.\n{RULES}\n"
 
 
 class ChatClient(stage4_broadcast.ChatClient):
@@ -49,12 +48,14 @@ class ChatClient(stage4_broadcast.ChatClient):
         while True:
             try:
                 data = self.sock.recv(1024)
-            except OSError:
-                break
+            except OSError:  # reset by the client
+                data = b""
             if not data:
                 # The report has no check here: recv() returns b"" forever once
                 # the client is gone, and the loop would spin at 100% CPU. We stop,
-                # but like the report we neither remove nor announce the member.
+                # but like the report we neither remove nor announce the member:
+                # it stays in the room, counted, a ghost.
+                self.sock.close()
                 break
             # The report calls plain decode(), which raises UnicodeDecodeError
             # when a character is cut at byte 1,024; "replace" shows the damage.
