@@ -84,6 +84,7 @@ class ChatClient:
         self.nick = None  # set when the room accepts a nickname
         self.reader = LineReader()
         self.outbox = bytearray()
+        self.events = selectors.EVENT_READ  # what the selector watches this socket for
         self.leaving_since = None  # time.monotonic() once it is leaving: send the rest, then close
         self.send(PROMPT)
 
@@ -146,7 +147,7 @@ class ChatClient:
         if not self.room.delete_user(self, why) and self.nick is None and not self.room.closing:
             self.room.log("a client left before choosing a nickname")
         self.leaving_since = time.monotonic()
-        self.server.to_flush.add(self)
+        self.server.leaving.add(self)
 
     def hang_up(self, why):
         """Throw this client out at once (it stopped reading): tell the room, close."""
@@ -164,15 +165,20 @@ class ChatClient:
             self.outbox.clear()
             sent = 0
         del self.outbox[:sent]
-        late = self.leaving_since is not None and time.monotonic() - self.leaving_since > GOODBYE_GRACE
-        if self.leaving_since is not None and (not self.outbox or late):
-            self.server.close(self)
-            return False
-        events = selectors.EVENT_READ if self.leaving_since is None else 0
-        if self.outbox:
-            events |= selectors.EVENT_WRITE  # the selector tells us when more fits
-        self.server.selector.modify(self.sock, events, self)
+        if self.leaving_since is not None:
+            if not self.outbox or time.monotonic() - self.leaving_since >= GOODBYE_GRACE:
+                self.server.close(self)
+                return False
+            self.watch(selectors.EVENT_WRITE)  # stop reading; send the rest when it fits
+        else:
+            self.watch(selectors.EVENT_READ | (selectors.EVENT_WRITE if self.outbox else 0))
         return True
+
+    def watch(self, events):
+        """Tell the selector what to wake us for (only when that changes: it is a system call)."""
+        if events != self.events:
+            self.server.selector.modify(self.sock, events, self)
+            self.events = events
 
 
 class RunServer:
@@ -183,9 +189,10 @@ class RunServer:
         self.port = port
         self.listener = None
         self.selector = None
-        self.room = ChattingRoom(log=self.log)
+        self.room = ChattingRoom(log=lambda message: self.log(message))  # a harness may replace self.log
         self.clients = set()  # every open ChatClient, joined or not
         self.to_flush = set()  # clients with something new queued during this turn
+        self.leaving = set()  # clients sending their last lines before they are closed
         self.lock = threading.Lock()  # guards the two flags below, shared with stop()
         self.stopped = False
         self.running = False
@@ -223,10 +230,11 @@ class RunServer:
                         self.accept()
                     elif key.data == "wake":
                         self.wake_reader.recv(64)
-                    elif events & selectors.EVENT_READ:
-                        key.data.on_readable()
-                    elif events & selectors.EVENT_WRITE:
-                        self.to_flush.add(key.data)
+                    elif key.data in self.clients:  # not closed earlier in this turn
+                        if events & selectors.EVENT_READ:
+                            key.data.on_readable()
+                        if events & selectors.EVENT_WRITE:
+                            self.to_flush.add(key.data)
                 self.flush_all()
             self.say_goodbye()
         finally:
@@ -235,7 +243,7 @@ class RunServer:
 
     def timeout(self):
         """How long select() may wait: forever, unless someone leaving has a deadline."""
-        deadlines = [c.leaving_since + GOODBYE_GRACE for c in self.clients if c.leaving_since is not None]
+        deadlines = [client.leaving_since + GOODBYE_GRACE for client in self.leaving]
         return max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
 
     def accept(self):
@@ -251,37 +259,38 @@ class RunServer:
 
     def flush_all(self):
         """Send what was queued this turn (one send() per client, however many lines)."""
-        flushing, self.to_flush = self.to_flush, set()
-        for client in flushing:
+        flushing, self.to_flush = self.to_flush | self.leaving, set()
+        for client in flushing:  # a leaving client is closed once sent out, or its grace is over
             if client in self.clients:
                 client.flush()
-        for client in [c for c in self.clients if c.leaving_since is not None]:
-            client.flush()  # closes those whose goodbye grace is over
 
     def close(self, client):
         """Close one client's connection and forget it."""
         if client in self.clients:
             self.clients.discard(client)
+            self.leaving.discard(client)
             self.selector.unregister(client.sock)
             client.sock.close()
 
     def say_goodbye(self):
         """Tell everyone the server is closing; give the notice a moment to leave."""
         self.room.closing = True
+        for sock in (self.listener, self.wake_reader):  # from now on only writes matter
+            self.selector.unregister(sock)
         for client in list(self.clients):
             client.send("* The server is shutting down. Bye!")
             client.leave("left")
-        deadline = time.monotonic() + GOODBYE_GRACE
-        while self.clients and time.monotonic() < deadline:
-            self.selector.select(deadline - time.monotonic())
+        while self.clients:
             for client in list(self.clients):
-                client.flush()
+                client.flush()  # closes it once the notice is out, or after GOODBYE_GRACE
+            if self.clients:
+                self.selector.select(self.timeout())
 
     def close_everything(self):
         """Close every socket this server opened."""
         for client in list(self.clients):
             self.close(client)
-        self.selector.close()
+        self.selector.close()  # also forgets the listener and wake-up socket
         for sock in (self.listener, self.wake_reader, self.wake_writer):
             sock.close()
 
