@@ -6,25 +6,40 @@
                                   run by a background thread of this process.
     LiveClient(server, "alice")   connects, answers the nickname question,
                                   say(text), expect(text), and records every
-                                  line it received with the time it arrived.
+                                  line it sent and received with the time.
+
+    server.transcript()  who said what, who heard it, when      (chatkit.views)
+    server.diagram()     the same exchange as a sequence diagram
+    server.threads()     the server's threads and what each one is waiting for
+    server.show_log()    what the server logged or printed
+    stop_all()           stop every server and client this process started
 
 Both are context managers and have stop()/close(). Running the same cell
 again stops the previous server of that kind (and the clients connected to
 it) first, so there is never an "Address already in use" nor a thread left
-behind. Server log lines are collected in ``server.log_lines``, never
-printed from a background thread (they would land in whichever notebook
-cell happens to be running).
+behind.
+
+Background threads never print into your notebook: in Jupyter, a print()
+from a background thread lands in whichever cell happens to be running.
+So ``server.log()`` is redirected into ``server.log_lines``, and anything
+the server's threads print (or an exception that kills one of them) is
+caught by `ThreadOutput` and added there too; ``server.show_log()`` shows it
+where you ask for it.
 """
 
 import importlib
+import inspect
 import socket
+import struct
+import sys
 import threading
 import time
+import traceback
 
 from chatkit.protocol import LineReader, encode_line
 
 DEFAULT_TIMEOUT = 5.0  # seconds to wait for an expected line
-_running_servers = {}  # key -> LiveServer, so a re-run cell replaces its server
+_running_servers = {}  # name -> LiveServer, so a re-run cell replaces its server
 _lock = threading.Lock()
 
 
@@ -41,6 +56,17 @@ def load_server_module(stage=None, module=None):
     return module
 
 
+def source_files(module):
+    """The files whose code runs in a server's threads: the module and its classes' bases."""
+    files = {inspect.getsourcefile(module)}
+    for _, cls in inspect.getmembers(module, inspect.isclass):
+        if cls.__module__ == module.__name__:
+            bases = [base for base in cls.__mro__ if base.__module__.split(".")[0] not in sys.stdlib_module_names]
+            files.update(inspect.getsourcefile(base) for base in bases)
+    files.discard(__file__)  # the harness itself is nobody's server code
+    return files
+
+
 class LiveServer:
     """A chat server running in a background thread, on 127.0.0.1 and a free port."""
 
@@ -50,9 +76,11 @@ class LiveServer:
         # Stages 1-4 have no nicknames; stage 5, the reference server and your own modules do.
         self.asks_nickname = (stage is None or stage >= 5) if asks_nickname is None else asks_nickname
         self.log_lines = []  # (seconds since start, text)
-        self.clients = []
+        self.clients = []  # the LiveClients connected now
+        self.history = []  # every LiveClient that connected, for the transcript
         self.crash = None  # the exception that ended run(), if any
         self.started = time.monotonic()
+        self.source_files = source_files(self.module)
         with _lock:
             previous = _running_servers.pop(self.name, None)
         if previous is not None:
@@ -61,14 +89,19 @@ class LiveServer:
         self.server.log = self._log
         self.server.server_open()
         self.host, self.port = self.server.host, self.server.port
+        ThreadOutput.install()
         self.thread = threading.Thread(target=self._run, name=f"server {self.name}", daemon=True)
-        self.thread.start()
         with _lock:
             _running_servers[self.name] = self
+        self.thread.start()
 
     @property
     def address(self):
         return (self.host, self.port)
+
+    @property
+    def running(self):
+        return self.thread.is_alive()
 
     def _run(self):
         try:
@@ -79,6 +112,10 @@ class LiveServer:
 
     def _log(self, message):
         self.log_lines.append((time.monotonic() - self.started, str(message)))
+
+    def owns(self, frames):
+        """True if any of these frames runs this server's code."""
+        return any(frame.f_code.co_filename in self.source_files for frame in frames)
 
     def stop(self, timeout=DEFAULT_TIMEOUT):
         """Disconnect this server's clients, stop the server and wait for its thread."""
@@ -92,6 +129,30 @@ class LiveServer:
         if self.thread.is_alive():
             raise RuntimeError(f"{self.name} server did not stop within {timeout} s: is run() stuck in accept() or recv()?")
 
+    def transcript(self, **options):
+        """Who said what, who heard it and when (a table; see chatkit.views.transcript)."""
+        from chatkit import views
+
+        return views.transcript(self, **options)
+
+    def diagram(self, **options):
+        """The exchange so far as a sequence diagram (SVG; see chatkit.views.sequence_diagram)."""
+        from chatkit import views
+
+        return views.sequence_diagram(self, **options)
+
+    def threads(self, **options):
+        """This server's threads and what each one waits for (see chatkit.views.thread_view)."""
+        from chatkit import views
+
+        return views.thread_view(self, **options)
+
+    def show_log(self, last=20):
+        """The last lines the server logged or printed, with their times."""
+        from chatkit import views
+
+        return views.server_log(self, last=last)
+
     def __enter__(self):
         return self
 
@@ -99,32 +160,57 @@ class LiveServer:
         self.stop()
 
     def __repr__(self):
-        state = "running" if self.thread.is_alive() else "stopped"
+        state = "running" if self.running else "stopped"
         return f"<LiveServer {self.name} on {self.host}:{self.port}, {state}>"
 
 
+def running_servers():
+    """The LiveServers of this process that have not been stopped."""
+    with _lock:
+        return list(_running_servers.values())
+
+
+def stop_all():
+    """Stop every LiveServer (and its clients) started in this process; say what was stopped."""
+    servers = running_servers()
+    clients = sum(len(server.clients) for server in servers)
+    for server in servers:
+        server.stop()
+    names = ", ".join(server.name for server in servers) or "none"
+    return f"stopped {len(servers)} server(s) ({names}) and {clients} client(s)"
+
+
 class LiveClient:
-    """A chat client driven from code, recording everything it receives."""
+    """A chat client driven from code, recording everything it sends and receives."""
 
     def __init__(self, server, nick=None, timeout=DEFAULT_TIMEOUT):
+        if not server.running:
+            raise RuntimeError(f"{server.name} is stopped: run the cell that starts it again first")
         self.server = server
         self.nick = nick
         self.timeout = timeout
         self.received = []  # (seconds since the server started, line)
+        self.sent = []  # (seconds since the server started, text)
         self.cursor = 0  # expect() looks at lines after this index
         self.arrived = threading.Condition()
         self.closed = False
         for old in [c for c in server.clients if nick is not None and c.nick == nick]:
             old.close()  # a re-run cell replaces its client of the same name
+            server.history.remove(old)
+        self.label = nick or f"client {len(server.history) + 1}"
         self.sock = socket.create_connection(server.address, timeout=timeout)
         self.sock.settimeout(None)
-        self.thread = threading.Thread(target=self._receive, name=f"client {nick or '?'}", daemon=True)
+        self.thread = threading.Thread(target=self._receive, name=f"lab client {self.label}", daemon=True)
         self.thread.start()
         server.clients.append(self)
+        server.history.append(self)
         if nick is not None and server.asks_nickname:
             self.expect("nickname")
             self.say(nick)
             self.expect(f"{nick} joined")
+
+    def _now(self):
+        return time.monotonic() - self.server.started
 
     def _receive(self):
         reader = LineReader(max_chars=1 << 30)
@@ -137,7 +223,7 @@ class LiveClient:
                 if not data:
                     self.closed = True
                 else:
-                    now = time.monotonic() - self.server.started
+                    now = self._now()
                     self.received.extend((now, line) for line in reader.feed(data))
                 self.arrived.notify_all()
             if not data:
@@ -145,10 +231,12 @@ class LiveClient:
 
     def say(self, text):
         """Send one line."""
+        self.sent.append((self._now(), text))
         self.sock.sendall(encode_line(text))
 
     def send_bytes(self, data):
         """Send raw bytes (no newline added): for splitting lines on purpose."""
+        self.sent.append((self._now(), data.decode(errors="replace")))
         self.sock.sendall(data)
 
     def lines(self):
@@ -168,11 +256,23 @@ class LiveClient:
                         return self.received[index][1]
                 left = deadline - time.monotonic()
                 if left <= 0 or self.closed:
-                    seen = [line for _, line in self.received[self.cursor:]][-10:]
+                    seen = [_shorten(line) for _, line in self.received[self.cursor:]][-10:]
                     why = "the connection closed" if self.closed else f"{timeout:g} s passed"
-                    raise AssertionError(f"{self.nick or 'client'} expected a line containing {text!r}, "
+                    raise AssertionError(f"{self.label} expected a line containing {text!r}, "
                                          f"but {why}; last lines received: {seen}")
                 self.arrived.wait(left)
+
+    def expect_all(self, texts, timeout=None):
+        """Wait until each of `texts` is in some line after the last one expected, in any order."""
+        timeout = self.timeout if timeout is None else timeout
+        with self.arrived:
+            def missing():
+                later = [line for _, line in self.received[self.cursor:]]
+                return [text for text in texts if not any(text in line for line in later)]
+
+            if not self.arrived.wait_for(lambda: not missing() or self.closed, timeout) or missing():
+                raise AssertionError(f"{self.label} still waits for lines containing {missing()!r}")
+            self.cursor = len(self.received)
 
     def expect_silence(self, duration):
         """Assert that no new line arrives for `duration` seconds."""
@@ -180,15 +280,20 @@ class LiveClient:
             start = len(self.received)
             self.arrived.wait_for(lambda: len(self.received) > start, duration)
             if len(self.received) > start:
-                raise AssertionError(f"{self.nick or 'client'} expected silence, got {self.received[start][1]!r}")
+                raise AssertionError(f"{self.label} expected silence, got {_shorten(self.received[start][1])!r}")
 
     def wait_closed(self, timeout=None):
         """Wait until the server closes the connection; False if it did not."""
         with self.arrived:
             return self.arrived.wait_for(lambda: self.closed, self.timeout if timeout is None else timeout)
 
-    def close(self, quit=True):
-        """Leave: say /quit and wait for the server to hang up (quit=False: just close)."""
+    def close(self, quit=None):
+        """Leave: say /quit and wait for the server to hang up (quit=False: just close).
+
+        By default only servers that ask for nicknames (stage 5 and later)
+        are told /quit; stages 1-4 would simply echo it.
+        """
+        quit = self.server.asks_nickname if quit is None else quit
         if self.sock.fileno() != -1:
             if quit and not self.closed:
                 try:
@@ -207,7 +312,10 @@ class LiveClient:
 
     def reset(self):
         """Vanish abruptly: close with a TCP reset, as a crashed client or a pulled cable would."""
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.sock.shutdown(socket.SHUT_RD)  # wakes our receive thread without telling the server
+        self.thread.join(self.timeout)
+        self.sock.close()  # linger 0: this close sends RST, not FIN (shutdown(SHUT_RDWR) would send FIN)
         self.close(quit=False)
 
     def __enter__(self):
@@ -217,4 +325,75 @@ class LiveClient:
         self.close()
 
     def __repr__(self):
-        return f"<LiveClient {self.nick!r} of {self.server.name}, {len(self.received)} lines received>"
+        return f"<LiveClient {self.label!r} of {self.server.name}, {len(self.received)} lines received>"
+
+
+class ThreadOutput:
+    """sys.stdout/sys.stderr stand-in: a running server's threads write to its log.
+
+    Whatever else is written (the notebook's own prints) goes through
+    unchanged. A thread belongs to a server when its stack runs that
+    server's code; the most recently started server wins a tie.
+    """
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.pending = {}  # thread ident -> text written since its last newline
+
+    @classmethod
+    def install(cls):
+        """Wrap sys.stdout and sys.stderr, and catch the server threads' uncaught exceptions."""
+        for name in ("stdout", "stderr"):
+            stream = getattr(sys, name)
+            if stream is not None and not isinstance(stream, cls):
+                setattr(sys, name, cls(stream))
+        if threading.excepthook is not log_thread_exception:
+            log_thread_exception.previous = threading.excepthook
+            threading.excepthook = log_thread_exception
+
+    def owner(self):
+        """The LiveServer the calling thread works for, or None."""
+        if threading.current_thread() is threading.main_thread():
+            return None
+        frame, frames = sys._getframe(2), []
+        while frame is not None:
+            frames.append(frame)
+            frame = frame.f_back
+        return next((server for server in reversed(running_servers()) if server.owns(frames)), None)
+
+    def write(self, text):
+        server = self.owner()
+        if server is None:
+            return self.stream.write(text)
+        ident = threading.get_ident()
+        *lines, self.pending[ident] = (self.pending.get(ident, "") + text).split("\n")
+        for line in lines:
+            server._log(line)
+        return len(text)
+
+    def flush(self):
+        self.stream.flush()
+
+    def __getattr__(self, name):  # fileno, encoding, isatty, Jupyter's set_parent, ...
+        return getattr(self.stream, name)
+
+
+def log_thread_exception(args):
+    """threading.excepthook: a server thread's crash goes to that server's log."""
+    frames, tb = [], args.exc_traceback
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    server = next((server for server in reversed(running_servers()) if server.owns(frames)), None)
+    if server is None:
+        return log_thread_exception.previous(args)
+    text = "".join(traceback.format_exception(args.exc_type, args.exc_value, args.exc_traceback))
+    server._log(f"thread {args.thread.name if args.thread else '?'} crashed:\n{text.rstrip()}")
+
+
+log_thread_exception.previous = threading.excepthook
+
+
+def _shorten(line, width=80):
+    """A line cut to `width` characters for an error message."""
+    return line if len(line) <= width else f"{line[:width - 20]}... ({len(line)} characters)"
