@@ -107,7 +107,8 @@ class Client:
                 if text:  # an empty line is not a message
                     self.send_message(text)
         except (EOFError, KeyboardInterrupt):
-            pass
+            if self.terminal.interactive:
+                print()  # leave the half-typed line, so the shell prompt starts afresh
         self.leave()
 
     def leave(self):

@@ -198,8 +198,12 @@ class LiveClient:
             old.close()  # a re-run cell replaces its client of the same name
             server.history.remove(old)
         self.label = nick or f"client {len(server.history) + 1}"
+        self.connected_at = self._now()
         self.sock = socket.create_connection(server.address, timeout=timeout)
         self.sock.settimeout(None)
+        # Send each line at once: Nagle's algorithm would hold a small line back
+        # for up to 40 ms, and the transcript would blame the server for it.
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.thread = threading.Thread(target=self._receive, name=f"lab client {self.label}", daemon=True)
         self.thread.start()
         server.clients.append(self)

@@ -55,7 +55,7 @@ def main(args):
     try:
         chat_server.run()
     except KeyboardInterrupt:
-        pass
+        print(flush=True)  # after the ^C the terminal shows
     finally:
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # a second Ctrl+C ends it at once
         chat_server.stop()
