@@ -1,0 +1,193 @@
+"""What a chat window needs, whatever draws it: the connection and the room as it sees it.
+
+Both windows of the kit use this module, the tkinter client (``chatkit.gui``)
+and the notebook panel (``chatkit.widget``)::
+
+    network thread:  socket -> LineReader -> on_line(text)      (Connection)
+                                               |
+                      the window hands each line to its UI thread
+                                               v
+    UI thread:       ChatSession.receive(text) -> Line to show, members, status
+    UI thread:       what you type -> ChatSession.submit(text) -> Connection.send
+
+`ChatSession` only reads the server's lines (`* alice joined. 2 people in
+the room.`, `bob: hi`, ...); it never touches a socket or a widget, so it is
+tested without a server or a screen. It is not thread-safe: one thread at a
+time (the UI thread, or whoever holds the window's lock) may use it.
+"""
+
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass
+
+from chatkit.protocol import MAX_LINE_CHARS, LineReader, LineTooLong, encode_line
+
+NICKNAME_PROMPT = "Enter your nickname:"
+JOINED = re.compile(r"\* (?P<nick>\S+) joined\. (?P<count>\d+) (?:person|people) in the room\.")
+LEFT = re.compile(r"\* (?P<nick>\S+) (?:left|was disconnected).*\. (?P<count>\d+) (?:person|people) in the room\.")
+WHO = re.compile(r"\* In the room \((?P<count>\d+)\): (?P<nicks>.*)")
+# "nick: text"; a nickname has no spaces and no ':' and starts with neither '*' nor '/'.
+MESSAGE = re.compile(r"(?P<sender>[^\s:*/][^\s:]*): (?P<text>.*)")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line as a window shows it.
+
+    kind: "message" (someone said something), "joined", "left", "notice"
+    (anything else the server says), "problem" (a refused nickname, a
+    message too long) or "prompt" (choose a nickname).
+    """
+
+    kind: str
+    text: str
+    sender: str = ""
+    mine: bool = False  # a message this window's user sent
+    time: str = ""  # HH:MM when it arrived: the protocol carries no time
+
+
+class ChatSession:
+    """The room as one client sees it, rebuilt from the server's lines.
+
+    `send` is called with each line to send: the answer to the nickname
+    question (the one given on the command line, then what the user types)
+    and, once joined, a `/who` to learn who was already there.
+    """
+
+    def __init__(self, send, nick=None, clock=time.localtime):
+        self.send = send
+        self.clock = clock
+        self.wanted_nick = nick  # answered automatically, once
+        self.nick = None  # set when the room accepts us
+        self.pending_nick = None  # sent, waiting for the room's answer
+        self.state = "connected"  # -> nickname -> joining -> chatting -> leaving -> closed
+        self.members = []
+        self.count = 0
+        self.awaiting_who = False  # our own /who: its answer updates the list, quietly
+
+    def line(self, kind, text, **details):
+        return Line(kind, text, time=time.strftime("%H:%M", self.clock()), **details)
+
+    def receive(self, text):
+        """Take one line from the server; return the Line to show, or None to show nothing."""
+        if text == NICKNAME_PROMPT:
+            if self.wanted_nick:
+                self.answer(self.wanted_nick)
+                self.wanted_nick = None  # if it is refused, the user types another one
+                return None
+            self.state = "nickname"
+            return self.line("prompt", "Choose a nickname: type it below and press Enter.")
+        if match := JOINED.fullmatch(text):
+            nick = match["nick"]
+            self.count = int(match["count"])
+            if self.state == "joining" and nick == self.pending_nick:
+                self.nick, self.state, self.members = nick, "chatting", [nick]
+                if self.count > 1:
+                    self.awaiting_who = True
+                    self.send("/who")
+            elif nick not in self.members:
+                self.members.append(nick)
+            return self.line("joined", text, sender=nick)
+        if match := LEFT.fullmatch(text):
+            self.count = int(match["count"])
+            if match["nick"] in self.members:
+                self.members.remove(match["nick"])
+            return self.line("left", text, sender=match["nick"])
+        if match := WHO.fullmatch(text):
+            self.members = [nick for nick in match["nicks"].split(", ") if nick]
+            self.count = int(match["count"])
+            if self.awaiting_who:
+                self.awaiting_who = False
+                return None
+            return self.line("notice", text)
+        if match := MESSAGE.fullmatch(text):
+            sender = match["sender"]
+            return self.line("message", match["text"], sender=sender, mine=sender == self.nick)
+        if self.state in ("nickname", "joining"):  # the room refused the nickname, and says why
+            return self.line("problem", text.removeprefix("* "))
+        return self.line("notice", text)
+
+    def answer(self, nick):
+        self.pending_nick = nick
+        self.state = "joining"
+        self.send(nick)
+
+    def submit(self, text):
+        """Send what the user typed; return a Line explaining why not, or None."""
+        text = " ".join(text.splitlines()).strip()  # a pasted newline would split the message
+        if not text:
+            return None
+        if self.state == "closed":
+            return self.line("problem", "Not connected: nothing was sent.")
+        if len(text) > MAX_LINE_CHARS:
+            return self.line("problem", f"Too long to send: {len(text)} characters, at most {MAX_LINE_CHARS}.")
+        if self.state == "nickname":
+            self.answer(text)
+            return None
+        if text == "/quit":
+            self.state = "leaving"
+        elif text == "/who":
+            self.awaiting_who = False  # asked by the user: show the answer
+        self.send(text)
+        return None
+
+    def closed(self):
+        """The server hung up; return the Line saying so (None if we were leaving)."""
+        was_leaving = self.state == "leaving"
+        self.state = "closed"
+        self.members, self.count = [], 0
+        return None if was_leaving else self.line("problem", "Disconnected: the server closed the connection.")
+
+
+class Connection:
+    """A TCP connection to a chat server; once started, a background thread reads its lines.
+
+    on_line(text) and on_closed() run on that reading thread: they must
+    only hand the line over to the UI thread, never touch a widget.
+    send() may be called from any thread: a lock keeps two lines from
+    being interleaved on the socket.
+    """
+
+    def __init__(self, host, port, timeout=5.0):
+        self.address = f"{host}:{port}"
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.settimeout(None)
+        self.send_lock = threading.Lock()
+        self.thread = None
+
+    def start(self, on_line, on_closed):
+        """Start reading: on_line(text) for each line, then on_closed() once."""
+        self.thread = threading.Thread(target=self.receive, args=(on_line, on_closed),
+                                       name=f"chat connection {self.address}", daemon=True)
+        self.thread.start()
+        return self
+
+    def receive(self, on_line, on_closed):
+        reader = LineReader()
+        try:
+            while data := self.sock.recv(4096):
+                for text in reader.feed(data):
+                    on_line(text)
+        except (OSError, LineTooLong):  # reset, or closed by close(); a server never sends that much
+            pass
+        on_closed()
+
+    def send(self, text):
+        """Send one line; a connection already gone is not an error (on_closed tells)."""
+        try:
+            with self.send_lock:
+                self.sock.sendall(encode_line(text))
+        except OSError:
+            pass
+
+    def close(self, timeout=5.0):
+        """Hang up and wait for the reading thread to finish."""
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the recv() in the reading thread
+        except OSError:
+            pass
+        if self.thread is not None and self.thread is not threading.current_thread():
+            self.thread.join(timeout)
+        self.sock.close()
