@@ -39,6 +39,7 @@ import traceback
 from chatkit.protocol import LineReader, encode_line
 
 DEFAULT_TIMEOUT = 5.0  # seconds to wait for an expected line
+QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux only
 _running_servers = {}  # name -> LiveServer, so a re-run cell replaces its server
 _lock = threading.Lock()
 
@@ -183,7 +184,7 @@ def stop_all():
 class LiveClient:
     """A chat client driven from code, recording everything it sends and receives."""
 
-    def __init__(self, server, nick=None, timeout=DEFAULT_TIMEOUT):
+    def __init__(self, server, nick=None, timeout=DEFAULT_TIMEOUT, rcvbuf=None):
         if not server.running:
             raise RuntimeError(f"{server.name} is stopped: run the cell that starts it again first")
         self.server = server
@@ -194,12 +195,22 @@ class LiveClient:
         self.cursor = 0  # expect() looks at lines after this index
         self.arrived = threading.Condition()
         self.closed = False
+        self.reading = threading.Event()  # cleared by pause(): the client stops reading
+        self.reading.set()
         for old in [c for c in server.clients if nick is not None and c.nick == nick]:
             old.close()  # a re-run cell replaces its client of the same name
             server.history.remove(old)
         self.label = nick or f"client {len(server.history) + 1}"
         self.connected_at = self._now()
-        self.sock = socket.create_connection(server.address, timeout=timeout)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf is not None:  # a small receive buffer fills sooner (set before connecting)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.settimeout(timeout)
+        try:
+            self.sock.connect(server.address)
+        except OSError:
+            self.sock.close()
+            raise
         self.sock.settimeout(None)
         # Send each line at once: Nagle's algorithm would hold a small line back
         # for up to 40 ms, and the transcript would blame the server for it.
@@ -218,8 +229,12 @@ class LiveClient:
 
     def _receive(self):
         reader = LineReader(max_chars=1 << 30)
-        while True:
+        while self.reading.wait() and self.sock.fileno() != -1:
             try:
+                # Acknowledge at once (Linux): with delayed ACKs the server's next
+                # small line waits up to 40 ms for our ACK (Nagle's algorithm on its side).
+                if QUICKACK is not None:
+                    self.sock.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
                 data = self.sock.recv(65536)
             except OSError:
                 data = b""
@@ -232,6 +247,17 @@ class LiveClient:
                 self.arrived.notify_all()
             if not data:
                 return
+        with self.arrived:
+            self.closed = True
+            self.arrived.notify_all()
+
+    def pause(self):
+        """Stop reading (after the recv() in progress), like a client that hangs or sleeps."""
+        self.reading.clear()
+
+    def resume(self):
+        """Start reading again."""
+        self.reading.set()
 
     def say(self, text):
         """Send one line."""
@@ -278,6 +304,14 @@ class LiveClient:
                 raise AssertionError(f"{self.label} still waits for lines containing {missing()!r}")
             self.cursor = len(self.received)
 
+    def hears(self, text, within):
+        """True if a line containing `text` arrives within `within` seconds (like expect())."""
+        try:
+            self.expect(text, within)
+            return True
+        except AssertionError:
+            return False
+
     def expect_silence(self, duration):
         """Assert that no new line arrives for `duration` seconds."""
         with self.arrived:
@@ -299,7 +333,7 @@ class LiveClient:
         """
         quit = self.server.asks_nickname if quit is None else quit
         if self.sock.fileno() != -1:
-            if quit and not self.closed:
+            if quit and not self.closed and self.reading.is_set():
                 try:
                     self.say("/quit")
                     self.wait_closed(self.timeout)
@@ -310,6 +344,7 @@ class LiveClient:
             except OSError:
                 pass
             self.sock.close()
+        self.reading.set()  # a paused reader wakes up, finds the socket closed and ends
         self.thread.join(self.timeout)
         if self in self.server.clients:
             self.server.clients.remove(self)
@@ -318,6 +353,7 @@ class LiveClient:
         """Vanish abruptly: close with a TCP reset, as a crashed client or a pulled cable would."""
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.sock.shutdown(socket.SHUT_RD)  # wakes our receive thread without telling the server
+        self.reading.set()  # (a paused one too)
         self.thread.join(self.timeout)
         self.sock.close()  # linger 0: this close sends RST, not FIN (shutdown(SHUT_RDWR) would send FIN)
         self.close(quit=False)

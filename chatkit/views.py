@@ -1,0 +1,301 @@
+"""What a live run looks like: tables a notebook renders and a terminal prints.
+
+    transcript(server)        who said what, what the others heard, and when
+    sequence_diagram(server)  the same exchange as a picture   (chatkit.diagram)
+    thread_view(server)       the server's threads, and what each one waits for
+    server_log(server)        what the server logged or printed
+    source(obj)               the code of a class or function, from its module
+
+Each returns an object that Jupyter shows as HTML (or SVG) and plain Python
+prints as text. The transcript is rebuilt from what the LiveClients
+recorded (every line sent and received, with the time), so it shows what
+really crossed the network, not what the server meant to send.
+"""
+
+import dataclasses
+import html
+import inspect
+import linecache
+import pathlib
+import re
+import sys
+import threading
+import unicodedata
+
+from chatkit.protocol import clean_text
+
+SAME_BROADCAST_WINDOW = 1.0  # seconds: copies of one line heard further apart are separate lines
+LANE_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
+SERVER = "server"
+
+
+def visible(text, limit=80):
+    """`text` with control characters spelled out (\\x1b) and cut to `limit` characters."""
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    if len(shown) > limit:
+        shown = f"{shown[:limit - 1]}… ({len(text):,} characters)"
+    return shown
+
+
+def width(text):
+    """Columns `text` takes in a terminal: Hangul and other wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+class Table:
+    """Rows of text: an HTML table in Jupyter, an aligned text table elsewhere."""
+
+    def __init__(self, columns, rows, title="", note="", css_class="chatkit-table", colours=None):
+        self.columns = columns
+        self.rows = [[str(cell) for cell in row] for row in rows]
+        self.title = title
+        self.note = note
+        self.css_class = css_class
+        self.colours = colours or {}  # name -> colour, for the cells of the second column
+
+    def __str__(self):
+        widths = [max([width(column)] + [width(row[i]) for row in self.rows]) for i, column in enumerate(self.columns)]
+
+        def line(cells):
+            return "  ".join(cell + " " * (w - width(cell)) for cell, w in zip(cells, widths)).rstrip()
+
+        out = [self.title] if self.title else []
+        out += [line(self.columns), line(["-" * w for w in widths])]
+        out += [line(row) for row in self.rows]
+        if self.note:
+            out.append(self.note)
+        return "\n".join(out)
+
+    __repr__ = __str__
+
+    def _cell_html(self, cell, column):
+        colour = self.colours.get(cell) if column == 1 else None
+        text = html.escape(cell)
+        return f'<b style="color:{colour}">{text}</b>' if colour else text
+
+    def _repr_html_(self):
+        head = "".join(f"<th style='text-align:left'>{html.escape(c)}</th>" for c in self.columns)
+        body = "".join(
+            "<tr>" + "".join(f"<td style='text-align:left;white-space:pre-wrap'>{self._cell_html(c, i)}</td>" for i, c in enumerate(row)) + "</tr>"
+            for row in self.rows
+        )
+        title = f"<p><b>{html.escape(self.title)}</b></p>" if self.title else ""
+        note = f"<p><i>{html.escape(self.note)}</i></p>" if self.note else ""
+        return f"{title}<table class='{self.css_class}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}"
+
+
+# --- the transcript -----------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Line:
+    """One line in the exchange: who said it, what they typed, what arrived, and where."""
+
+    time: float  # seconds since the server started: when it was said, or first heard
+    sender: str  # a client's label, or "server" for the server's own lines
+    said: str | None  # what the sender typed (None for the server's lines)
+    heard: str | None  # the line as it arrived (None if nobody heard it)
+    heard_by: list = dataclasses.field(default_factory=list)  # [(client label, seconds)]
+    note: str = ""
+
+
+def exchange(server, clients=None):
+    """Every line of a LiveServer's clients' conversation, in order, as `Line`s."""
+    clients = list(server.history if clients is None else clients)
+    lines, copies = [], {}  # copies: heard text -> the Lines carrying it
+    for client in clients:
+        for when, text in list(client.received):
+            line = closest_copy(copies.get(text, []), client, when)
+            if line is None:
+                line = Line(when, SERVER, None, text)
+                lines.append(line)
+                copies.setdefault(text, []).append(line)
+            line.heard_by.append((client.label, when))
+            line.time = min(line.time, when)
+    relayed = {}  # a relayed text, with and without its "nick: " prefix -> Lines in time order
+    for line in sorted(lines, key=lambda line: line.time):
+        for key in {line.heard, line.heard.partition(": ")[2]}:
+            relayed.setdefault(key, []).append(line)
+    for client in clients:
+        for index, (when, text) in enumerate(client.sent):
+            if index == 0 and server.asks_nickname and text == client.nick:
+                lines.append(Line(when, client.label, text, None, note="nickname"))
+                continue
+            parts = text.removesuffix("\n").split("\n")
+            for number, part in enumerate(parts, 1):
+                note = f"line {number} of {len(parts)} sent at once" if len(parts) > 1 else ""
+                line = relayed_copy(relayed, when, part)
+                if line is None:
+                    lines.append(Line(when, client.label, part, None, note=note))
+                else:
+                    line.sender, line.said, line.time, line.note = client.label, part, when, note
+    return sorted(lines, key=lambda line: line.time)
+
+
+def closest_copy(candidates, client, when):
+    """The Line, among identical ones, that `client` heard at about `when` (one copy each).
+
+    A copy someone heard before `client` even connected was another line.
+    """
+    fitting = [c for c in candidates if client.label not in dict(c.heard_by) and c.time >= client.connected_at
+               and abs(c.time - when) < SAME_BROADCAST_WINDOW]
+    return min(fitting, key=lambda c: abs(c.time - when), default=None)
+
+
+def relayed_copy(relayed, when, text):
+    """The first line heard after `when` that carries `text` (as is, or as "nick: text")."""
+    cleaned = clean_text(text).strip()  # the reference server removes escape sequences
+    candidates = relayed.get(text, []) + (relayed.get(cleaned, []) if cleaned != text else [])
+    fitting = [line for line in candidates if line.sender == SERVER and line.time >= when]
+    return min(fitting, key=lambda line: line.time, default=None)
+
+
+def lane_colours(server):
+    """A colour for each client of the server, in the order they connected."""
+    return {client.label: LANE_COLOURS[i % len(LANE_COLOURS)] for i, client in enumerate(server.history)}
+
+
+def transcript(server, clients=None, last=40):
+    """The conversation as a table: time, who, what they said, what arrived, who heard it."""
+    lines = exchange(server, clients)
+    shown = lines[-last:] if last else lines
+    rows = []
+    for line in shown:
+        if line.note == "nickname":
+            heard_by = "the server (answer to the nickname question)"
+        elif line.heard_by:
+            heard_by = ", ".join(f"{who} +{(t - line.time) * 1000:.1f} ms" for who, t in line.heard_by)
+        else:
+            heard_by = "nobody"
+        said = "—" if line.said is None else visible(line.said)
+        if line.note and line.note != "nickname":
+            said += f"  ({line.note})"
+        rows.append([f"{line.time:.3f}", line.sender, said,
+                     "—" if line.heard is None else visible(line.heard), heard_by])
+    hidden = len(lines) - len(shown)
+    note = f"({hidden} earlier lines not shown)" if hidden else ""
+    table = Table(["time (s)", "from", "said", "heard as", "heard by"], rows,
+                  title=f"Transcript: {server.name}", note=note, css_class="chatkit-transcript",
+                  colours=lane_colours(server))
+    table.lines = lines
+    return table
+
+
+def sequence_diagram(server, clients=None, last=30):
+    """The conversation as a sequence diagram: clients as lanes, the server in the middle."""
+    from chatkit.diagram import SequenceDiagram
+
+    lines = exchange(server, clients)
+    clients = list(server.history if clients is None else clients)
+    return SequenceDiagram([c.label for c in clients], lines[-last:] if last else lines,
+                           title=f"{server.name}: who said what to whom", colours=lane_colours(server))
+
+
+# --- the server's log ------------------------------------------------------------
+
+
+def server_log(server, last=20):
+    """The last lines the server logged (or printed from its threads)."""
+    entries = server.log_lines[-last:] if last else server.log_lines
+    hidden = len(server.log_lines) - len(entries)
+    return Table(["time (s)", "server log"], [[f"{t:.3f}", text] for t, text in entries],
+                 title=f"Log of {server.name}", note=f"({hidden} earlier lines not shown)" if hidden else "")
+
+
+# --- threads -----------------------------------------------------------------------
+
+# (a pattern for "function(): line of code" where a thread waits, what it waits for); first match wins.
+WAITS = [
+    (r"\.accept\(", "accept(): a new connection"),
+    (r"\.recv\(", "recv(): its client to send something"),
+    (r"sendall\(", "sendall(): room in its client's socket buffer"),
+    (r"^take\(\)", "its outbox: a line to send"),
+    (r"\block\b|\.acquire\(", "a lock another thread holds"),
+    (r"\.join\(", "another thread to finish"),
+    (r"\.wait\(", "an event (another thread sets it)"),
+]
+
+
+def waiting_for(frame, server):
+    """(what the thread waits for, the server's line of code where it waits)."""
+    innermost = frame
+    while frame is not None and frame.f_code.co_filename not in server.source_files:
+        frame = frame.f_back
+    if frame is None:
+        return "(not in the server's code)", ""
+    code = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+    where = f"{pathlib.Path(frame.f_code.co_filename).name}:{frame.f_lineno} in {frame.f_code.co_name}(): {code}"
+    if innermost.f_code.co_name == "accept":
+        return "accept(): a new connection", where
+    for pattern, meaning in WAITS:
+        if re.search(pattern, f"{frame.f_code.co_name}(): {code}"):
+            return meaning, where
+    return ("something another thread does" if innermost is not frame else "nothing: it is running"), where
+
+
+def server_threads(server):
+    """[(thread, role, what it waits for, where in the code)] for the server's threads now."""
+    frames = sys._current_frames()
+    lab_threads = {client.thread for client in server.history}
+    found = []
+    for thread in threading.enumerate():
+        frame = frames.get(thread.ident)
+        if frame is None or thread in lab_threads:
+            continue
+        stack, f = [], frame
+        while f is not None:
+            stack.append(f)
+            f = f.f_back
+        if thread is server.thread:
+            found.append((thread, "accept loop (runs server.run())", *waiting_for(frame, server)))
+        elif server.owns(stack):
+            found.append((thread, "serves one client", *waiting_for(frame, server)))
+    return found
+
+
+def thread_waits(server):
+    """{thread name: what it waits for} for the server's threads now."""
+    return {thread.name: waiting for thread, _, waiting, _ in server_threads(server)}
+
+
+def thread_view(server):
+    """The server's threads right now: the accept loop, one (or two) per client, and their waits."""
+    found = server_threads(server)
+    rows = [[thread.name, role, waiting, where] for thread, role, waiting, where in found]
+    serving = sum(1 for _, role, _, _ in found if role == "serves one client")
+    others = threading.active_count() - len(found)
+    note = (f"{serving} thread(s) serving clients, {len(server.clients)} client(s) connected; "
+            f"{others} other thread(s) of this process (the notebook's clients, Jupyter) not shown")
+    return Table(["thread", "role", "waiting for", "where"], rows, title=f"Threads of {server.name}",
+                 note=note, css_class="chatkit-threads")
+
+
+# --- code ------------------------------------------------------------------------------
+
+
+class Source:
+    """The source of a class or function, shown with the file and line numbers it comes from."""
+
+    def __init__(self, obj):
+        self.code, first = inspect.getsourcelines(obj)
+        path = pathlib.Path(inspect.getsourcefile(obj)).resolve()
+        root = pathlib.Path(__file__).resolve().parent.parent
+        self.path = path.relative_to(root) if path.is_relative_to(root) else path
+        self.lines = (first, first + len(self.code) - 1)
+
+    @property
+    def header(self):
+        return f"{self.path}, lines {self.lines[0]}-{self.lines[1]}"
+
+    def __str__(self):
+        return f"# {self.header}\n" + "".join(self.code)
+
+    __repr__ = __str__
+
+    def _repr_markdown_(self):
+        return f"`{self.header}`\n\n```python\n{''.join(self.code)}```\n"
+
+
+def source(obj):
+    """Show the code of `obj` (a class, function or method) from the module that defines it."""
+    return Source(obj)
