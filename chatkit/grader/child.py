@@ -1,0 +1,196 @@
+"""The sandbox process: it imports one student file and does what the grader asks.
+
+    grader --request line-->  child   {"id": 3, "op": "call", "target": 7, "args": [...]}
+    grader <--reply line----  child   {"id": 3, "value": ...}  or  {"id": 3, "error": {...}}
+    grader <--event line----  child   {"event": "thread_error", ...}   (at any time)
+
+Requests and replies are JSON lines on private copies of stdin and stdout;
+whatever the student's code prints goes to stderr, which the grader keeps as
+the server's log (it never costs points). Every call runs in a thread of its
+own, so a call stuck in ``accept()`` or in an endless loop never stops the
+child from answering the next request, such as "what are your threads
+doing?". Objects that are not plain data stay here and are referred to by
+number (a handle). The grader never imports student code itself.
+
+Run by chatkit.grader.sandbox as:  python -m chatkit.grader.child FILE
+"""
+
+import base64
+import importlib.util
+import json
+import linecache
+import os
+import sys
+import threading
+import traceback
+
+LIFETIME = 300  # seconds: a child whose grader vanished without a word still ends
+
+
+class Channel:
+    """JSON lines to the grader; one writer at a time."""
+
+    def __init__(self, out):
+        self.out = out
+        self.lock = threading.Lock()
+
+    def send(self, message):
+        data = json.dumps(message, ensure_ascii=False) + "\n"
+        with self.lock:
+            self.out.write(data)
+            self.out.flush()
+
+
+class Child:
+    def __init__(self, path, channel):
+        self.path = os.path.abspath(path)
+        self.channel = channel
+        self.objects = {}  # handle -> object
+        self.handles = {}  # id(object) -> handle, so one object keeps one handle
+        self.main_thread = threading.current_thread()
+
+    # -- values crossing the pipe ------------------------------------------
+
+    def encode(self, value):
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+        if isinstance(value, (bytes, bytearray)):
+            return {"__bytes__": base64.b64encode(bytes(value)).decode()}
+        if isinstance(value, (list, tuple)):
+            return [self.encode(item) for item in value]
+        if isinstance(value, dict) and all(isinstance(key, str) for key in value):
+            return {key: self.encode(item) for key, item in value.items()}
+        return self.handle(value)
+
+    def handle(self, value):
+        number = self.handles.get(id(value))
+        if number is None:
+            number = len(self.objects) + 1
+            self.objects[number] = value
+            self.handles[id(value)] = number
+        return {"__handle__": number, "type": type(value).__name__, "callable": callable(value)}
+
+    def decode(self, value):
+        if isinstance(value, list):
+            return [self.decode(item) for item in value]
+        if isinstance(value, dict):
+            if "__bytes__" in value:
+                return base64.b64decode(value["__bytes__"])
+            if "__handle__" in value:
+                return self.objects[value["__handle__"]]
+            return {key: self.decode(item) for key, item in value.items()}
+        return value
+
+    def describe_error(self, error):
+        """An exception as data: its type, message and where in the student's file it happened."""
+        frames = traceback.extract_tb(error.__traceback__)
+        message = str(error)
+        if isinstance(error, SystemExit):
+            message = f"sys.exit({error.code!r})"
+        return {
+            "type": type(error).__name__,
+            "kinds": [cls.__name__ for cls in type(error).__mro__],
+            "message": message,
+            "frames": [[f.filename, f.lineno, f.name, f.line] for f in frames],
+            "traceback": "".join(traceback.format_exception(type(error), error, error.__traceback__)),
+        }
+
+    # -- requests ----------------------------------------------------------
+
+    def serve(self, requests):
+        for line in requests:
+            request = json.loads(line)
+            op = request["op"]
+            if op == "exit":
+                break
+            if op in ("call", "kit"):
+                name = f"grader call {request.get('label', op)}"
+                threading.Thread(target=self.answer, args=(request,), name=name, daemon=True).start()
+            else:
+                self.answer(request)
+        os._exit(0)  # the grader closed the pipe or said exit: leave, whatever threads remain
+
+    def answer(self, request):
+        reply = {"id": request["id"]}
+        try:
+            reply["value"] = self.encode(self.perform(request))
+        except BaseException as error:  # SystemExit too: a student's sys.exit() fails the call, not us
+            reply["error"] = self.describe_error(error)
+        self.channel.send(reply)
+
+    def perform(self, request):
+        op = request["op"]
+        if op == "getattr":
+            return getattr(self.objects[request["target"]], request["name"])
+        if op == "setattr":
+            return setattr(self.objects[request["target"]], request["name"], self.decode(request["value"]))
+        if op == "call":
+            target = self.objects[request["target"]]
+            return target(*self.decode(request["args"]), **self.decode(request["kwargs"]))
+        if op == "kit":  # one of the grader's own helpers, run here (only chatkit.grader.probes)
+            from chatkit.grader import probes
+            function = getattr(probes, request["name"])
+            return function(self, *self.decode(request["args"]))
+        if op == "stacks":
+            return self.stacks()
+        raise ValueError(f"unknown request {op!r}")
+
+    def stacks(self):
+        """Every thread but ours: its name and frames, outermost first, as [file, line, function, code]."""
+        names = {thread.ident: thread.name for thread in threading.enumerate()}
+        result = []
+        for ident, frame in sys._current_frames().items():
+            if ident == self.main_thread.ident or names.get(ident) == "grader lifetime":
+                continue
+            frames = []
+            while frame is not None:
+                code = frame.f_code
+                source = linecache.getline(code.co_filename, frame.f_lineno).strip()
+                frames.append([code.co_filename, frame.f_lineno, code.co_name, source])
+                frame = frame.f_back
+            result.append({"thread": names.get(ident, f"thread {ident}"), "frames": frames[::-1]})
+        return result
+
+    def report_thread_error(self, args):
+        if args.exc_value is None:
+            return
+        error = self.describe_error(args.exc_value)
+        thread = args.thread.name if args.thread is not None else "a thread"
+        self.channel.send({"event": "thread_error", "thread": thread, "error": error})
+
+
+def load_module(path):
+    """Import the student's file under its own name (ex03_threads), from its own folder."""
+    name = os.path.splitext(os.path.basename(path))[0]
+    sys.path.insert(0, os.path.dirname(path))
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def main(path):
+    requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
+    channel = Channel(os.fdopen(os.dup(1), "w", encoding="utf-8"))
+    os.dup2(2, 1)  # print() in student code lands in the log (stderr), not in our replies
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)  # input() in student code gets end-of-file at once
+    sys.stdout.reconfigure(line_buffering=True)
+    sys.dont_write_bytecode = True
+    lifetime = threading.Timer(LIFETIME, os._exit, args=(3,))
+    lifetime.name, lifetime.daemon = "grader lifetime", True
+    lifetime.start()
+    child = Child(path, channel)
+    threading.excepthook = child.report_thread_error
+    try:
+        module = load_module(child.path)
+    except BaseException as error:
+        channel.send({"ready": False, "error": child.describe_error(error)})
+        os._exit(1)  # what was sent stays readable in the pipe
+    channel.send({"ready": True, "module": child.encode(module)})
+    child.serve(requests)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

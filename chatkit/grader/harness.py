@@ -1,0 +1,140 @@
+"""What a graded test holds: the student's exercise, and servers started from it.
+
+    def test_two_clients(student):               # the fixture the plugin provides
+        server = student.start_server()          # RunServer in a child process, port 0
+        alice = server.connect("alice")          # a Peer
+        reader = student.module.LineReader()     # any object of the student's file, remotely
+
+Each server gets a process of its own; the test's end closes every client,
+stops every server and kills every process, so nothing leaks into the next
+test.
+"""
+
+import time
+
+from chatkit.grader.diagnose import explain_stacks
+from chatkit.grader.peer import EXPECT_TIMEOUT, Peer
+from chatkit.grader.sandbox import CALL_TIMEOUT, Sandbox, StudentProblem
+
+STOP_TIMEOUT = 3.0  # seconds for stop() to make run() return
+
+
+class Exercise:
+    """The file under test (the student's, or the solution with --solutions)."""
+
+    def __init__(self, exercise_id, path):
+        self.id = exercise_id
+        self.path = path
+        self.sandboxes = []
+        self.servers = []
+        self._module = None
+
+    @property
+    def module(self):
+        """The student's module, imported in a child process of its own (once per test)."""
+        if self._module is None:
+            self._module = self.sandbox().module
+        return self._module
+
+    def sandbox(self):
+        if not self.path.exists():
+            raise AssertionError(f"{self.path.name} is missing: the exercise file should be at {self.path}")
+        sandbox = Sandbox(self.path)
+        self.sandboxes.append(sandbox)
+        return sandbox
+
+    def start_server(self, asks_nickname=False):
+        """RunServer('127.0.0.1', 0) in a new process: server_open(), then run() in the background."""
+        server = RunningServer(self.sandbox(), asks_nickname, name=self.id)
+        self.servers.append(server)
+        return server
+
+    def close(self):
+        for server in self.servers:
+            server.close()
+        for sandbox in self.sandboxes:
+            sandbox.close()
+
+
+class RunningServer:
+    """A student's server running in a sandbox, with the interface of chatkit.lab.LiveServer."""
+
+    def __init__(self, sandbox, asks_nickname, name):
+        self.sandbox = sandbox
+        self.asks_nickname = asks_nickname
+        self.name = name
+        self.clients = []  # the Peers connected to it
+        self.running = None
+        self.started = time.monotonic()
+        self.remote = sandbox.module.RunServer("127.0.0.1", 0)
+        self.remote.server_open()
+        self.host, self.port = self.remote.host, self.remote.port
+        if not isinstance(self.port, int) or not 0 < self.port < 65536:
+            raise AssertionError(f"After server_open(), self.port is {self.port!r}, but it should be the real port "
+                                 f"the socket listens on (we asked for port 0: any free port). "
+                                 f"Read it back with self.listener.getsockname().")
+        self.running = self.remote.run.background()
+
+    @property
+    def address(self):
+        return ("127.0.0.1", self.port)
+
+    def connect(self, name="client", read=True, receive_buffer=None):
+        """A new client connection (no nickname sent)."""
+        peer = Peer(self, name, read=read, receive_buffer=receive_buffer)
+        self.clients.append(peer)
+        return peer
+
+    def join(self, nick):
+        """A client that answers the nickname question and waits to hear that it joined."""
+        peer = self.connect(nick)
+        peer.expect("nickname", why="the server asks every newcomer for a nickname first")
+        peer.say(nick)
+        peer.expect(f"* {nick} joined", why="the room announces every newcomer, to the newcomer too")
+        return peer
+
+    def problem(self):
+        """The student's program crashed (run() raised, a thread died, the process ended), or None."""
+        trouble = self.sandbox.trouble()
+        if trouble is not None:
+            return trouble
+        if self.running is not None and self.running.done() and self.running.error is not None:
+            return self.running.error
+        return None
+
+    def describe(self, stuck=True):
+        """A few lines on the server's state, to append to a failure message."""
+        lines = []
+        if self.running is not None and self.running.done() and self.running.error is None:
+            lines.append("Your run() has returned, though nobody called stop(): the server no longer accepts anyone.")
+        elif stuck:
+            lines.append(explain_stacks(self.sandbox.stacks(), self.sandbox.path))
+        log = self.sandbox.log[-5:]
+        if log:
+            lines.append("The last lines your server printed:\n" + "\n".join(f"    {line}" for line in log))
+        return "".join(f"\n{line}" for line in lines)
+
+    def stop(self, timeout=STOP_TIMEOUT):
+        """Call stop() and wait for run() to return, as a test of both."""
+        self.remote.stop(timeout=CALL_TIMEOUT)
+        try:
+            self.running.result(timeout)
+        except StudentProblem as problem:
+            raise type(problem)(f"after stop(), {problem}") from None
+
+    def close(self):
+        """Close the clients and stop the server, quietly: the process is killed next anyway."""
+        for peer in self.clients:
+            peer.close()
+        if self.running is not None and not self.running.done() and self.sandbox.returncode is None:
+            try:
+                self.remote.stop(timeout=1.0)
+                self.running.result(1.0)
+            except StudentProblem:
+                pass
+
+    def __repr__(self):
+        return f"<RunningServer {self.name} on 127.0.0.1:{self.port}>"
+
+
+__all__ = ["Exercise", "RunningServer", "EXPECT_TIMEOUT"]

@@ -1,0 +1,301 @@
+"""Student code in a child process we can always kill: the grader's side of it.
+
+    sandbox = Sandbox("exercises/ex03_threads.py")   # starts chatkit.grader.child
+    server = sandbox.module.RunServer("127.0.0.1", 0)  # a Remote: the object lives in the child
+    server.server_open()                               # a call, at most CALL_TIMEOUT seconds
+    running = server.run.background()                  # a call that goes on: Pending
+    port = server.port                                 # attributes come back as plain data
+    sandbox.close()                                    # kills the child's whole process group
+
+Every wait has a deadline. A call that does not return in time raises
+StudentHang, which says what the child's threads were doing (diagnose.py);
+an exception in the student's code raises StudentError; a child that died
+(``os._exit``, a crash) raises StudentGone. All three are AssertionErrors:
+they fail the test that met them, never the run. Uncaught exceptions in
+the student's own threads are collected in ``sandbox.thread_errors``.
+"""
+
+import base64
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from chatkit.grader import diagnose, layout
+
+START_TIMEOUT = 10.0  # seconds to start Python and import the student's file
+CALL_TIMEOUT = 3.0  # seconds a student's method may take before we call it stuck
+LOG_LINES_KEPT = 2000
+
+
+class StudentProblem(AssertionError):
+    """Something the student's code did (or did not do) that fails a test."""
+
+
+class StudentError(StudentProblem):
+    """The student's code raised an exception."""
+
+    def __init__(self, label, error, path):
+        self.label, self.error, self.path = label, error, path
+        self.kinds = error["kinds"]
+        super().__init__(diagnose.explain_error(label, error, path))
+
+
+class StudentHang(StudentProblem):
+    """A call into the student's code did not return in time."""
+
+    def __init__(self, label, timeout, stacks, path):
+        self.label, self.timeout, self.stacks = label, timeout, stacks
+        super().__init__(f"{label} did not return within {timeout:g} s.\n"
+                         + diagnose.explain_stacks(stacks, path))
+
+
+class StudentGone(StudentProblem):
+    """The child process ended while the grader still needed it."""
+
+    def __init__(self, label, returncode, log):
+        why = diagnose.explain_exit(returncode)
+        tail = "".join(f"\n    {line}" for line in log[-5:])
+        super().__init__(f"{label}: the process running your code ended ({why})."
+                         + (f"\n  Its last output:{tail}" if tail else ""))
+
+
+class Sandbox:
+    """One child process running one student file."""
+
+    def __init__(self, path, start_timeout=START_TIMEOUT):
+        self.path = str(path)
+        self.name = os.path.basename(self.path)
+        self.log = []  # what the student's code printed (stderr), line by line
+        self.thread_errors = []  # (thread name, error) from the student's own threads
+        self.changed = threading.Condition()  # notified on every reply, event and exit
+        self.replies = {}
+        self.ids = itertools.count(1)
+        self.returncode = None  # set once the child has exited
+        self.ready = None
+        self.listeners = []  # callables told when something goes wrong (Peer.expect wakes up)
+        environment = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
+                       "PYTHONIOENCODING": "utf-8"}
+        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(layout.KIT_ROOT), os.environ.get("PYTHONPATH")]))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "chatkit.grader.child", self.path],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=environment, start_new_session=True)  # a process group of its own: killpg takes it all
+        self.readers = [threading.Thread(target=self._read_replies, name=f"sandbox replies {self.name}", daemon=True),
+                        threading.Thread(target=self._read_log, name=f"sandbox log {self.name}", daemon=True)]
+        for reader in self.readers:
+            reader.start()
+        with self.changed:
+            self.changed.wait_for(lambda: self.ready is not None or self.returncode is not None, start_timeout)
+        if self.ready is None:
+            problem = (StudentGone(f"importing {self.name}", self.returncode, self.log) if self.returncode is not None
+                       else StudentHang(f"importing {self.name}", start_timeout, [], self.path))
+            self.close()
+            raise problem
+        if not self.ready["ready"]:
+            error = self.ready["error"]
+            self.close()
+            raise StudentError(f"importing {self.name}", error, self.path)
+        self.module = Remote(self, self.ready["module"], self.name.removesuffix(".py"))
+
+    # -- the pipes -----------------------------------------------------------
+
+    def _read_replies(self):
+        for line in self.process.stdout:
+            message = json.loads(line)
+            with self.changed:
+                if "ready" in message:
+                    self.ready = message
+                elif "id" in message:
+                    self.replies[message["id"]] = message
+                elif message.get("event") == "thread_error":
+                    self.thread_errors.append((message["thread"], message["error"]))
+                self.changed.notify_all()
+            if message.get("event"):
+                self._tell_listeners()
+        returncode = self.process.wait()
+        with self.changed:
+            self.returncode = returncode
+            self.changed.notify_all()
+        self._tell_listeners()
+
+    def _read_log(self):
+        for raw in self.process.stderr:
+            line = raw.decode("utf-8", errors="replace").rstrip("\n")
+            with self.changed:
+                self.log.append(line)
+                del self.log[:-LOG_LINES_KEPT]
+
+    def _tell_listeners(self):
+        for listener in list(self.listeners):
+            listener()
+
+    def send(self, op, label, **fields):
+        """Send a request; return its id (the reply is awaited with wait_reply)."""
+        request_id = next(self.ids)
+        data = json.dumps({"id": request_id, "op": op, "label": label, **fields}, ensure_ascii=False) + "\n"
+        try:
+            self.process.stdin.write(data.encode("utf-8"))
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            pass  # the child is gone: wait_reply will say so
+        return request_id
+
+    def wait_reply(self, request_id, label, timeout):
+        """The value of a reply, or StudentError / StudentHang / StudentGone."""
+        with self.changed:
+            self.changed.wait_for(lambda: request_id in self.replies or self.returncode is not None, timeout)
+            reply = self.replies.pop(request_id, None)
+        if reply is None:
+            if self.returncode is not None:
+                raise StudentGone(label, self.returncode, self.log)
+            raise StudentHang(label, timeout, self.stacks(), self.path)
+        if "error" in reply:
+            raise StudentError(label, reply["error"], self.path)
+        return self.decode(reply["value"])
+
+    def request(self, op, label, timeout=CALL_TIMEOUT, **fields):
+        return self.wait_reply(self.send(op, label, **fields), label, timeout)
+
+    def encode(self, value):
+        if isinstance(value, Remote):
+            return {"__handle__": value._handle}
+        if isinstance(value, (bytes, bytearray)):
+            return {"__bytes__": base64.b64encode(bytes(value)).decode()}
+        if isinstance(value, (list, tuple)):
+            return [self.encode(item) for item in value]
+        if isinstance(value, dict):
+            return {key: self.encode(item) for key, item in value.items()}
+        return value
+
+    def decode(self, value, label="object"):
+        if isinstance(value, list):
+            return [self.decode(item) for item in value]
+        if isinstance(value, dict):
+            if "__bytes__" in value:
+                    return base64.b64decode(value["__bytes__"])
+            if "__handle__" in value:
+                return Remote(self, value, value["type"])
+            return {key: self.decode(item) for key, item in value.items()}
+        return value
+
+    # -- asking the child ----------------------------------------------------
+
+    def stacks(self, timeout=1.0):
+        """What every thread of the child is doing right now ([] if it cannot say)."""
+        if self.returncode is not None:
+            return []
+        try:
+            return self.request("stacks", "stacks", timeout=timeout)
+        except StudentProblem:
+            return []
+
+    def probe(self, name, *args, timeout=CALL_TIMEOUT):
+        """Run one of the grader's helpers (chatkit.grader.probes) inside the child."""
+        return self.request("kit", name, timeout=timeout, name=name, args=self.encode(list(args)))
+
+    def trouble(self):
+        """The first sign of a broken student program: a crashed thread, or a dead process."""
+        if self.thread_errors:
+            thread, error = self.thread_errors[0]
+            return StudentError(f"thread {thread!r} of your program", error, self.path)
+        if self.returncode is not None:
+            return StudentGone(self.name, self.returncode, self.log)
+        return None
+
+    def close(self):
+        """End the child and everything it started; safe to call twice."""
+        if self.process.poll() is None:
+            self.send("exit", "exit")
+            try:
+                self.process.wait(0.5)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)  # threads or processes it left behind
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.process.wait()
+        for reader in self.readers:
+            reader.join(2)
+        for pipe in (self.process.stdin, self.process.stdout, self.process.stderr):
+            try:
+                pipe.close()
+            except OSError:
+                pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+class Pending:
+    """A call running in the background in the child (server.run.background())."""
+
+    def __init__(self, sandbox, request_id, label):
+        self.sandbox, self.request_id, self.label = sandbox, request_id, label
+        self.finished = False
+        self.value = self.error = None
+
+    def done(self):
+        """True once the call returned or raised (looks without waiting)."""
+        if not self.finished:
+            with self.sandbox.changed:
+                arrived = self.request_id in self.sandbox.replies or self.sandbox.returncode is not None
+            if arrived:
+                self.result(0)
+        return self.finished
+
+    def result(self, timeout=CALL_TIMEOUT):
+        """The call's return value; raises what it raised, or StudentHang if still running."""
+        if not self.finished:
+            try:
+                self.value = self.sandbox.wait_reply(self.request_id, self.label, timeout)
+            except StudentHang:
+                raise
+            except StudentProblem as error:
+                self.error = error
+            self.finished = True
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+class Remote:
+    """An object living in the child: attributes and calls go over the pipe."""
+
+    def __init__(self, sandbox, handle, label):
+        object.__setattr__(self, "_sandbox", sandbox)
+        object.__setattr__(self, "_handle", handle["__handle__"])
+        object.__setattr__(self, "_label", label)
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        value = self._sandbox.request("getattr", f"{self._label}.{name}", target=self._handle, name=name)
+        if isinstance(value, Remote):
+            object.__setattr__(value, "_label", f"{self._label}.{name}")
+        return value
+
+    def __setattr__(self, name, value):
+        self._sandbox.request("setattr", f"{self._label}.{name}", target=self._handle, name=name,
+                              value=self._sandbox.encode(value))
+
+    def __call__(self, *args, timeout=CALL_TIMEOUT, **kwargs):
+        return self.background(*args, **kwargs).result(timeout)
+
+    def background(self, *args, **kwargs):
+        """Start the call and return at once with a Pending."""
+        label = f"{self._label}()"
+        request_id = self._sandbox.send("call", label, target=self._handle,
+                                        args=self._sandbox.encode(list(args)), kwargs=self._sandbox.encode(kwargs))
+        return Pending(self._sandbox, request_id, label)
+
+    def __repr__(self):
+        return f"<{self._label} in {self._sandbox.name}>"

@@ -1,0 +1,80 @@
+"""Points, partial credit and hints, as the graded tests write them.
+
+    @pytest.mark.points(3)
+    def test_join_notice(student):
+        \"\"\"Everyone hears who joined and how many people are in the room.\"\"\"
+        with part(1, "join_notice() must name the newcomer: '* alice joined. ...'"):
+            ...                                  # 1 of the 3 points, even if what follows fails
+        with hint("Count the members after adding the newcomer."):
+            ...                                  # a failure here shows this hint
+
+A test that passes earns all its points. One that fails earns the points of
+the ``part`` blocks that passed (a failed part does not stop the test: the
+next part is still checked). The innermost ``hint`` or ``part`` around a
+failure gives the hint shown above its traceback.
+"""
+
+import threading
+
+
+class TestRecord:
+    """What one running test has earned so far."""
+
+    __test__ = False  # not a test class, whatever pytest thinks of the name
+
+    def __init__(self, points):
+        self.points = points
+        self.parts = []  # (points, passed, hint, exception or None)
+
+    @property
+    def failed_parts(self):
+        return [p for p in self.parts if not p[1]]
+
+    def earned_on_failure(self):
+        """Points of a failed test: those of its parts that passed."""
+        return sum(points for points, passed, _, _ in self.parts if passed)
+
+
+_current = threading.local()
+
+
+def start_test(points):
+    _current.record = TestRecord(points)
+    return _current.record
+
+
+def current_test():
+    record = getattr(_current, "record", None)
+    if record is None:
+        raise RuntimeError("part() is only for graded tests (run them with pytest exercises/)")
+    return record
+
+
+class hint:
+    """`with hint("what to look at"):` a failure inside shows this hint first."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, error, traceback):
+        if error is not None and not hasattr(error, "chatkit_hint"):
+            error.chatkit_hint = self.text  # the innermost hint is set first and wins
+        return False
+
+
+class part(hint):
+    """`with part(points, "hint"):` partial credit; a failure inside does not stop the test."""
+
+    def __init__(self, points, text):
+        super().__init__(text)
+        self.points = points
+
+    def __exit__(self, exc_type, error, traceback):
+        super().__exit__(exc_type, error, traceback)
+        if error is not None and not isinstance(error, Exception):
+            return False  # KeyboardInterrupt and the like stop the run
+        current_test().parts.append((self.points, error is None, self.text, error))
+        return True
