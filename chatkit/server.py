@@ -170,12 +170,14 @@ class ChattingRoom:
 class ChatClient:
     """One connection: a reader thread for what it says, a writer thread for what it hears."""
 
+    outbox_class = Outbox  # what holds the lines waiting to be sent (exercise 7 brings its own)
+
     def __init__(self, sock, room, name):
         self.sock = sock
         self.room = room
         self.nick = None  # set when the room accepts a nickname
         self.connection_lost = False  # True after a reset, False after a clean close
-        self.outbox = Outbox()
+        self.outbox = self.outbox_class()
         self.reader = threading.Thread(target=self.recv_message, name=f"reader-{name}")
         self.writer = threading.Thread(target=self.send_queued, name=f"writer-{name}")
 
@@ -268,6 +270,8 @@ class ChatClient:
 class RunServer:
     """Accept connections and give each one a ChatClient."""
 
+    client_class = ChatClient  # the class serving one connection (exercise 7 plugs in its own)
+
     def __init__(self, host="127.0.0.1", port=0):
         self.host = host
         self.port = port
@@ -308,7 +312,7 @@ class RunServer:
                 conn.close()
                 return
             self.clients = [c for c in self.clients if c.reader.is_alive() or c.writer.is_alive()]
-            client = ChatClient(conn, self.room, name=address)
+            client = self.client_class(conn, self.room, name=address)
             self.clients.append(client)
             client.run()
 
