@@ -15,7 +15,6 @@ No window? `python -m chatkit doctor` finds out why and what to do.
 import queue
 import signal
 import sys
-import zlib
 
 try:
     import tkinter
@@ -26,7 +25,7 @@ except ImportError:  # a Python built without Tk: main() explains, the doctor sa
 
 from chatkit.client import add_arguments as add_address_arguments
 from chatkit.client import server_address
-from chatkit.session import ChatSession, Connection
+from chatkit.session import COLOURS, MY_COLOUR, ChatSession, Connection, nick_colour
 
 POLL_MS = 50  # how often the Tk thread looks at the incoming queue
 LEAVE_GRACE_MS = 2000  # how long closing the window waits for the server's goodbye
@@ -34,22 +33,6 @@ CLOSED = None  # put in the queue when the connection ends
 # Fonts with Latin and Hangul, so Korean lines match the rest (the first one installed wins).
 HANGUL_FAMILIES = ("Noto Sans CJK KR", "Noto Sans KR", "NanumGothic", "NanumBarunGothic",
                    "Malgun Gothic", "Apple SD Gothic Neo", "UnDotum")
-# Dark enough to read on white, and none of them the red of problems nor the orange of leave notices.
-NICK_COLOURS = ("#7b1fa2", "#00695c", "#3949ab", "#6d4c41", "#c2185b", "#2e7d32", "#00838f", "#5e35b1")
-MY_COLOUR = "#0b57d0"
-STATUS = {  # session state -> (colour of the dot, text)
-    "connected": ("#ad5700", "Connected to {address}"),
-    "nickname": ("#ad5700", "Choose a nickname"),
-    "joining": ("#ad5700", "Joining as {nick}…"),
-    "chatting": ("#188038", "Connected to {address} as {nick}"),
-    "leaving": ("#ad5700", "Leaving…"),
-    "closed": ("#b3261e", "Disconnected from {address}"),
-}
-
-
-def nick_colour(nick):
-    """The same colour for a nickname in every window (hash() differs between processes)."""
-    return NICK_COLOURS[zlib.crc32(nick.encode()) % len(NICK_COLOURS)]
 
 
 class ChatWindow:
@@ -101,16 +84,14 @@ class ChatWindow:
         self.messages.configure(yscrollcommand=scrollbar.set)
         self.messages.grid(row=0, column=0, sticky="nsew")
         scrollbar.grid(row=0, column=1, sticky="ns")
-        self.messages.tag_configure("joined", foreground="#188038", font=self.notice_font)
-        self.messages.tag_configure("left", foreground="#ad5700", font=self.notice_font)
-        self.messages.tag_configure("notice", foreground="#5f6368", font=self.notice_font)
-        self.messages.tag_configure("problem", foreground="#b3261e", font=self.notice_font)
-        self.messages.tag_configure("prompt", foreground=MY_COLOUR, font=self.bold_font)
+        for kind in ("joined", "left", "notice", "problem"):
+            self.messages.tag_configure(kind, foreground=COLOURS[kind], font=self.notice_font)
+        self.messages.tag_configure("prompt", foreground=COLOURS["prompt"], font=self.bold_font)
         indent = self.small_font.measure("00:00  ")  # wrapped lines start after the time
         for kind in ("message", "joined", "left", "notice", "problem", "prompt"):
             self.messages.tag_configure(kind, lmargin2=indent)
-        self.messages.tag_configure("time", foreground="#80868b", font=self.small_font)  # created last: wins
-        self.messages.tag_configure("mine", background="#e8f0fe")
+        self.messages.tag_configure("time", foreground=COLOURS["time"], font=self.small_font)  # created last: wins
+        self.messages.tag_configure("mine", background=COLOURS["mine"])
 
         sidebar = ttk.Frame(root, name="sidebar", padding=(4, 0, 8, 0))
         sidebar.grid(row=1, column=1, sticky="ns")
@@ -184,8 +165,7 @@ class ChatWindow:
     def show_state(self):
         """Status line, title, member list and entry label from the session (Tk thread)."""
         session = self.session
-        colour, text = STATUS[session.state]
-        text = text.format(address=self.connection.address, nick=session.nick or session.pending_nick)
+        colour, text = session.status(self.connection.address)
         if str(self.status.cget("text")) != f"● {text}":
             self.status.configure(text=f"● {text}", foreground=colour)
             self.root.title(f"chatkit — {session.nick}" if session.nick else "chatkit")

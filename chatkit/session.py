@@ -20,6 +20,7 @@ import re
 import socket
 import threading
 import time
+import zlib
 from dataclasses import dataclass
 
 from chatkit.protocol import MAX_LINE_CHARS, LineReader, LineTooLong, encode_line
@@ -30,6 +31,28 @@ LEFT = re.compile(r"\* (?P<nick>\S+) (?:left|was disconnected).*\. (?P<count>\d+
 WHO = re.compile(r"\* In the room \((?P<count>\d+)\): (?P<nicks>.*)")
 # "nick: text"; a nickname has no spaces and no ':' and starts with neither '*' nor '/'.
 MESSAGE = re.compile(r"(?P<sender>[^\s:*/][^\s:]*): (?P<text>.*)")
+
+# Colours both windows use: dark enough to read on white; no nickname gets the
+# red of problems or the orange of leave notices.
+NICK_COLOURS = ("#7b1fa2", "#00695c", "#3949ab", "#6d4c41", "#c2185b", "#2e7d32", "#00838f", "#5e35b1")
+MY_COLOUR = "#0b57d0"
+COLOURS = {"joined": "#188038", "left": "#ad5700", "notice": "#5f6368", "problem": "#b3261e",
+           "prompt": MY_COLOUR, "time": "#80868b", "mine": "#e8f0fe"}
+
+STATUS = {  # ChatSession.state -> (colour, what the status line says)
+    "connected": ("#ad5700", "Connected to {address}"),
+    "nickname": ("#ad5700", "Choose a nickname"),
+    "joining": ("#ad5700", "Joining as {nick}…"),
+    "chatting": ("#188038", "Connected to {address} as {nick}"),
+    "leaving": ("#ad5700", "Leaving…"),
+    "closed": ("#b3261e", "Disconnected from {address}"),
+    "left": ("#5f6368", "You left the room"),
+}
+
+
+def nick_colour(nick):
+    """The same colour for a nickname in every window (hash() differs between processes)."""
+    return NICK_COLOURS[zlib.crc32(nick.encode()) % len(NICK_COLOURS)]
 
 
 @dataclass(frozen=True)
@@ -62,7 +85,7 @@ class ChatSession:
         self.wanted_nick = nick  # answered automatically, once
         self.nick = None  # set when the room accepts us
         self.pending_nick = None  # sent, waiting for the room's answer
-        self.state = "connected"  # -> nickname -> joining -> chatting -> leaving -> closed
+        self.state = "connected"  # -> nickname -> joining -> chatting -> leaving -> left, or -> closed
         self.members = []
         self.count = 0
         self.awaiting_who = False  # our own /who: its answer updates the list, quietly
@@ -119,7 +142,7 @@ class ChatSession:
         text = " ".join(text.splitlines()).strip()  # a pasted newline would split the message
         if not text:
             return None
-        if self.state == "closed":
+        if self.state in ("closed", "left"):
             return self.line("problem", "Not connected: nothing was sent.")
         if len(text) > MAX_LINE_CHARS:
             return self.line("problem", f"Too long to send: {len(text)} characters, at most {MAX_LINE_CHARS}.")
@@ -133,12 +156,19 @@ class ChatSession:
         self.send(text)
         return None
 
+    def status(self, address):
+        """(colour, text) of the status line."""
+        colour, text = STATUS[self.state]
+        return colour, text.format(address=address, nick=self.nick or self.pending_nick)
+
     def closed(self):
         """The server hung up; return the Line saying so (None if we were leaving)."""
-        was_leaving = self.state == "leaving"
-        self.state = "closed"
         self.members, self.count = [], 0
-        return None if was_leaving else self.line("problem", "Disconnected: the server closed the connection.")
+        if self.state == "leaving":
+            self.state = "left"
+            return None
+        self.state = "closed"
+        return self.line("problem", "Disconnected: the server closed the connection.")
 
 
 class Connection:
