@@ -40,7 +40,7 @@ class ChatWindow:
 
     The widgets have names, so a script can drive the window through Tk's
     `send` (see chatkit.xvfb): .conversation.messages, .sidebar.members,
-    .sidebar.title, .entrybar.entry, .entrybar.send, .status.
+    .sidebar.title, .entrybar.label, .entrybar.entry, .entrybar.send, .status.
     """
 
     def __init__(self, root, connection, nick=None):
@@ -107,7 +107,7 @@ class ChatWindow:
         entry_bar = ttk.Frame(root, name="entrybar", padding=(8, 8))
         entry_bar.grid(row=2, column=0, columnspan=2, sticky="ew")
         entry_bar.columnconfigure(1, weight=1)
-        self.entry_label = ttk.Label(entry_bar, padding=(0, 0, 6, 0))
+        self.entry_label = ttk.Label(entry_bar, name="label", padding=(0, 0, 6, 0))
         self.entry_label.grid(row=0, column=0)
         self.entry = ttk.Entry(entry_bar, name="entry", font=self.text_font)
         self.entry.grid(row=0, column=1, sticky="ew")

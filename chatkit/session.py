@@ -202,6 +202,8 @@ class Connection:
                     on_line(text)
         except (OSError, LineTooLong):  # reset, or closed by close(); a server never sends that much
             pass
+        with self.send_lock:  # nothing more will come: let the socket go now, not when the window closes
+            self.sock.close()
         on_closed()
 
     def send(self, text):
@@ -214,10 +216,11 @@ class Connection:
 
     def close(self, timeout=5.0):
         """Hang up and wait for the reading thread to finish."""
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the recv() in the reading thread
-        except OSError:
-            pass
+        with self.send_lock:
+            try:
+                self.sock.shutdown(socket.SHUT_RDWR)  # wakes the recv() in the reading thread
+            except OSError:  # already closed
+                pass
         if self.thread is not None and self.thread is not threading.current_thread():
             self.thread.join(timeout)
         self.sock.close()

@@ -55,6 +55,11 @@ def xvfb_available():
     return shutil.which("Xvfb") is not None
 
 
+def missing_programs():
+    """What is missing to run and drive the GUI on a virtual screen (Debian: apt install xvfb xdotool)."""
+    return [program for program in ("Xvfb", "xdotool") if shutil.which(program) is None]
+
+
 class VirtualDisplay:
     """An Xvfb server on a display number it chooses itself (-displayfd): no clash, no guessing."""
 

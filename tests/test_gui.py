@@ -1,0 +1,252 @@
+"""The tkinter client for real: `python -m chatkit gui` windows on a virtual screen (Xvfb), with nc.
+
+Keys are pressed through xdotool; Hangul goes into the entry line through Tk's
+`send` (xdotool cannot type it); the windows are read back the same way.
+A screenshot of two windows chatting is saved in artifacts/.
+"""
+
+import os
+import queue
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from chatkit.gui import HANGUL_FAMILIES
+from chatkit.protocol import encode_line
+from chatkit.xvfb import VirtualDisplay, xvfb_available
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+TIMEOUT = 10
+SCREEN = (1120, 460)
+LEFT, RIGHT = "560x460+0+0", "560x460+560+0"
+
+needs_screen = pytest.mark.skipif(not (xvfb_available() and shutil.which("xdotool")),
+                                  reason="needs Xvfb and xdotool (Debian: apt install xvfb xdotool)")
+needs_nc = pytest.mark.skipif(shutil.which("nc") is None, reason="nc is not installed (Debian: netcat-openbsd)")
+
+
+@pytest.fixture(scope="module")
+def screen():
+    with VirtualDisplay(*SCREEN) as screen:
+        screen.tk(None, "winfo", "interps")  # start the Tk relay now: it lives as long as the screen
+        yield screen
+
+
+@pytest.fixture
+def gui(screen):
+    """gui(server, nick=None, geometry=LEFT) -> GuiWindow; every window is closed after the test."""
+    opened = []
+
+    def open_window(server, nick=None, geometry=LEFT):
+        opened.append(screen.open_gui(server.port, nick, geometry))
+        return opened[-1]
+
+    yield open_window
+    for window in opened:
+        window.stop()
+        screen.windows.remove(window)
+
+
+class Nc:
+    """An `nc 127.0.0.1 PORT` session: the protocol's simplest client."""
+
+    def __init__(self, server, nick):
+        self.nick = nick
+        self.process = subprocess.Popen(["nc", "127.0.0.1", str(server.port)],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.lines = queue.Queue()
+        self.seen = []
+        self.reader = threading.Thread(target=self.read, name=f"nc {nick}")
+        self.reader.start()
+        self.expect("Enter your nickname:")
+        self.say(nick)
+        self.expect(f"* {nick} joined.")
+
+    def read(self):
+        for raw in self.process.stdout:
+            self.lines.put(raw.decode("utf-8", errors="replace").rstrip("\n"))
+        self.lines.put(None)
+
+    def say(self, text):
+        self.process.stdin.write(encode_line(text))
+        self.process.stdin.flush()
+
+    def expect(self, text, timeout=TIMEOUT):
+        """Wait for the next line starting with `text`; return it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0, deadline - time.monotonic()))
+            except queue.Empty:
+                line = None
+            if line is None:
+                raise AssertionError(f"nc {self.nick} expected a line starting with {text!r}; got {self.seen[-8:]}")
+            self.seen.append(line)
+            if line.startswith(text):
+                return line
+
+    def close(self):
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(TIMEOUT)
+        self.reader.join(TIMEOUT)
+        self.process.stdin.close()
+        self.process.stdout.close()
+
+
+@pytest.fixture
+def nc():
+    sessions = []
+
+    def connect(server, nick):
+        sessions.append(Nc(server, nick))
+        return sessions[-1]
+
+    yield connect
+    for session in sessions:
+        session.close()
+
+
+def check_screenshot(image, windows):
+    """The right size, and each window really drawn: white message area, dark text, many colours."""
+    assert image.size == SCREEN
+    for left in windows:
+        window = image.crop((left, 0, left + 560, SCREEN[1])).convert("RGB")
+        colours = window.getcolors(maxcolors=1 << 16) or []
+        assert len(colours) > 50, f"the window at x={left} has only {len(colours)} colours: blank?"
+        dark = sum(count for count, (r, g, b) in colours if r + g + b < 250)
+        white = sum(count for count, rgb in colours if rgb == (255, 255, 255))
+        assert dark > 300, f"the window at x={left} shows almost no text ({dark} dark pixels)"
+        assert white > 560 * 460 // 4, f"the window at x={left} has no white message area"
+
+
+@needs_screen
+@needs_nc
+def test_two_windows_and_nc_chat_in_korean_and_closing_announces_the_leave(live, gui, nc, screen):
+    server = live()
+    carol = nc(server, "carol")
+    alice = gui(server, "alice", LEFT)
+    carol.expect("* alice joined. 2 people in the room.")
+
+    bob = gui(server, None, RIGHT)  # no --nick: the window asks
+    bob.wait_for_text("Choose a nickname")
+    assert bob.tk(".entrybar.label", "cget", "-text") == "Nickname"
+    bob.type_keys("carol")
+    bob.press("Return")
+    bob.wait_for_text("The nickname carol is taken.")
+    bob.type_keys("bob")
+    bob.press("Return")
+    carol.expect("* bob joined. 3 people in the room.")
+    bob.wait_until(lambda: bob.tk(".entrybar.label", "cget", "-text") == "Message", "the entry to be for messages")
+
+    alice.type_keys("hello from alice")
+    alice.press("Return")
+    assert carol.expect("alice: ") == "alice: hello from alice"
+    bob.wait_for_text("alice  hello from alice")
+
+    bob.type_text("안녕하세요, 반갑습니다!")
+    bob.press("Return")
+    assert carol.expect("bob: ") == "bob: 안녕하세요, 반갑습니다!"
+    alice.wait_for_text("bob  안녕하세요, 반갑습니다!")
+
+    carol.say("저는 nc에서 보내요. A longer line too, long enough to wrap in a window of this size.")
+    for window in (alice, bob):
+        window.wait_for_text("carol  저는 nc에서 보내요.")
+    assert alice.members() == ["carol", "alice (you)", "bob"]
+    assert bob.members() == ["carol", "alice", "bob (you)"]
+    assert alice.tk(".sidebar.title", "cget", "-text") == "In the room (3)"
+    assert alice.status() == f"● Connected to 127.0.0.1:{server.port} as alice"
+    assert bob.tk("wm", "title", ".") == "chatkit — bob"
+    start, end = alice.tk(".conversation.messages", "tag", "ranges", "mine").split()[-2:]
+    assert "alice  hello from alice" in alice.tk(".conversation.messages", "get", start, end), "own line highlighted"
+    font = alice.tk(".conversation.messages", "cget", "-font")
+    if subprocess.run(["fc-list", ":lang=ko"], capture_output=True, text=True).stdout.strip():
+        assert alice.tk("font", "actual", font, "-family") in HANGUL_FAMILIES, "Korean needs a font with Hangul"
+
+    check_screenshot(screen.screenshot(ARTIFACTS / "gui-two-windows.png"), windows=(0, 560))
+
+    bob.click_close()
+    assert bob.wait_exit() == (0, "")
+    carol.expect("* bob left. 2 people in the room.")
+    alice.wait_for_text("bob left. 2 people in the room.")
+    alice.wait_until(lambda: alice.members() == ["carol", "alice (you)"], "bob to leave the member list")
+    screen.screenshot(ARTIFACTS / "gui-after-bob-left.png")
+
+    alice.type_keys("/quit")
+    alice.press("Return")
+    assert alice.wait_exit() == (0, "")
+    carol.expect("* alice left. 1 person in the room.")
+
+
+@needs_screen
+@needs_nc
+def test_a_stopped_server_keeps_the_conversation_readable(live, gui, nc, screen):
+    server = live()
+    carol = nc(server, "carol")
+    alice = gui(server, "alice")
+    carol.expect("* alice joined.")
+    alice.type_text("x" * 5000)
+    alice.press("Return")
+    alice.wait_for_text("Too long to send: 5000 characters, at most 4096.")
+    carol.say("still here?")
+    alice.wait_for_text("carol  still here?")  # the long line was not sent: still connected
+
+    server.stop()
+    alice.wait_for_text("The server is shutting down. Bye!")
+    alice.wait_for_text("Disconnected: the server closed the connection.")
+    assert alice.status() == f"● Disconnected from 127.0.0.1:{server.port}"
+    assert alice.tk(".entrybar.entry", "instate", "disabled") == "1"
+    assert alice.members() == []
+    screen.screenshot(ARTIFACTS / "gui-server-stopped.png")
+    alice.click_close()
+    assert alice.wait_exit() == (0, "")
+
+
+@needs_screen
+@needs_nc
+def test_ctrl_c_in_the_terminal_leaves_the_room(live, gui, nc):
+    server = live()
+    carol = nc(server, "carol")
+    alice = gui(server, "alice")
+    carol.expect("* alice joined.")
+    alice.process.send_signal(signal.SIGINT)
+    carol.expect("* alice left. 1 person in the room.")
+    assert alice.wait_exit() == (0, "")
+
+
+def run_gui(*arguments, env):
+    return subprocess.run([sys.executable, "-m", "chatkit", "gui", *arguments], capture_output=True, text=True,
+                          env=env, timeout=60)
+
+
+def test_without_a_display_the_report_error_is_explained():
+    env = {key: value for key, value in os.environ.items() if key not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    result = run_gui("--port", "9", "--nick", "alice", env=env)
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert lines[0] == "Cannot open a window: no display name and no $DISPLAY environment variable"
+    assert lines[1].startswith("Fix first: ") and lines[2] == "For the whole diagnosis: python -m chatkit doctor"
+    assert "Traceback" not in result.stderr
+
+
+@needs_screen
+def test_a_server_not_running_is_explained(screen):
+    with socket.socket() as bound:  # bound but not listening: connections to it are refused
+        bound.bind(("127.0.0.1", 0))
+        result = run_gui("--port", str(bound.getsockname()[1]), env=screen.env())
+    assert result.returncode == 1
+    assert "Cannot connect to 127.0.0.1:" in result.stderr and "python -m chatkit serve" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@needs_screen
+def test_a_bad_geometry_is_explained(live, screen):
+    result = run_gui("--port", str(live().port), "--geometry", "big", env=screen.env())
+    assert result.returncode == 2 and "--geometry big: expected WIDTHxHEIGHT" in result.stderr
