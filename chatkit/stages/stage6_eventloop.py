@@ -253,7 +253,6 @@ class RunServer:
         except BlockingIOError:  # another turn took it, or the client gave up already
             return
         conn.setblocking(False)
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # chat lines are small: send each at once
         client = ChatClient(conn, self.room, self)
         self.clients.add(client)
         self.selector.register(conn, selectors.EVENT_READ, client)
