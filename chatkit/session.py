@@ -33,8 +33,8 @@ WHO = re.compile(r"\* In the room \((?P<count>\d+)\): (?P<nicks>.*)")
 MESSAGE = re.compile(r"(?P<sender>[^\s:*/][^\s:]*): (?P<text>.*)")
 
 # Colours both windows use: dark enough to read on white; no nickname gets the
-# red of problems or the orange of leave notices.
-NICK_COLOURS = ("#7b1fa2", "#00695c", "#3949ab", "#6d4c41", "#c2185b", "#2e7d32", "#00838f", "#5e35b1")
+# red of problems, the orange of leave notices nor the green of join notices.
+NICK_COLOURS = ("#7b1fa2", "#00695c", "#3949ab", "#6d4c41", "#c2185b", "#00838f", "#5e35b1")
 MY_COLOUR = "#0b57d0"
 COLOURS = {"joined": "#188038", "left": "#ad5700", "notice": "#5f6368", "problem": "#b3261e",
            "prompt": MY_COLOUR, "time": "#80868b", "mine": "#e8f0fe"}
