@@ -85,9 +85,9 @@ class RunningServer:
         self.clients.append(peer)
         return peer
 
-    def join(self, nick):
+    def join(self, nick, receive_buffer=None):
         """A client that answers the nickname question and waits to hear that it joined."""
-        peer = self.connect(nick)
+        peer = self.connect(nick, receive_buffer=receive_buffer)
         peer.expect("nickname", why="the server asks every newcomer for a nickname first")
         peer.say(nick)
         peer.expect(f"* {nick} joined", why="the room announces every newcomer, to the newcomer too")
@@ -120,7 +120,7 @@ class RunningServer:
         try:
             self.running.result(timeout)
         except StudentProblem as problem:
-            raise type(problem)(f"after stop(), {problem}") from None
+            raise problem.reworded(f"after stop(), {problem}") from None
 
     def close(self):
         """Close the clients and stop the server, quietly: the process is killed next anyway."""

@@ -40,10 +40,12 @@ class Peer:
             self.sock.close()
             raise AssertionError(f"{name} could not connect to your server at {server.address[0]}:{server.address[1]}: "
                                  f"{error}. Is the socket listening (listen() called)?") from None
-        self.sock.settimeout(None)
+        # One timeout for both directions: the reader just tries again, a send gives up.
+        self.sock.settimeout(EXPECT_TIMEOUT)
+        self.reading = read
         self.port = self.sock.getsockname()[1]
         self.thread = None
-        if read:
+        if read:  # a client that never reads does not even start its reader
             self.thread = threading.Thread(target=self._receive, name=f"peer {name}", daemon=True)
             self.thread.start()
         server.sandbox.listeners.append(self._wake)
@@ -54,9 +56,11 @@ class Peer:
 
     def _receive(self):
         reader = LineReader(max_chars=MAX_LINE)
-        while True:
+        while self.reading:
             try:
                 data = self.sock.recv(65536)
+            except TimeoutError:
+                continue
             except OSError:
                 data = b""
             with self.arrived:
@@ -80,11 +84,26 @@ class Peer:
 
     def say(self, text):
         """Send one line."""
-        self.sock.sendall(encode_line(text))
+        self.send_bytes(encode_line(text))
 
     def send_bytes(self, data):
         """Send raw bytes, no newline added (to cut lines and characters on purpose)."""
-        self.sock.sendall(data)
+        try:
+            self.sock.sendall(data)
+        except TimeoutError:
+            raise AssertionError(f"{self.name} could not send for {EXPECT_TIMEOUT:g} s: the server stopped "
+                                 f"reading what {self.name} sends." + self.server.describe()) from None
+        except OSError as error:
+            raise AssertionError(f"{self.name} could not send: {error} (the server closed the connection?)") from None
+
+    def stop_reading(self):
+        """From now on, read nothing: a client whose buffers fill up (set receive_buffer small)."""
+        self.reading = False
+
+    def seen(self, text):
+        """Did any line received so far contain `text`?"""
+        with self.arrived:
+            return any(text in line for _, line in self.received)
 
     def lines(self):
         with self.arrived:
@@ -112,8 +131,11 @@ class Peer:
                     break
                 self.arrived.wait(left)
             seen = [line for _, line in self.received[self.cursor:]][-8:]
+        if not problem:  # a crash report may still be on its way: the connection closing can overtake it
+            self.server.sandbox.sync()
+            problem = self.server.problem()
         if problem:
-            raise type(problem)(f"{self.name} was waiting for {wanted}, but {problem}") from None
+            raise problem.reworded(f"{self.name} was waiting for {wanted}, but {problem}") from None
         because = f" ({why})" if why else ""
         if self.closed:
             ending = "the server closed the connection"
@@ -129,9 +151,10 @@ class Peer:
             self.arrived.wait_for(lambda: self.closed or self.server.problem(), timeout)
             if self.closed:
                 return
+        self.server.sandbox.sync()
         problem = self.server.problem()
         if problem:
-            raise type(problem)(f"{self.name} was waiting to be disconnected, but {problem}") from None
+            raise problem.reworded(f"{self.name} was waiting to be disconnected, but {problem}") from None
         because = f" ({why})" if why else ""
         raise AssertionError(f"{self.name} expected the server to close the connection{because}, "
                              f"but it was still open after {timeout:g} s." + self.server.describe(stuck=True))

@@ -111,3 +111,13 @@ def listener_facts(child, server):
         "listening": bool(sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)),
         "address": list(sock.getsockname()),
     }
+
+
+def members_become(child, room, count, timeout=2.5):
+    """Wait (at most `timeout` s) until the room has `count` members; return how many it has."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while len(room.members) != count and time.monotonic() < deadline:
+        time.sleep(0.01)  # watching another thread's progress from outside: nothing to wait on
+    return len(room.members)

@@ -35,6 +35,13 @@ LOG_LINES_KEPT = 2000
 class StudentProblem(AssertionError):
     """Something the student's code did (or did not do) that fails a test."""
 
+    def reworded(self, text):
+        """The same problem (same type and details), told with a new message."""
+        problem = type(self).__new__(type(self))
+        problem.__dict__.update(self.__dict__)
+        problem.args = (text,)
+        return problem
+
 
 class StudentError(StudentProblem):
     """The student's code raised an exception."""
@@ -115,8 +122,7 @@ class Sandbox:
                 elif message.get("event") == "thread_error":
                     self.thread_errors.append((message["thread"], message["error"]))
                 self.changed.notify_all()
-            if message.get("event"):
-                self._tell_listeners()
+            self._tell_listeners()  # a reply may be run() ending: a waiting Peer should look
         returncode = self.process.wait()
         with self.changed:
             self.returncode = returncode
@@ -194,6 +200,14 @@ class Sandbox:
         except StudentProblem:
             return []
 
+    def sync(self, timeout=1.0):
+        """Wait until the child has answered everything sent before now (a crash report, say)."""
+        if self.returncode is None:
+            try:
+                self.request("ping", "ping", timeout=timeout)
+            except StudentProblem:
+                pass
+
     def probe(self, name, *args, timeout=CALL_TIMEOUT):
         """Run one of the grader's helpers (chatkit.grader.probes) inside the child."""
         return self.request("kit", name, timeout=timeout, name=name, args=self.encode(list(args)))
@@ -249,7 +263,10 @@ class Pending:
             with self.sandbox.changed:
                 arrived = self.request_id in self.sandbox.replies or self.sandbox.returncode is not None
             if arrived:
-                self.result(0)
+                try:
+                    self.result(0)
+                except StudentProblem:
+                    pass  # kept in self.error
         return self.finished
 
     def result(self, timeout=CALL_TIMEOUT):
