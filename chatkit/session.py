@@ -76,7 +76,9 @@ class ChatSession:
 
     `send` is called with each line to send: the answer to the nickname
     question (the one given on the command line, then what the user types)
-    and, once joined, a `/who` to learn who was already there.
+    and, once joined, a `/who` to learn who was already there, if the
+    rules the server sends after the join notice mention it (the report's
+    server would relay it to everyone as a message).
     """
 
     def __init__(self, send, nick=None, clock=time.localtime):
@@ -88,6 +90,7 @@ class ChatSession:
         self.state = "connected"  # -> nickname -> joining -> chatting -> leaving -> left, or -> closed
         self.members = []
         self.count = 0
+        self.just_joined = False  # the next line is the rules: do they mention /who?
         self.awaiting_who = False  # our own /who: its answer updates the list, quietly
 
     def line(self, kind, text, **details):
@@ -95,6 +98,11 @@ class ChatSession:
 
     def receive(self, text):
         """Take one line from the server; return the Line to show, or None to show nothing."""
+        if self.just_joined:
+            self.just_joined = False
+            if text.startswith("* Rules:") and "/who" in text:
+                self.awaiting_who = True
+                self.send("/who")
         if text == NICKNAME_PROMPT:
             if self.wanted_nick:
                 self.answer(self.wanted_nick)
@@ -107,9 +115,7 @@ class ChatSession:
             self.count = int(match["count"])
             if self.state == "joining" and nick == self.pending_nick:
                 self.nick, self.state, self.members = nick, "chatting", [nick]
-                if self.count > 1:
-                    self.awaiting_who = True
-                    self.send("/who")
+                self.just_joined = self.count > 1  # others were here first: who?
             elif nick not in self.members:
                 self.members.append(nick)
             return self.line("joined", text, sender=nick)

@@ -159,8 +159,8 @@ def test_two_windows_and_nc_chat_in_korean_and_closing_announces_the_leave(live,
     carol.say("저는 nc에서 보내요. A longer line too, long enough to wrap in a window of this size.")
     for window in (alice, bob):
         window.wait_for_text("carol  저는 nc에서 보내요.")
-    assert alice.members() == ["carol", "alice (you)", "bob"]
-    assert bob.members() == ["carol", "alice", "bob (you)"]
+    alice.wait_until(lambda: alice.members() == ["carol", "alice (you)", "bob"], "the member list")
+    bob.wait_until(lambda: bob.members() == ["carol", "alice", "bob (you)"], "the member list")
     assert alice.tk(".sidebar.title", "cget", "-text") == "In the room (3)"
     assert alice.status() == f"● Connected to 127.0.0.1:{server.port} as alice"
     assert bob.tk("wm", "title", ".") == "chatkit — bob"

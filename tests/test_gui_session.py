@@ -55,15 +55,28 @@ def test_a_refused_command_line_nickname_is_not_sent_again():
     assert sent == ["alice"]
 
 
+RULES = "* Rules: be kind to each other. /quit leaves, /who lists who is here, /help shows commands."
+
+
 def test_joining_a_busy_room_asks_who_is_there_quietly():
     chat, sent = session("alice")
     chat.receive("Enter your nickname:")
     joined(chat, "alice", 3)
+    assert chat.receive(RULES).kind == "notice"
     assert sent == ["alice", "/who"]
     assert chat.receive("* In the room (3): bob, carol, alice") is None
     assert chat.members == ["bob", "carol", "alice"] and chat.count == 3
     chat.submit("/who")
     assert chat.receive("* In the room (3): bob, carol, alice").kind == "notice", "asked by the user: shown"
+
+
+def test_a_server_whose_rules_do_not_mention_who_is_not_asked():
+    """The report's server has no /who: it would relay it to everyone as a message."""
+    chat, sent = session("alice")
+    chat.receive("Enter your nickname:")
+    joined(chat, "alice", 3)
+    chat.receive("* Rules: be kind to each other. Type /quit to leave.")
+    assert sent == ["alice"] and chat.members == ["alice"]
 
 
 def test_joins_and_leaves_update_the_members():
@@ -150,11 +163,12 @@ def test_a_connection_to_a_live_server(live, join, stage):
         bob.say("안녕하세요")
         with arrived:
             assert arrived.wait_for(lambda: any(line and line.text == "안녕하세요" for line in lines), 5), lines
-        assert chat.nick == "alice" and chat.count == 2
-        if stage is None:  # the report's server has no /who: only the reference server lists members
-            assert set(chat.members) == {"alice", "bob"}
+            assert chat.nick == "alice" and chat.count == 2
+            if stage is None:  # the report's server has no /who: only the reference server lists members
+                assert arrived.wait_for(lambda: set(chat.members) == {"alice", "bob"}, 5), chat.members
         connection.send("hi bob")
         bob.expect("alice: hi bob")
+        assert "alice: /who" not in bob.lines(), "/who sent to a server that does not know it"
     finally:
         connection.close()
     assert not connection.thread.is_alive()

@@ -55,7 +55,7 @@ def test_running_the_cell_again_replaces_the_panel(live, join):
     server = live()
     bob = join(server, "bob")
     first = ChatPanel(server, "alice")
-    bob.expect("alice joined")
+    first.wait_for("alice joined")
     second = ChatPanel(server, "alice")  # would be refused ("taken") if the first were still there
     bob.expect("alice left")
     bob.expect("alice joined")
