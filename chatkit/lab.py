@@ -68,6 +68,17 @@ def source_files(module):
     return files
 
 
+def socket_ports(frame):
+    """The local ports of the sockets a frame holds, directly or as obj.sock, obj.conn, ..."""
+    for value in list(frame.f_locals.values()):
+        for candidate in [value] + [getattr(value, name, None) for name in ("sock", "conn", "listener")]:
+            if isinstance(candidate, socket.socket):
+                try:
+                    yield candidate.getsockname()[1]
+                except OSError:  # closed already
+                    pass
+
+
 class LiveServer:
     """A chat server running in a background thread, on 127.0.0.1 and a free port."""
 
@@ -115,8 +126,16 @@ class LiveServer:
         self.log_lines.append((time.monotonic() - self.started, str(message)))
 
     def owns(self, frames):
-        """True if any of these frames runs this server's code."""
-        return any(frame.f_code.co_filename in self.source_files for frame in frames)
+        """True if these frames (a thread's stack) run this server's code, for this server.
+
+        Two servers of neighbouring stages share code (stage 3 runs stage 2's
+        serve_client), so the code alone is not enough: the sockets the
+        frames hold tell which server's port they belong to.
+        """
+        if not any(frame.f_code.co_filename in self.source_files for frame in frames):
+            return False
+        ports = {port for frame in frames for port in socket_ports(frame)}
+        return self.port in ports if ports else True
 
     def stop(self, timeout=DEFAULT_TIMEOUT):
         """Disconnect this server's clients, stop the server and wait for its thread."""
@@ -261,12 +280,14 @@ class LiveClient:
 
     def say(self, text):
         """Send one line."""
-        self.sent.append((self._now(), text))
-        self.sock.sendall(encode_line(text))
+        self.send_bytes(encode_line(text), text)
 
-    def send_bytes(self, data):
+    def send_bytes(self, data, text=None):
         """Send raw bytes (no newline added): for splitting lines on purpose."""
-        self.sent.append((self._now(), data.decode(errors="replace")))
+        if self.sock.fileno() == -1:
+            raise RuntimeError(f"{self.label}'s connection is closed (was its server stopped or restarted?): "
+                               "run the cells that start the server and its clients again")
+        self.sent.append((self._now(), data.decode(errors="replace") if text is None else text))
         self.sock.sendall(data)
 
     def lines(self):

@@ -273,14 +273,26 @@ def thread_view(server):
 # --- code ------------------------------------------------------------------------------
 
 
+def kit_path(obj):
+    """The file defining `obj`, relative to the kit's folder when it is inside it."""
+    path = pathlib.Path(inspect.getsourcefile(obj)).resolve()
+    root = pathlib.Path(__file__).resolve().parent.parent
+    return path.relative_to(root) if path.is_relative_to(root) else path
+
+
+def where(obj):
+    """'chatkit/stages/stage4_broadcast.py:51' for a class, function or method."""
+    obj = inspect.unwrap(obj)
+    return f"{kit_path(obj)}:{inspect.getsourcelines(obj)[1]}"
+
+
 class Source:
     """The source of a class or function, shown with the file and line numbers it comes from."""
 
     def __init__(self, obj):
         self.code, first = inspect.getsourcelines(obj)
-        path = pathlib.Path(inspect.getsourcefile(obj)).resolve()
-        root = pathlib.Path(__file__).resolve().parent.parent
-        self.path = path.relative_to(root) if path.is_relative_to(root) else path
+        first = max(first, 1)  # a module starts at line 0
+        self.path = kit_path(obj)
         self.lines = (first, first + len(self.code) - 1)
 
     @property

@@ -1,0 +1,241 @@
+"""Every walkthrough notebook runs headless, top to bottom, in a fresh kernel, and shows what it should.
+
+The convention, for everyone who writes a notebook in ``notebooks/``:
+
+* Name it ``NN-title.ipynb``; this test finds every such file by itself.
+* Commit it without outputs. ``python -m chatkit.nbstrip`` cleans every
+  notebook in place (``--check`` only reports); ``make lab`` cleans on save.
+* Say what the key cells must produce, in the cell's metadata (Edit ->
+  Cell metadata in JupyterLab, or the JSON)::
+
+      "metadata": {"chatkit": {"expect": ["alice: 안녕", "heard by"],
+                               "expect_mime": ["image/svg+xml"]}}
+
+  Every ``expect`` string must occur in the cell's outputs (printed text,
+  text/plain, text/html, image/svg+xml, or an error's name, message and
+  traceback); every ``expect_mime`` type must be among them. A notebook
+  with no expectation at all fails: "it ran without raising" proves little.
+* A cell tagged ``raises-exception`` (nbclient's own tag) may raise; use
+  ``expect`` to check the error it shows.
+* The time budget is 90 s per notebook (kernel start included); a notebook
+  that needs more says so in its notebook metadata:
+  ``"metadata": {"chatkit": {"timeout": 150}, ...}``.
+* Grading cells are tagged ``grade`` and call ``check("exNN")``. Here they
+  grade the reference answers (``solutions=True``: the untouched stubs must
+  fail) and must score full marks. Until the kit has exercises at all,
+  grading cells are skipped.
+* After the last cell the test fails if the notebook left a server, a
+  thread or a TCP socket behind: end with ``stop_all()`` from chatkit.lab.
+"""
+
+import html
+import importlib.util
+import json
+import pathlib
+import re
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from chatkit.nbstrip import problems, walkthrough_notebooks
+
+NOTEBOOK_DIR = pathlib.Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = walkthrough_notebooks(NOTEBOOK_DIR)
+DEFAULT_BUDGET = 90  # seconds per notebook, kernel start included
+STAGE_NOTEBOOKS = ["00", "01", "02", "03", "04", "05", "06"]
+
+# Runs first, in the notebook's kernel: what exists before the notebook starts anything.
+BEFORE = """\
+import os, threading
+
+def _chatkit_tcp_sockets():
+    inodes = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as rows:
+                for row in list(rows)[1:]:
+                    fields = row.split()
+                    if fields[9] in inodes:
+                        found.add(f"port {int(fields[1].split(':')[1], 16)} -> port {int(fields[2].split(':')[1], 16)}")
+        except OSError:
+            pass
+    return found
+
+_chatkit_before = (set(threading.enumerate()), _chatkit_tcp_sockets())
+"""
+
+# Makes check() grade the reference answers, and insist on full marks.
+GRADE_THE_SOLUTIONS = """\
+import chatkit.grader as _grader
+
+_grader_check = _grader.check
+
+def _check_the_reference_answer(exercise, **options):
+    result = _grader_check(exercise, solutions=True, **options)
+    assert result.passed, f"the reference answer of {exercise} does not pass its grader:\\n{result}"
+    return result
+
+_grader.check = _check_the_reference_answer
+"""
+
+# Runs last: what the notebook left behind.
+AFTER = """\
+import json, threading
+from chatkit import lab
+_left_threads = [t.name for t in threading.enumerate() if t not in _chatkit_before[0] and t.is_alive()
+                 and type(t).__module__ != "zmq.utils.garbage"]  # pyzmq's, started by any output over 64 KB
+print("CHATKIT-LEFT " + json.dumps({
+    "servers": [server.name for server in lab.running_servers()],
+    "threads": _left_threads,
+    "sockets": sorted(_chatkit_tcp_sockets() - _chatkit_before[1]),
+}))
+"""
+
+
+def budget(path):
+    """The notebook's time budget in seconds (its metadata may ask for more)."""
+    metadata = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
+    return metadata.get("chatkit", {}).get("timeout", DEFAULT_BUDGET)
+
+
+def outputs_text(cell):
+    """Everything a cell showed, as one string to search."""
+    parts = []
+    for output in cell.get("outputs", []):
+        if output["output_type"] == "stream":
+            parts.append(output["text"])
+        elif output["output_type"] == "error":
+            parts += [output["ename"], output["evalue"], *output["traceback"]]
+        else:
+            for mime, data in output.get("data", {}).items():
+                text = data if isinstance(data, str) else json.dumps(data)
+                parts.append(html.unescape(text) if mime in ("text/html", "image/svg+xml") else text)
+    return "\n".join(parts)
+
+
+def output_mimes(cell):
+    mimes = set()
+    for output in cell.get("outputs", []):
+        mimes.update(output.get("data", {}))
+        if output["output_type"] == "stream":
+            mimes.add("stream")
+    return mimes
+
+
+def graded_exercises(cell):
+    """The exercises a grading cell checks: check("ex03") -> ["ex03"]."""
+    return re.findall(r"""check\(\s*["']([^"']+)["']""", cell.source)
+
+
+def unknown_exercises(names):
+    """Those of `names` the kit has no exercise for (all of them while there is no grader)."""
+    if importlib.util.find_spec("chatkit.grader") is None:
+        return list(names)
+    from chatkit.grader import layout
+
+    unknown = []
+    for name in names:
+        try:
+            layout.resolve(name)
+        except ValueError:
+            unknown.append(name)
+    return unknown
+
+
+def grading_cells(notebook):
+    return [cell for cell in notebook.cells if "grade" in cell.metadata.get("tags", [])]
+
+
+def prepare(notebook):
+    """Add the before/after cells; make grading cells grade the reference answers.
+
+    A grading cell whose exercise does not exist yet is replaced by a note
+    (test_every_graded_exercise_exists fails meanwhile).
+    """
+    for cell in grading_cells(notebook):
+        missing = unknown_exercises(graded_exercises(cell))
+        if missing:
+            cell.source = f"print('no exercise {missing} in this checkout: grading skipped')"
+            cell.metadata.pop("chatkit", None)
+    grading = importlib.util.find_spec("chatkit.grader") is not None
+    notebook.cells.insert(0, nbformat.v4.new_code_cell(BEFORE + (GRADE_THE_SOLUTIONS if grading else "")))
+    notebook.cells.append(nbformat.v4.new_code_cell(AFTER))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def jupyter_event_loop():
+    """nbclient runs on an asyncio loop it keeps for the thread: open it before the leak check looks."""
+    import asyncio
+
+    from jupyter_core.utils import ensure_event_loop
+
+    loop = ensure_event_loop()
+    yield
+    loop.close()
+    asyncio.set_event_loop(None)
+
+
+def test_the_walkthrough_has_a_notebook_per_stage():
+    numbers = [path.name[:2] for path in NOTEBOOKS]
+    assert set(STAGE_NOTEBOOKS) <= set(numbers), f"notebooks missing: {sorted(set(STAGE_NOTEBOOKS) - set(numbers))}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_every_graded_exercise_exists(path):
+    notebook = nbformat.read(path, as_version=4)
+    for cell in grading_cells(notebook):
+        assert graded_exercises(cell), f"{path.name}: a cell tagged grade calls no check(\"exNN\"): {cell.source!r}"
+        missing = unknown_exercises(graded_exercises(cell))
+        assert not missing, f"{path.name} grades {missing}, which exercises/ and solutions/ do not have (yet)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_committed_notebook_is_clean(path):
+    found = problems(json.loads(path.read_text(encoding="utf-8")))
+    assert not found, (f"{path.name} is not clean ({'; '.join(found)}).\n"
+                       f"Run:  python -m chatkit.nbstrip {path.relative_to(NOTEBOOK_DIR.parent)}")
+
+
+@pytest.mark.parametrize("path", [pytest.param(path, marks=pytest.mark.timeout(budget(path) + 30)) for path in NOTEBOOKS],
+                         ids=lambda path: path.stem)
+def test_notebook_runs_and_shows_what_it_should(path):
+    notebook = nbformat.read(path, as_version=4)
+    declared = [cell for cell in notebook.cells if cell.metadata.get("chatkit", {}).keys() & {"expect", "expect_mime"}]
+    assert declared, (f"{path.name} declares no expected output: add \"chatkit\": {{\"expect\": [...]}} "
+                      "to the metadata of its key cells (see this test's docstring)")
+    prepare(notebook)
+    client = NotebookClient(notebook, timeout=budget(path), startup_timeout=60, kernel_name="python3",
+                            resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
+    failed = None
+    try:
+        client.execute()
+    except CellExecutionError as error:
+        failed = re.sub(r"\x1b\[[0-9;]*m", "", str(error))  # without the traceback's colours
+    if failed:
+        pytest.fail(f"{path.name}: a cell failed:\n{failed[-3000:]}", pytrace=False)
+
+    failures = []
+    for number, cell in enumerate(notebook.cells[1:-1], 1):
+        wanted = cell.metadata.get("chatkit", {})
+        shown, mimes = outputs_text(cell), output_mimes(cell)
+        missing = [text for text in wanted.get("expect", []) if text not in shown]
+        missing += [f"an output of type {mime}" for mime in wanted.get("expect_mime", []) if mime not in mimes]
+        if missing:
+            first_line = cell.source.splitlines()[0] if cell.source else ""
+            failures.append(f"cell {number} ({first_line!r}) did not show {missing}; it showed:\n{shown[:1500]}")
+    assert not failures, f"{path.name}:\n" + "\n\n".join(failures)
+
+    report = re.search(r"CHATKIT-LEFT (.*)", outputs_text(notebook.cells[-1]))
+    assert report, f"the leak check did not run: {outputs_text(notebook.cells[-1])}"
+    left = {what: items for what, items in json.loads(report.group(1)).items() if items}
+    assert not left, f"{path.name} left running: {left}; end the notebook with stop_all() from chatkit.lab"
