@@ -30,6 +30,7 @@ from chatkit.session import COLOURS, MY_COLOUR, ChatSession, Connection, nick_co
 POLL_MS = 50  # how often the Tk thread looks at the incoming queue
 LEAVE_GRACE_MS = 2000  # how long closing the window waits for the server's goodbye
 CLOSED = None  # put in the queue when the connection ends
+MAX_LINES = 2000  # the message list forgets older lines
 # Fonts with Latin and Hangul, so Korean lines match the rest (the first one installed wins).
 HANGUL_FAMILIES = ("Noto Sans CJK KR", "Noto Sans KR", "NanumGothic", "NanumBarunGothic",
                    "Malgun Gothic", "Apple SD Gothic Neo", "UnDotum")
@@ -158,6 +159,9 @@ class ChatWindow:
         else:  # what the server says: "* " marks it on a terminal, its style does here
             self.messages.insert("end", f"{line.time}  ", (line.kind, "time"),
                                  line.text.removeprefix("* ") + "\n", line.kind)
+        lines = int(self.messages.index("end-1c").split(".")[0])
+        if lines > MAX_LINES:  # a day-long chat must not slow the window down
+            self.messages.delete("1.0", f"{lines - MAX_LINES + 1}.0")
         self.messages.configure(state="disabled")
         if at_bottom:
             self.messages.see("end")
@@ -185,7 +189,7 @@ class ChatWindow:
         self.show(self.session.submit(self.entry.get()))
         self.entry.delete(0, "end")
         if self.session.state == "leaving":  # the user typed /quit
-            self.root.after(LEAVE_GRACE_MS, self.close)
+            self.root.after(LEAVE_GRACE_MS if self.session.nick else 0, self.close)
         self.show_state()
         return "break"
 
@@ -253,7 +257,7 @@ def main(args):
         print("Is the server running? Start one with: python -m chatkit serve", file=sys.stderr)
         return 1
     if root.tk.call("tk", "windowingsystem") == "x11":
-        ttk.Style(root).theme_use("clam")  # the X11 default theme looks like 1995
+        ttk.Style(root).theme_use("clam")  # the X11 default theme draws 1990s Motif widgets
     root.minsize(420, 260)
     window = ChatWindow(root, connection, args.nick)
 

@@ -152,12 +152,16 @@ class ChatSession:
             return self.line("problem", "Not connected: nothing was sent.")
         if len(text) > MAX_LINE_CHARS:
             return self.line("problem", f"Too long to send: {len(text)} characters, at most {MAX_LINE_CHARS}.")
+        if text == "/quit":
+            joined = self.state not in ("connected", "nickname", "joining")
+            self.state = "leaving"
+            if joined:  # say goodbye; before joining there is nobody to tell: the window just hangs up
+                self.send(text)
+            return None
         if self.state == "nickname":
             self.answer(text)
             return None
-        if text == "/quit":
-            self.state = "leaving"
-        elif text == "/who":
+        if text == "/who":
             self.awaiting_who = False  # asked by the user: show the answer
         self.send(text)
         return None

@@ -38,7 +38,8 @@ class ChatPanel:
 
     def __init__(self, server, nick=None, height="300px"):
         host, port = server.address if hasattr(server, "address") else server
-        previous = _open_panels.pop((f"{host}:{port}", nick), None) if nick else None
+        self.key = (f"{host}:{port}", nick)
+        previous = _open_panels.pop(self.key, None) if nick else None
         if previous is not None:
             previous.close()
         self.lock = threading.Lock()  # one thread at a time changes the session and the widgets
@@ -51,7 +52,7 @@ class ChatPanel:
             self.redraw()
         self.connection.start(on_line=self.receive, on_closed=self.connection_closed)
         if nick:
-            _open_panels[(self.connection.address, nick)] = self
+            _open_panels[self.key] = self
 
     def build(self, height):
         self.status = widgets.HTML()
@@ -88,6 +89,9 @@ class ChatPanel:
             self.add(self.session.submit(self.entry.value))
             self.entry.value = ""
             self.redraw()
+            hang_up = self.session.state == "leaving" and self.session.nick is None  # /quit before joining
+        if hang_up:
+            self.connection.close()  # not under the lock: the reading thread needs it to finish
 
     def connection_closed(self):
         with self.lock:
@@ -155,8 +159,8 @@ class ChatPanel:
             with self.changed:
                 self.changed.wait_for(lambda: self.session.state == "left", LEAVE_TIMEOUT)
         self.connection.close()
-        if _open_panels.get((self.connection.address, self.session.nick)) is self:
-            del _open_panels[(self.connection.address, self.session.nick)]
+        if _open_panels.get(self.key) is self:
+            del _open_panels[self.key]
 
     def __enter__(self):
         return self

@@ -221,6 +221,15 @@ def test_ctrl_c_in_the_terminal_leaves_the_room(live, gui, nc):
     assert alice.wait_exit() == (0, "")
 
 
+@needs_screen
+def test_quit_at_the_nickname_question_closes_the_window(live, gui):
+    window = gui(live())
+    window.wait_for_text("Choose a nickname")
+    window.type_keys("/quit")
+    window.press("Return")
+    assert window.wait_exit() == (0, "")
+
+
 def run_gui(*arguments, env):
     return subprocess.run([sys.executable, "-m", "chatkit", "gui", *arguments], capture_output=True, text=True,
                           env=env, timeout=60)

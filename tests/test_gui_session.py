@@ -124,6 +124,15 @@ def test_quit_then_hang_up_is_a_goodbye_not_a_problem():
     assert chat.closed() is None and chat.state == "left"
 
 
+def test_quit_at_the_nickname_question_sends_nothing():
+    """/quit is not a nickname: before joining there is nobody to say goodbye to."""
+    chat, sent = session()
+    chat.receive("Enter your nickname:")
+    assert chat.submit("/quit") is None
+    assert sent == [] and chat.state == "leaving"
+    assert chat.closed() is None and chat.state == "left"
+
+
 def test_a_server_hanging_up_is_shown_and_nothing_more_is_sent():
     chat, sent = session("alice")
     chat.receive("Enter your nickname:")

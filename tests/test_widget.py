@@ -51,6 +51,16 @@ def test_without_a_nickname_the_panel_asks_and_shows_a_refusal(live, join):
         assert panel.session.nick == "앨리스"
 
 
+def test_quit_at_the_nickname_question_hangs_up(live):
+    server = live()
+    panel = ChatPanel(server)
+    panel.wait_for("Choose a nickname")
+    panel.say("/quit")
+    assert panel.state == "left" and "You left the room" in panel.status.value
+    assert panel.entry.disabled
+    panel.close()
+
+
 def test_running_the_cell_again_replaces_the_panel(live, join):
     server = live()
     bob = join(server, "bob")
