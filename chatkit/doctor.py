@@ -165,7 +165,7 @@ def check_display(machine, diagnosis):
     describe_machine(machine, diagnosis)
     display = env.get("DISPLAY", "")
     if not display:
-        if env.get("WAYLAND_DISPLAY"):
+        if env.get("WAYLAND_DISPLAY") and not machine.wsl:  # WSLg sets both; its fix is below
             diagnosis.add("FAIL", f"WAYLAND_DISPLAY={env['WAYLAND_DISPLAY']} but no DISPLAY: Tk needs X11 (XWayland)")
             return "install XWayland (it sets DISPLAY in a Wayland session), or log in with an X11 session"
         diagnosis.add("FAIL", "DISPLAY is not set: there is no screen for Tk to draw on")
