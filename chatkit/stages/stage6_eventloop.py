@@ -73,6 +73,10 @@ class ChattingRoom:
         for member in behind:
             member.hang_up("was disconnected (not reading messages)")
 
+    def nicks(self):
+        """The members' nicknames, in the order they joined."""
+        return list(self.members)
+
 
 class ChatClient:
     """One connection: what it has sent so far, and what waits to be sent to it."""
@@ -133,7 +137,7 @@ class ChatClient:
             self.send(f"* Bye, {self.nick}!")
             self.leave("left")
         elif text == "/who":
-            nicks = list(self.room.members)
+            nicks = self.room.nicks()
             self.send(f"* In the room ({len(nicks)}): {', '.join(nicks)}")
         elif text == "/help":
             self.send(*HELP)
