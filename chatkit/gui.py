@@ -25,7 +25,7 @@ except ImportError:  # a Python built without Tk: main() explains, the doctor sa
 
 from chatkit.client import add_arguments as add_address_arguments
 from chatkit.client import server_address
-from chatkit.session import COLOURS, MY_COLOUR, ChatSession, Connection, nick_colour
+from chatkit.session import COLOURS, ChatSession, Connection
 
 POLL_MS = 50  # how often the Tk thread looks at the incoming queue
 LEAVE_GRACE_MS = 2000  # how long closing the window waits for the server's goodbye
@@ -152,8 +152,7 @@ class ChatWindow:
         if line.kind == "message":
             tags = ("message", "mine") if line.mine else ("message",)
             sender_tag = f"nick-{line.sender}"
-            colour = MY_COLOUR if line.mine else nick_colour(line.sender)
-            self.messages.tag_configure(sender_tag, foreground=colour, font=self.bold_font)
+            self.messages.tag_configure(sender_tag, foreground=line.colour, font=self.bold_font)
             self.messages.insert("end", f"{line.time}  ", (*tags, "time"), line.sender, (*tags, sender_tag),
                                  f"  {line.text}\n", tags)
         else:  # what the server says: "* " marks it on a terminal, its style does here
@@ -180,8 +179,7 @@ class ChatWindow:
             self.member_list.delete(0, "end")
             for nick in members:
                 self.member_list.insert("end", nick)
-                colour = MY_COLOUR if nick.endswith(" (you)") else nick_colour(nick)
-                self.member_list.itemconfigure("end", foreground=colour)
+                self.member_list.itemconfigure("end", foreground=session.colour(nick.removesuffix(" (you)")))
         self.member_title.configure(text=f"In the room ({session.count})" if session.members else "In the room")
 
     def submit(self, event=None):

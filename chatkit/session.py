@@ -20,7 +20,6 @@ import re
 import socket
 import threading
 import time
-import zlib
 from dataclasses import dataclass
 
 from chatkit.protocol import MAX_LINE_CHARS, LineReader, LineTooLong, encode_line
@@ -32,9 +31,9 @@ WHO = re.compile(r"\* In the room \((?P<count>\d+)\): (?P<nicks>.*)")
 # "nick: text"; a nickname has no spaces and no ':' and starts with neither '*' nor '/'.
 MESSAGE = re.compile(r"(?P<sender>[^\s:*/][^\s:]*): (?P<text>.*)")
 
-# Colours both windows use: dark enough to read on white; no nickname gets the
+# Colours both windows use: dark enough to read on white; no nickname gets your blue, the
 # red of problems, the orange of leave notices nor the green of join notices.
-NICK_COLOURS = ("#7b1fa2", "#00695c", "#3949ab", "#6d4c41", "#c2185b", "#00838f", "#5e35b1")
+NICK_COLOURS = ("#7b1fa2", "#00695c", "#6d4c41", "#c2185b", "#827717", "#455a64")
 MY_COLOUR = "#0b57d0"
 COLOURS = {"joined": "#188038", "left": "#ad5700", "notice": "#5f6368", "problem": "#b3261e",
            "prompt": MY_COLOUR, "time": "#80868b", "mine": "#e8f0fe"}
@@ -48,11 +47,6 @@ STATUS = {  # ChatSession.state -> (colour, what the status line says)
     "closed": ("#b3261e", "Disconnected from {address}"),
     "left": ("#5f6368", "You left the room"),
 }
-
-
-def nick_colour(nick):
-    """The same colour for a nickname in every window (hash() differs between processes)."""
-    return NICK_COLOURS[zlib.crc32(nick.encode()) % len(NICK_COLOURS)]
 
 
 @dataclass(frozen=True)
@@ -69,6 +63,7 @@ class Line:
     sender: str = ""
     mine: bool = False  # a message this window's user sent
     time: str = ""  # HH:MM when it arrived: the protocol carries no time
+    colour: str = ""  # of the sender's name for a message, of the whole line otherwise
 
 
 class ChatSession:
@@ -92,9 +87,17 @@ class ChatSession:
         self.count = 0
         self.just_joined = False  # the next line is the rules: do they mention /who?
         self.awaiting_who = False  # our own /who: its answer updates the list, quietly
+        self.colours = {}  # nick -> colour, given in the order people appear
 
     def line(self, kind, text, **details):
+        details.setdefault("colour", COLOURS.get(kind, COLOURS["notice"]))
         return Line(kind, text, time=time.strftime("%H:%M", self.clock()), **details)
+
+    def colour(self, nick):
+        """Your blue for you; for the others, the next colour not yet given (hashing would repeat some)."""
+        if nick == self.nick:
+            return MY_COLOUR
+        return self.colours.setdefault(nick, NICK_COLOURS[len(self.colours) % len(NICK_COLOURS)])
 
     def receive(self, text):
         """Take one line from the server; return the Line to show, or None to show nothing."""
@@ -133,7 +136,8 @@ class ChatSession:
             return self.line("notice", text)
         if match := MESSAGE.fullmatch(text):
             sender = match["sender"]
-            return self.line("message", match["text"], sender=sender, mine=sender == self.nick)
+            return self.line("message", match["text"], sender=sender, mine=sender == self.nick,
+                             colour=self.colour(sender))
         if self.state in ("nickname", "joining"):  # the room refused the nickname, and says why
             return self.line("problem", text.removeprefix("* "))
         return self.line("notice", text)

@@ -26,7 +26,7 @@ import warnings
 
 import ipywidgets as widgets
 
-from chatkit.session import COLOURS, MY_COLOUR, ChatSession, Connection, nick_colour
+from chatkit.session import COLOURS, ChatSession, Connection
 
 SHOWN_LINES = 300  # older lines are dropped from the panel (the HTML is redrawn on every line)
 LEAVE_TIMEOUT = 2.0  # seconds close() waits for the server's goodbye
@@ -116,7 +116,7 @@ class ChatPanel:
             f' background:white; color:black; border:1px solid #d0d4da; padding:6px 8px; line-height:1.5">'
             f'<div>{rows}</div></div>')
         names = "".join(
-            f'<div style="color:{MY_COLOUR if nick == self.session.nick else nick_colour(nick)}">'
+            f'<div style="color:{self.session.colour(nick)}">'
             f'{html.escape(nick)}{" (you)" if nick == self.session.nick else ""}</div>'
             for nick in self.session.members)
         title = f"In the room ({self.session.count})" if self.session.members else "In the room"
@@ -180,10 +180,8 @@ def render(line):
     """One Line as HTML; everything people typed is escaped."""
     time = f'<span style="color:{COLOURS["time"]}; font-size:85%">{line.time}</span>&nbsp; '
     if line.kind == "message":
-        colour = MY_COLOUR if line.mine else nick_colour(line.sender)
         background = f' style="background:{COLOURS["mine"]}"' if line.mine else ""
-        return (f'<div{background}>{time}<b style="color:{colour}">{html.escape(line.sender)}</b>&nbsp; '
+        return (f'<div{background}>{time}<b style="color:{line.colour}">{html.escape(line.sender)}</b>&nbsp; '
                 f'{html.escape(line.text)}</div>')
-    colour = COLOURS.get(line.kind, COLOURS["notice"])
     style = "font-weight:bold" if line.kind == "prompt" else "font-style:italic"
-    return f'<div>{time}<span style="color:{colour}; {style}">{html.escape(line.text.removeprefix("* "))}</span></div>'
+    return f'<div>{time}<span style="color:{line.colour}; {style}">{html.escape(line.text.removeprefix("* "))}</span></div>'

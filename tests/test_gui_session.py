@@ -1,15 +1,12 @@
 """ChatSession and Connection: what the GUI and the notebook panel understand of the server's lines."""
 
-import os
-import subprocess
-import sys
 import threading
 import time
 
 import pytest
 
 from chatkit.protocol import MAX_LINE_CHARS
-from chatkit.session import ChatSession, Connection, nick_colour
+from chatkit.session import COLOURS, MY_COLOUR, ChatSession, Connection
 
 NOON = time.struct_time((2024, 5, 1, 12, 34, 0, 2, 122, -1))
 
@@ -144,11 +141,16 @@ def test_a_server_hanging_up_is_shown_and_nothing_more_is_sent():
     assert chat.submit("anyone?").kind == "problem" and len(sent) == count
 
 
-def test_nick_colours_are_the_same_in_every_process():
-    """alice's colour in bob's window is the one in carol's: no per-process hash()."""
-    other = subprocess.run([sys.executable, "-c", "from chatkit.session import nick_colour; print(nick_colour('bob'))"],
-                           capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": "random"})
-    assert other.stdout.strip() == nick_colour("bob")
+def test_everyone_gets_a_colour_of_their_own_and_you_get_blue():
+    chat, _ = session("alice")
+    chat.receive("Enter your nickname:")
+    joined(chat, "alice", 1)
+    names = ["bob", "carol", "dave", "erin", "frank", "grace"]
+    colours = [chat.receive(f"{name}: hi").colour for name in names]
+    assert len(set(colours)) == len(names) and MY_COLOUR not in colours
+    assert chat.receive("alice: hi").colour == MY_COLOUR
+    assert chat.receive("carol: again").colour == colours[1]
+    assert chat.receive("* bob left. 1 person in the room.").colour == COLOURS["left"]
 
 
 @pytest.mark.parametrize("stage", [None, 5])
