@@ -20,6 +20,7 @@ def waits(student, call):
     deadline = time.monotonic() + 3
     while time.monotonic() < deadline:
         if call.done():
+            call.result()  # if take() raised, that is the failure to show
             return False
         for thread in student.sandboxes[0].stacks():
             if thread["thread"] == f"grader call {call.label}" and "wait" in thread["frames"][-1][2]:

@@ -14,9 +14,10 @@ import time
 
 from chatkit.grader.diagnose import explain_stacks
 from chatkit.grader.peer import EXPECT_TIMEOUT, Peer
-from chatkit.grader.sandbox import CALL_TIMEOUT, Sandbox, StudentProblem
+from chatkit.grader.sandbox import CALL_TIMEOUT, Sandbox, StudentHang, StudentProblem
 
 STOP_TIMEOUT = 3.0  # seconds for stop() to make run() return
+_imports_that_hung = {}  # (path, modification time) -> StudentHang, so the next tests fail at once
 
 
 class Exercise:
@@ -39,7 +40,14 @@ class Exercise:
     def sandbox(self):
         if not self.path.exists():
             raise AssertionError(f"{self.path.name} is missing: the exercise file should be at {self.path}")
-        sandbox = Sandbox(self.path)
+        version = (str(self.path), self.path.stat().st_mtime_ns)
+        if version in _imports_that_hung:  # the same file would hang again: say so at once
+            raise _imports_that_hung[version]
+        try:
+            sandbox = Sandbox(self.path)
+        except StudentHang as problem:
+            _imports_that_hung[version] = problem
+            raise
         self.sandboxes.append(sandbox)
         return sandbox
 

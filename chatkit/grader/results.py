@@ -51,7 +51,8 @@ class Results:
 
     @classmethod
     def load(cls, path):
-        return cls.from_json(json.loads(open(path, encoding="utf-8").read()))
+        with open(path, encoding="utf-8") as file:
+            return cls.from_json(json.load(file))
 
     def to_json(self):
         tests = []

@@ -27,7 +27,7 @@ import time
 
 from chatkit.grader import diagnose, layout
 
-START_TIMEOUT = 10.0  # seconds to start Python and import the student's file
+START_TIMEOUT = 5.0  # seconds to start Python and import the student's file
 CALL_TIMEOUT = 3.0  # seconds a student's method may take before we call it stuck
 LOG_LINES_KEPT = 2000
 
@@ -200,7 +200,7 @@ class Sandbox:
         except StudentProblem:
             return []
 
-    def sync(self, timeout=1.0):
+    def sync(self, timeout=CALL_TIMEOUT):
         """Wait until the child has answered everything sent before now (a crash report, say)."""
         if self.returncode is None:
             try:

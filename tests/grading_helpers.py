@@ -1,0 +1,32 @@
+"""Helpers for the grader's tests: grade a copy of the kit's exercises/ in a scratch folder."""
+
+import shutil
+from pathlib import Path
+
+from chatkit.grader import layout, tamper
+from chatkit.grader.runner import run_grader
+
+
+def exercises_copy(folder):
+    """A copy of the kit's exercises/ (stubs, tests, conftest.py) and pyproject.toml in `folder`."""
+    folder = Path(folder)
+    shutil.copytree(layout.exercises_dir(), folder / "exercises", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(layout.KIT_ROOT / "pyproject.toml", folder / "pyproject.toml")
+    return folder / "exercises"
+
+
+def grade_copy(folder, exercise, text, time_limit=60):
+    """Grade one exercise whose file holds `text`, with the kit's tests: a runner.Run."""
+    exercises = exercises_copy(folder)
+    (exercises / f"{exercise}.py").write_text(text, encoding="utf-8")
+    return run_grader([exercises / f"{exercise}_test.py"], Path(folder) / "results.json",
+                      time_limit=time_limit, cwd=folder)
+
+
+def solution_text(exercise):
+    return (layout.solutions_dir() / f"{exercise}.py").read_text(encoding="utf-8")
+
+
+def manifest_tests(exercise=None):
+    tests = tamper.load_manifest()["tests"]
+    return [(ex, test["test"], test["points"]) for ex in tests for test in tests[ex] if exercise in (None, ex)]
