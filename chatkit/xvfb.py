@@ -89,7 +89,8 @@ class VirtualDisplay:
                 os.close(write_end)
         if not number:
             self.stop()
-            raise RuntimeError(f"Xvfb did not start: {self.errors or 'no display number within {STARTUP_TIMEOUT:g} s'}")
+            why = self.errors or f"no display number within {STARTUP_TIMEOUT:g} s"
+            raise RuntimeError(f"Xvfb did not start: {why}")
         self.name = f":{number}"
         return self
 
@@ -181,7 +182,11 @@ class GuiWindow:
         self.process = subprocess.Popen(command, env=screen.env(), text=True, encoding="utf-8",
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.output = None  # (stdout, stderr) once it exited
-        self.app = self.find_app()
+        try:
+            self.app = self.find_app()
+        except Exception:
+            self.stop()
+            raise
 
     def find_app(self):
         """The Tk application name of our process (its `pid` answers with our process id)."""
