@@ -245,6 +245,17 @@ def test_without_a_display_the_report_error_is_explained():
     assert "Traceback" not in result.stderr
 
 
+def test_a_python_without_tkinter_is_explained():
+    """pyenv and minimal images may build Python without Tk: say so, and how to get it."""
+    without_tk = ("import sys; sys.modules['_tkinter'] = sys.modules['tkinter'] = None; "
+                  "from chatkit.__main__ import main; sys.exit(main(['gui', '--port', '9']))")
+    result = subprocess.run([sys.executable, "-c", without_tk], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert lines[0] == "Cannot open a window: this Python has no tkinter"
+    assert lines[1].startswith("Fix first: ") and "Traceback" not in result.stderr
+
+
 @needs_screen
 def test_a_server_not_running_is_explained(screen):
     with socket.socket() as bound:  # bound but not listening: connections to it are refused
