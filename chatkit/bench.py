@@ -26,6 +26,7 @@ Run it:  python -m chatkit bench                      (about 3 minutes)
          python -m chatkit bench --clients 10,100 --seconds 1
 """
 
+import importlib.util
 import json
 import os
 import platform
@@ -411,9 +412,30 @@ def percentile(values, share):
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else None
 
 
+def server_spec(name):
+    """(how to load it, its label) for a name of --servers; ValueError says what is wrong."""
+    from chatkit.stages import STAGES
+
+    if name in SERVERS:
+        return SERVERS[name]
+    if name.isdigit():
+        if int(name) not in STAGES:
+            raise ValueError(f"there is no stage {name}; the stages are {sorted(STAGES)}")
+        if int(name) < 5:
+            raise ValueError(f"stage {name} has no nicknames and no room to measure: use stage 5 or later")
+        return {"stage": int(name)}, f"stage {name}"
+    try:
+        found = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        found = None
+    if found is None:
+        raise ValueError(f"no module named {name!r} (give a stage number, 'ref' or an importable module)")
+    return {"module": name}, name
+
+
 def measure_server(name, clients, seconds, rate, fd_limit):
     """One row: start the server, bring in the crowd, run both loops, stop."""
-    how, label = SERVERS.get(name, ({"module": name}, name))
+    how, label = server_spec(name)
     row = Row(label, clients)
     server = ServerProcess(how, fd_limit)
     crowd = Crowd(server.address)
@@ -595,6 +617,12 @@ def main(args):
         print(f"--clients takes numbers separated by commas, like 10,100; not {args.clients!r}", file=sys.stderr)
         return 2
     servers = [name.strip() for name in args.servers.split(",")]
+    try:
+        for name in servers:
+            server_spec(name)
+    except ValueError as error:
+        print(f"--servers: {error}", file=sys.stderr)
+        return 2
     fd_limit = raise_fd_limit(max(clients) + 200)
     print("\n".join(conditions(args, fd_limit)), end="\n\n", flush=True)
     rows, baselines = run(clients, servers, args.seconds, args.rate, args.max_deliveries,
