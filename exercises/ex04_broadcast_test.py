@@ -13,7 +13,9 @@ from chatkit.grader import hint, part
 def enter(server, name):
     """Connect, and wait until the room has announced us (then we are a member)."""
     client = server.connect(name)
-    client.expect(f"* {client.guest_name} joined.", why="add_user() announces every newcomer, to the newcomer too")
+    with hint("add_user() appends the newcomer to self.members, then sends the join notice to everyone "
+              "(the newcomer too) with self.send_all(self.join_notice(client))."):
+        client.expect(f"* {client.guest_name} joined.", why="add_user() announces every newcomer, to the newcomer too")
     return client
 
 

@@ -86,8 +86,9 @@ def doing(frames, student_path):
     for pattern, meaning in WAITS:
         if re.search(pattern, source):
             return f"{meaning}, at {place(where)}"
-    if where is frames[-1]:
-        return f"running Python code without waiting (a loop that never ends?), at {place(where)}"
+    if where is frames[-1]:  # busy in Python code: the loop is most likely in the student's file
+        student = [f for f in frames if os.path.abspath(f[0]) == os.path.abspath(student_path)]
+        return f"running Python code without waiting (a loop that never ends?), at {place((student or [where])[-1])}"
     return f"at {place(where)}"
 
 

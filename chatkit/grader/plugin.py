@@ -25,6 +25,8 @@ import pytest
 from chatkit.grader import layout, scoring, tamper
 from chatkit.grader.harness import Exercise
 from chatkit.grader.results import Results, TestResult, number
+from chatkit.grader.results import points as points_text
+from chatkit.grader.sandbox import StudentError, StudentGone, StudentHang
 
 
 def pytest_addoption(parser, pluginmanager):
@@ -64,7 +66,7 @@ class PartsFailed(AssertionError):
     def __init__(self, failed):
         self.failed = failed
         self.chatkit_hint = failed[0][2]
-        super().__init__("\n".join(f"This part ({number(points)} point{'s' if points != 1 else ''}) failed: {hint}\n"
+        super().__init__("\n".join(f"This part ({points_text(points)}) failed: {hint}\n"
                                    f"{indent(str(error))}" for points, _, hint, error in failed))
 
 
@@ -153,10 +155,11 @@ class Grading:
                 result.status = "failed"
                 result.score = record.earned_on_failure() if report.when == "call" else 0
                 error = call.excinfo.value if call.excinfo else None
-                result.hint = getattr(error, "chatkit_hint", "") or marker.kwargs.get("hint", "")
+                result.hint = (getattr(error, "chatkit_hint", "") or marker.kwargs.get("hint", "")
+                               or default_hint(error))
                 result.output = explain_failure(item, call, result.hint, report.when)
                 if self.config.getoption("tbstyle") in ("auto", "short"):
-                    report.longrepr = f"{result.output}\n({number(result.score)} of {number(result.max_score)} points)"
+                    report.longrepr = f"{result.output}\n({number(result.score)} of {points_text(result.max_score)})"
         return report
 
     def pytest_runtest_logfinish(self, nodeid):
@@ -191,6 +194,22 @@ class Grading:
             self.results.save(self.json_path)
         if self.classroom_path:
             save_classroom(self.results, self.classroom_path)
+
+
+def default_hint(error):
+    """A hint for a failure no `hint` block covers, from the kind of failure."""
+    kinds = getattr(error, "kinds", [])
+    if "NotImplementedError" in kinds:
+        return "Write the TODO named below: it is what this test needs first."
+    if isinstance(error, StudentHang):
+        return "Your code waits for something that never happens: see what your program was doing, below."
+    if isinstance(error, StudentGone):
+        return "Your program ended while being tested: look for sys.exit(), os._exit() or a crash."
+    if isinstance(error, StudentError):
+        return "Your code raised an exception: look at the line of your file named below."
+    if isinstance(error, AssertionError) and "What your program was doing" in str(error):
+        return "Something in your program waits forever: see what its threads were doing, below."
+    return "Compare what the test expected with what actually happened, below."
 
 
 def explain_failure(item, call, hint, when):

@@ -43,8 +43,8 @@ class Results:
     @classmethod
     def from_json(cls, data):
         extra = data.get("extra_data", {})
-        tests = [TestResult(**{**test["extra_data"], "score": test["score"], "max_score": test["max_score"],
-                               "status": test["status"], "output": test.get("output", "")})
+        tests = [TestResult(**{"status": test["status"], **test["extra_data"], "score": test["score"],
+                               "max_score": test["max_score"], "output": test.get("output", "")})
                  for test in data.get("tests", [])]
         return cls(tests, extra.get("tampered", []), extra.get("complete", True),
                    extra.get("solutions", False), data.get("execution_time", 0.0))
@@ -63,7 +63,8 @@ class Results:
                 "score": test.score, "max_score": test.max_score,
                 "status": "passed" if test.passed else "failed",
                 "output": test.output, "visibility": "visible",
-                "extra_data": {"exercise": test.exercise, "test": test.test, "description": test.description,
+                "extra_data": {"exercise": test.exercise, "test": test.test, "status": test.status,
+                               "description": test.description,
                                "hint": test.hint, "seconds": round(test.seconds, 3)},
             })
         return {
@@ -123,7 +124,7 @@ class Results:
         test = self.first_failure()
         if test is None:
             return ["All graded tests pass."] if self.tests else ["No graded tests ran."]
-        lines = [f"Next: {test.exercise}, {test.test} ({number(test.max_score)} points): {test.description}"]
+        lines = [f"Next: {test.exercise}, {test.test} ({points(test.max_score)}): {test.description}"]
         if test.hint:
             lines.append(f"  Hint: {test.hint}")
         return lines
@@ -146,6 +147,11 @@ class Results:
                         [f"WARNING: {p}" for p in self.tampered] +
                         ([] if self.complete else ["This run did not finish; tests not reached count 0."]))
         return f"<table>{''.join(rows)}</table>{notes}"
+
+
+def points(value):
+    """'1 point', '2 points', '1.5 points'."""
+    return f"{number(value)} point{'' if value == 1 else 's'}"
 
 
 def number(value):
