@@ -26,6 +26,7 @@ Run it:  python -m chatkit bench                      (about 3 minutes)
          python -m chatkit bench --clients 10,100 --seconds 1
 """
 
+import html
 import importlib.util
 import json
 import os
@@ -107,6 +108,7 @@ class Crowd:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
             sock.settimeout(timeout)
             sock.connect(self.address)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # a line goes out when said, as typed
             sock.setblocking(False)
             member = Member(sock, f"{self.prefix}{index}", self.keep_lines)
             if not asks_nickname:
@@ -542,40 +544,72 @@ def table(rows, limit):
 
 
 def plot(rows, baselines, path):
-    """Save delivered/s and latency against crowd size, one line per server."""
+    """Save delivered/s and latency against crowd size, one colour per server; return the path."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display needed
     import matplotlib.pyplot as plt
 
     servers = list(dict.fromkeys(row.server for row in rows))
-    figure, (speed, delay) = plt.subplots(1, 2, figsize=(12, 4.8))
+    sizes = sorted({row.clients for row in rows})
+    figure, (speed, delay) = plt.subplots(1, 2, figsize=(12, 5.2))
     for server in servers:
         mine = [row for row in rows if row.server == server and row.delivered_per_s]
-        speed.plot([r.clients for r in mine], [r.delivered_per_s for r in mine], marker="o", label=server)
+        line, = speed.plot([r.clients for r in mine], [r.delivered_per_s for r in mine], marker="o", label=server)
         timed = [row for row in mine if row.p99 is not None]
-        line, = delay.plot([r.clients for r in timed], [r.p99 * 1000 for r in timed], marker="o", label=f"{server} p99")
+        delay.plot([r.clients for r in timed], [r.p99 * 1000 for r in timed], marker="o", color=line.get_color())
         delay.plot([r.clients for r in timed], [r.p50 * 1000 for r in timed], marker=".", linestyle=":",
-                   color=line.get_color(), label=f"{server} p50")
+                   color=line.get_color())
     for baseline, style in zip(baselines, ("--", "-.")):
-        speed.axhline(baseline.delivered_per_s, color="grey", linestyle=style, label=baseline.server)
-    delay.axhline(50, color="red", linestyle="--", linewidth=1, label="target: p99 < 50 ms")
+        speed.axhline(baseline.delivered_per_s, color="grey", linestyle=style, linewidth=1)
+        speed.annotate(baseline.server, (0.01, baseline.delivered_per_s), xycoords=("axes fraction", "data"),
+                       xytext=(0, 3), textcoords="offset points", fontsize=8, color="dimgrey")
+    delay.axhline(50, color="red", linestyle="--", linewidth=1)
+    delay.annotate("target: p99 under 50 ms", (0.01, 50), xycoords=("axes fraction", "data"), xytext=(0, 3),
+                   textcoords="offset points", fontsize=8, color="red")
+    delay.plot([], [], color="black", marker="o", label="p99 (99 in 100 lines faster)")
+    delay.plot([], [], color="black", marker=".", linestyle=":", label="p50 (half the lines faster)")
+    delay.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0, 0.93))
+    rates = {row.clients: row.rate_in for row in rows if row.rate_in}
     for axes in (speed, delay):
         axes.set_xscale("log")
         axes.set_yscale("log")
-        axes.set_xlabel("clients in the room")
-        axes.grid(True, which="major", alpha=0.3)
-    speed.set_ylabel("lines delivered per second (all clients)")
-    speed.set_title("How much gets through")
+        axes.set_xticks(sizes)
+        axes.minorticks_off()
+        axes.grid(True, alpha=0.3)
+    speed.set_xticklabels([f"{n:,}" for n in sizes])
+    delay.set_xticklabels([f"{n:,}\n({rates.get(n, 0):,.0f} msg/s in)" for n in sizes])
+    speed.set_xlabel("clients in the room")
+    delay.set_xlabel("clients in the room (input rate)")
+    speed.set_ylabel("lines delivered per second, all clients")
+    speed.set_title("How much gets through (closed loop)")
     delay.set_ylabel("delivery latency (ms)")
-    delay.set_title("How long a line takes, at a steady input rate")
-    speed.legend(fontsize=8)
-    delay.legend(fontsize=7, ncol=2)
-    figure.tight_layout()
+    delay.set_title("How long a line takes (steady input rate)")
+    figure.legend(*speed.get_legend_handles_labels(), loc="lower center", ncol=len(servers), frameon=False)
+    figure.tight_layout(rect=(0, 0.07, 1, 1))
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return path
+
+
+class SideBySide:
+    """Code from the kit's modules next to each other, for a notebook (not pasted: read live)."""
+
+    def __init__(self, *objects):
+        from chatkit.views import Source
+
+        self.sources = [Source(obj) for obj in objects]
+
+    def _repr_html_(self):
+        cells = "".join(
+            f'<td style="vertical-align:top;text-align:left;padding:0 1em 0 0"><b><code>{html.escape(s.header)}</code></b>'
+            f'<pre style="font-size:85%;line-height:1.25">{html.escape("".join(s.code))}</pre></td>'
+            for s in self.sources)
+        return f"<table><tr>{cells}</tr></table>"
+
+    def __repr__(self):
+        return "\n\n".join(str(source) for source in self.sources)
 
 
 def run(clients=(10, 100, 1000), servers=("5", "ref", "6"), seconds=2.0, rate=1000.0, max_deliveries=100_000,
