@@ -64,5 +64,5 @@ def title(exercise_id, root=KIT_ROOT):
         if path.exists():
             match = re.search(r'^"""(.+?)$', path.read_text(encoding="utf-8"), re.MULTILINE)
             if match:
-                return match.group(1).strip().rstrip(".")
+                return match.group(1).strip().rstrip(".").replace("``", "")
     return exercise_id
