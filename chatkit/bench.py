@@ -604,7 +604,8 @@ class SideBySide:
     def _repr_html_(self):
         cells = "".join(
             f'<td style="vertical-align:top;text-align:left;padding:0 1em 0 0"><b><code>{html.escape(s.header)}</code></b>'
-            f'<pre style="font-size:85%;line-height:1.25">{html.escape("".join(s.code))}</pre></td>'
+            f'<pre style="font-family:monospace;white-space:pre;font-size:85%;line-height:1.25;text-align:left">'
+            f'{html.escape("".join(s.code))}</pre></td>'
             for s in self.sources)
         return f"<table><tr>{cells}</tr></table>"
 
