@@ -4,6 +4,9 @@
     chatkit.server    the reference server: stage 5 made correct
     chatkit.client    the command-line client
     chatkit.protocol  UTF-8 lines ending in "\\n": LineReader, clean_text
+    chatkit.gui       the tkinter chat window (chatkit.widget: the same inside a notebook;
+                      chatkit.session: what both understand of the server's lines)
+    chatkit.doctor    why a Tk window cannot open here (chatkit.xvfb: a virtual screen)
 
 The report's names, and where they live in the kit (methods are PEP 8):
 
