@@ -194,5 +194,17 @@ def main(path):
     child.serve(requests)
 
 
+def forked_main(path, requests, replies, log):
+    """Start in a child forked from the fork server (processes.py): its pipes become fds 0, 1, 2."""
+    os.setsid()  # a process group of our own: the grader kills it whole
+    for connection, fd in ((requests, 0), (replies, 1), (log, 2)):
+        os.dup2(connection.fileno(), fd)
+        connection.close()
+    sys.stdin = open(0, encoding="utf-8", closefd=False)
+    sys.stdout = open(1, "w", encoding="utf-8", closefd=False)
+    sys.stderr = open(2, "w", encoding="utf-8", closefd=False, buffering=1)
+    main(path)
+
+
 if __name__ == "__main__":
     main(sys.argv[1])

@@ -73,38 +73,59 @@ def explain_error(label, error, student_path):
     return text
 
 
-def doing(frames, student_path):
-    """What a thread with these frames (outermost first) is doing, in words."""
+def waiting_for(frames):
+    """What a thread stopped in these frames waits for, in words; None if it is running code."""
     if not frames:
-        return "doing something we cannot see"
-    innermost_function = frames[-1][2]
-    mine = [f for f in frames if ours(f[0], student_path)]
-    where = mine[-1] if mine else frames[-1]
-    if innermost_function == "accept":
-        return f"waiting in accept() for a new client, at {place(where)}"
-    source = where[3] or ""
+        return None
+    filename, _, function, source = frames[-1]
+    functions = [frame[2] for frame in frames[-3:]]
+    if function == "accept" or "accept" in functions and filename.endswith("socket.py"):
+        return "waiting in accept() for a new client"
+    if os.path.basename(filename) == "threading.py":
+        if "join" in functions or "_wait_for_tstate_lock" in functions:
+            return "waiting for another thread to finish (join)"
+        if "wait" in functions or "wait_for" in functions:
+            return "waiting for an event or condition that nobody sets"
     for pattern, meaning in WAITS:
-        if re.search(pattern, source):
-            return f"{meaning}, at {place(where)}"
-    if where is frames[-1]:  # busy in Python code: the loop is most likely in the student's file
-        student = [f for f in frames if os.path.abspath(f[0]) == os.path.abspath(student_path)]
-        return f"running Python code without waiting (a loop that never ends?), at {place((student or [where])[-1])}"
-    return f"at {place(where)}"
+        if re.search(pattern, source or ""):
+            return meaning
+    return None
 
 
-def explain_stacks(stacks, student_path):
-    """One line per thread of the student's program that is in the student's (or the kit's) code."""
+def spot(frames, student_path):
+    """The frame to show: the innermost in the student's file, else in the kit's code, else the last."""
+    student = [f for f in frames if os.path.abspath(f[0]) == os.path.abspath(student_path)]
+    kit = [f for f in frames if ours(f[0], student_path)]
+    return (student or kit or frames)[-1]
+
+
+def explain_stacks(samples, student_path):
+    """One line per thread of the student's program that runs the student's (or the kit's) code.
+
+    `samples` are a few looks at the threads, taken a moment apart: a thread
+    found waiting on the same thing every time is stuck there; one found
+    anywhere else is busy running code.
+    """
+    if samples and isinstance(samples[0], dict):
+        samples = [samples]
+    seen = {}  # thread name -> [frames of each sample]
+    for sample in samples:
+        for thread in sample:
+            seen.setdefault(thread["thread"], []).append(thread["frames"])
     lines = []
-    for thread in stacks:
-        frames = thread["frames"]
-        if not any(ours(f[0], student_path) for f in frames):
+    for name, looks in seen.items():
+        if not any(ours(f[0], student_path) for frames in looks for f in frames):
             continue
-        name = thread["thread"]
-        if name.startswith("grader call "):
-            name = f"the thread running {name.removeprefix('grader call ')}"
+        reasons = {waiting_for(frames) for frames in looks}
+        place_of = place(spot(looks[-1], student_path))
+        if len(reasons) == 1 and None not in reasons:
+            what = f"{reasons.pop()}, at {place_of}"
         else:
-            name = f"thread {name!r}"
-        lines.append(f"  {name} is {doing(frames, student_path)}")
+            student = [spot(frames, student_path) for frames in looks]
+            what = f"running Python code without waiting (a loop that never ends?), at {place(student[-1])}"
+        label = (f"the thread running {name.removeprefix('grader call ')}" if name.startswith("grader call ")
+                 else f"thread {name!r}")
+        lines.append(f"  {label} is {what}")
     if not lines:
         return "  (No thread of your program was found in your code.)"
     return "What your program was doing at that moment:\n" + "\n".join(lines)

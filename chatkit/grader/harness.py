@@ -116,7 +116,7 @@ class RunningServer:
         if self.running is not None and self.running.done() and self.running.error is None:
             lines.append("Your run() has returned, though nobody called stop(): the server no longer accepts anyone.")
         elif stuck:
-            lines.append(explain_stacks(self.sandbox.stacks(), self.sandbox.path))
+            lines.append(explain_stacks(self.sandbox.stacks(samples=3), self.sandbox.path))
         log = self.sandbox.log[-5:]
         if log:
             lines.append("The last lines your server printed:\n" + "\n".join(f"    {line}" for line in log))

@@ -32,7 +32,9 @@ def run_grader(paths, results_path, solutions=False, time_limit=120, cwd=None, e
                "--grade-json", str(results_path), "-q", "--color=no", *extra_args]
     if solutions:
         command.append("--solutions")
-    environment = {**os.environ, **(env or {}), "PYTHONDONTWRITEBYTECODE": "1"}
+    # Only the grader plugin: pytest plugins installed for other work (anyio, hypothesis, ...) cost
+    # seconds of start-up and could change how tests run.
+    environment = {**os.environ, **(env or {}), "PYTHONDONTWRITEBYTECODE": "1", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(layout.KIT_ROOT), environment.get("PYTHONPATH")]))
     started = time.monotonic()
     process = subprocess.Popen(command, cwd=cwd or layout.KIT_ROOT, env=environment, stdin=subprocess.DEVNULL,

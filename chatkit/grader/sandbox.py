@@ -20,12 +20,10 @@ import itertools
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 
-from chatkit.grader import diagnose, layout
+from chatkit.grader import diagnose, processes
 
 START_TIMEOUT = 5.0  # seconds to start Python and import the student's file
 CALL_TIMEOUT = 3.0  # seconds a student's method may take before we call it stuck
@@ -85,13 +83,7 @@ class Sandbox:
         self.returncode = None  # set once the child has exited
         self.ready = None
         self.listeners = []  # callables told when something goes wrong (Peer.expect wakes up)
-        environment = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
-                       "PYTHONIOENCODING": "utf-8"}
-        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(layout.KIT_ROOT), os.environ.get("PYTHONPATH")]))
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "chatkit.grader.child", self.path],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=environment, start_new_session=True)  # a process group of its own: killpg takes it all
+        self.process = processes.start(self.path)
         self.readers = [threading.Thread(target=self._read_replies, name=f"sandbox replies {self.name}", daemon=True),
                         threading.Thread(target=self._read_log, name=f"sandbox log {self.name}", daemon=True)]
         for reader in self.readers:
@@ -123,7 +115,7 @@ class Sandbox:
                     self.thread_errors.append((message["thread"], message["error"]))
                 self.changed.notify_all()
             self._tell_listeners()  # a reply may be run() ending: a waiting Peer should look
-        returncode = self.process.wait()
+        returncode = self.process.wait()  # only this thread waits for the child
         with self.changed:
             self.returncode = returncode
             self.changed.notify_all()
@@ -159,7 +151,7 @@ class Sandbox:
         if reply is None:
             if self.returncode is not None:
                 raise StudentGone(label, self.returncode, self.log)
-            raise StudentHang(label, timeout, self.stacks(), self.path)
+            raise StudentHang(label, timeout, self.stacks(samples=3), self.path)
         if "error" in reply:
             raise StudentError(label, reply["error"], self.path)
         return self.decode(reply["value"])
@@ -191,14 +183,23 @@ class Sandbox:
 
     # -- asking the child ----------------------------------------------------
 
-    def stacks(self, timeout=1.0):
-        """What every thread of the child is doing right now ([] if it cannot say)."""
-        if self.returncode is not None:
-            return []
-        try:
-            return self.request("stacks", "stacks", timeout=timeout)
-        except StudentProblem:
-            return []
+    def stacks(self, timeout=1.0, samples=1):
+        """What every thread of the child is doing right now ([] if it cannot say).
+
+        With samples > 1: a list of that many looks, 50 ms apart, to tell a
+        thread stuck waiting from one busy in a loop (diagnose.explain_stacks).
+        """
+        looks = []
+        for number in range(samples):
+            if self.returncode is not None:
+                break
+            if number:
+                time.sleep(0.05)  # looking at another process from outside: nothing to wait on
+            try:
+                looks.append(self.request("stacks", "stacks", timeout=timeout))
+            except StudentProblem:
+                break
+        return looks if samples > 1 else (looks[0] if looks else [])
 
     def sync(self, timeout=CALL_TIMEOUT):
         """Wait until the child has answered everything sent before now (a crash report, say)."""
@@ -223,19 +224,16 @@ class Sandbox:
 
     def close(self):
         """End the child and everything it started; safe to call twice."""
-        if self.process.poll() is None:
+        if self.returncode is None:
             self.send("exit", "exit")
-            try:
-                self.process.wait(0.5)
-            except subprocess.TimeoutExpired:
-                pass
+            with self.changed:
+                self.changed.wait_for(lambda: self.returncode is not None, 0.5)
         try:
             os.killpg(self.process.pid, signal.SIGKILL)  # threads or processes it left behind
         except (ProcessLookupError, PermissionError):
             pass
-        self.process.wait()
         for reader in self.readers:
-            reader.join(2)
+            reader.join(5)
         for pipe in (self.process.stdin, self.process.stdout, self.process.stderr):
             try:
                 pipe.close()
