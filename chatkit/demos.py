@@ -10,37 +10,35 @@ relies on a sleep being long enough.
 """
 
 import contextlib
+import platform
 import socket
 import sys
 import threading
-import time
 
+from chatkit.lab import wait_until  # noqa: F401  (the notebooks use it from here too)
 from chatkit.stages import stage5_report
 from chatkit.views import Table
 
-POLL = 0.01  # seconds between two looks at a condition
+# Linux system call numbers, to tell "asleep inside send()" from "waiting for its turn to run".
+SYSCALLS = {"x86_64": {"accept": 288, "send": 44}, "aarch64": {"accept": 242, "send": 206}}
 
 
-def wait_until(condition, timeout, what):
-    """Return once condition() is true; raise TimeoutError naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    pause = threading.Event()
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} did not happen within {timeout:g} s")
-        pause.wait(POLL)
+def blocked_in(thread, function, syscall):
+    """True if `thread` runs `function` and sleeps in the kernel inside `syscall` ("accept", "send").
 
-
-def blocked_in(thread, function):
-    """True if `thread` is inside `function` (its innermost Python frame) and asleep in the kernel."""
+    Being in the function is not enough: a thread can be there waiting for
+    the interpreter lock, one step before the call that will block it.
+    """
     frame = sys._current_frames().get(thread.ident)
     if frame is None or frame.f_code.co_name != function:
         return False
-    try:  # Linux: "S" = sleeping in a system call, as opposed to running ("R")
-        with open(f"/proc/self/task/{thread.native_id}/stat") as stat:
-            return stat.read().rpartition(")")[2].split()[0] == "S"
+    try:
+        with open(f"/proc/self/task/{thread.native_id}/syscall") as state:
+            current = state.read().split()[0]  # a system call's number, or "running"
     except OSError:  # no /proc (macOS): being in the function is all we can see
         return True
+    number = SYSCALLS.get(platform.machine(), {}).get(syscall)
+    return current == str(number) if number is not None else current != "running"
 
 
 def blocked_sending_to(server, nick):
@@ -55,7 +53,7 @@ def blocked_sending_to(server, nick):
         if frame is None or frame.f_code.co_name != "send_all" or frame.f_code.co_filename not in server.source_files:
             continue
         member = frame.f_locals.get("client")
-        if getattr(member, "nick", None) == nick and blocked_in(thread, "send_all"):
+        if getattr(member, "nick", None) == nick and blocked_in(thread, "send_all", "send"):
             return True
     return False
 
@@ -84,7 +82,7 @@ def close_does_not_wake_accept(patience=1.0):
         outcome = []
         thread = threading.Thread(target=accept_once, args=(listener, outcome), name="blocked in accept()")
         thread.start()
-        wait_until(lambda: blocked_in(thread, "accept"), 5, "the thread blocking in accept()")
+        wait_until(lambda: blocked_in(thread, "accept", "accept"), 5, "the thread blocking in accept()")
         if how.startswith("listener.close"):
             listener.close()
         else:

@@ -29,6 +29,7 @@ where you ask for it.
 
 import importlib
 import inspect
+import select
 import socket
 import struct
 import sys
@@ -42,6 +43,16 @@ DEFAULT_TIMEOUT = 5.0  # seconds to wait for an expected line
 QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux only
 _running_servers = {}  # name -> LiveServer, so a re-run cell replaces its server
 _lock = threading.Lock()
+
+
+def wait_until(condition, timeout, what):
+    """Return once condition() is true; raise TimeoutError naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not happen within {timeout:g} s")
+        pause.wait(0.01)  # look again soon; the deadline bounds the wait
 
 
 def load_server_module(stage=None, module=None):
@@ -216,6 +227,7 @@ class LiveClient:
         self.closed = False
         self.reading = threading.Event()  # cleared by pause(): the client stops reading
         self.reading.set()
+        self.read_lock = threading.Lock()  # pause() never lands in the middle of a recv()
         for old in [c for c in server.clients if nick is not None and c.nick == nick]:
             old.close()  # a re-run cell replaces its client of the same name
             server.history.remove(old)
@@ -248,31 +260,39 @@ class LiveClient:
 
     def _receive(self):
         reader = LineReader(max_chars=1 << 30)
-        while self.reading.wait() and self.sock.fileno() != -1:
-            try:
-                # Acknowledge at once (Linux): with delayed ACKs the server's next
-                # small line waits up to 40 ms for our ACK (Nagle's algorithm on its side).
-                if QUICKACK is not None:
-                    self.sock.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
-                data = self.sock.recv(65536)
-            except OSError:
-                data = b""
+        while True:
+            data = self._read_unless_paused()
             with self.arrived:
-                if not data:
-                    self.closed = True
-                else:
+                if data:
                     now = self._now()
                     self.received.extend((now, line) for line in reader.feed(data))
+                else:
+                    self.closed = True
                 self.arrived.notify_all()
             if not data:
                 return
-        with self.arrived:
-            self.closed = True
-            self.arrived.notify_all()
+
+    def _read_unless_paused(self):
+        """The next bytes from the server, taken only while not paused; b"" once closed."""
+        while True:
+            self.reading.wait()
+            try:
+                select.select([self.sock], [], [])  # wait for data without taking it
+                with self.read_lock:
+                    if not self.reading.is_set():
+                        continue  # paused meanwhile: the data stays in the kernel's buffers
+                    # Acknowledge at once (Linux): with delayed ACKs the server's next
+                    # small line waits up to 40 ms for our ACK (Nagle's algorithm on its side).
+                    if QUICKACK is not None:
+                        self.sock.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
+                    return self.sock.recv(65536)
+            except (OSError, ValueError):  # reset, or closed here (ValueError: no file descriptor)
+                return b""
 
     def pause(self):
-        """Stop reading (after the recv() in progress), like a client that hangs or sleeps."""
-        self.reading.clear()
+        """Stop reading from now on, like a program that hangs or a laptop that sleeps."""
+        with self.read_lock:
+            self.reading.clear()
 
     def resume(self):
         """Start reading again."""

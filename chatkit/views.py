@@ -225,8 +225,8 @@ def waiting_for(frame, server):
         return "(not in the server's code)", ""
     code = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
     where = f"{pathlib.Path(frame.f_code.co_filename).name}:{frame.f_lineno} in {frame.f_code.co_name}(): {code}"
-    if innermost.f_code.co_name == "accept":
-        return "accept(): a new connection", where
+    if innermost.f_code.co_name == "accept" or ".accept(" in inspect.getsource(frame.f_code):
+        return "accept(): a new connection", where  # (between two timed-out accept() calls, too)
     for pattern, meaning in WAITS:
         if re.search(pattern, f"{frame.f_code.co_name}(): {code}"):
             return meaning, where
@@ -258,8 +258,21 @@ def thread_waits(server):
     return {thread.name: waiting for thread, _, waiting, _ in server_threads(server)}
 
 
-def thread_view(server):
-    """The server's threads right now: the accept loop, one (or two) per client, and their waits."""
+def thread_view(server, wait_for=None, timeout=5):
+    """The server's threads right now: the accept loop, one (or two) per client, and their waits.
+
+    wait_for="recv()" first waits (at most `timeout` seconds) until some
+    thread waits for that, so that a thread caught between two calls does
+    not hide the picture you expect.
+    """
+    from chatkit.lab import wait_until
+
+    if wait_for is not None:
+        try:
+            wait_until(lambda: any(wait_for in waiting for waiting in thread_waits(server).values()), timeout,
+                       f"a thread waiting for {wait_for}")
+        except TimeoutError:
+            pass  # show what there is; the table tells what the threads do instead
     found = server_threads(server)
     rows = [[thread.name, role, waiting, where] for thread, role, waiting, where in found]
     serving = sum(1 for _, role, _, _ in found if role == "serves one client")
