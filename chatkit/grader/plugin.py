@@ -26,7 +26,6 @@ from chatkit.grader import layout, scoring, tamper
 from chatkit.grader.harness import Exercise
 from chatkit.grader.results import Results, TestResult, number
 from chatkit.grader.results import points as points_text
-from chatkit.grader.sandbox import StudentError, StudentGone, StudentHang
 
 
 def pytest_addoption(parser, pluginmanager):
@@ -156,7 +155,7 @@ class Grading:
                 result.score = record.earned_on_failure() if report.when == "call" else 0
                 error = call.excinfo.value if call.excinfo else None
                 result.hint = (getattr(error, "chatkit_hint", "") or marker.kwargs.get("hint", "")
-                               or default_hint(error))
+                               or scoring.default_hint(error))
                 result.output = explain_failure(item, call, result.hint, report.when)
                 if self.config.getoption("tbstyle") in ("auto", "short"):
                     report.longrepr = f"{result.output}\n({number(result.score)} of {points_text(result.max_score)})"
@@ -194,22 +193,6 @@ class Grading:
             self.results.save(self.json_path)
         if self.classroom_path:
             save_classroom(self.results, self.classroom_path)
-
-
-def default_hint(error):
-    """A hint for a failure no `hint` block covers, from the kind of failure."""
-    kinds = getattr(error, "kinds", [])
-    if "NotImplementedError" in kinds:
-        return "Write the TODO named below: it is what this test needs first."
-    if isinstance(error, StudentHang):
-        return "Your code waits for something that never happens: see what your program was doing, below."
-    if isinstance(error, StudentGone):
-        return "Your program ended while being tested: look for sys.exit(), os._exit() or a crash."
-    if isinstance(error, StudentError):
-        return "Your code raised an exception: look at the line of your file named below."
-    if isinstance(error, AssertionError) and "What your program was doing" in str(error):
-        return "Something in your program waits forever: see what its threads were doing, below."
-    return "Compare what the test expected with what actually happened, below."
 
 
 def explain_failure(item, call, hint, when):

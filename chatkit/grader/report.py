@@ -9,6 +9,7 @@ import statistics
 from collections import Counter
 
 from chatkit.grader.results import number
+from chatkit.grader.scoring import GENERIC_HINTS
 
 BAR = 40  # characters of the widest histogram bar
 
@@ -22,8 +23,11 @@ def failure_counts(rows):
                 key = (test.exercise, test.test)
                 failed[key] += 1
                 hints.setdefault(key, Counter())[test.hint] += 1
-    return [(exercise, test, count, hints[(exercise, test)].most_common(1)[0][0])
-            for (exercise, test), count in failed.most_common()]
+    def telling(counter):  # a test's own hint says more to an instructor than a generic one
+        specific = [(hint, n) for hint, n in counter.most_common() if hint not in GENERIC_HINTS.values()]
+        return (specific or counter.most_common())[0][0]
+
+    return [(exercise, test, count, telling(hints[(exercise, test)])) for (exercise, test), count in failed.most_common()]
 
 
 def histogram(totals, maximum, bins=10):

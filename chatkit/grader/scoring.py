@@ -78,3 +78,27 @@ class part(hint):
             return False  # KeyboardInterrupt and the like stop the run
         current_test().parts.append((self.points, error is None, self.text, error))
         return True
+
+
+GENERIC_HINTS = {
+    "todo": "Write the TODO named below: it is what this test needs first.",
+    "hang": "Your code waits for something that never happens: see what your program was doing, below.",
+    "gone": "Your program ended while being tested: look for sys.exit(), os._exit() or a crash.",
+    "error": "Your code raised an exception: look at the line of your file named below.",
+    "other": "Compare what the test expected with what actually happened, below.",
+}
+
+
+def default_hint(error):
+    """A hint for a failure that no `hint` block covers, from the kind of failure."""
+    from chatkit.grader.sandbox import StudentError, StudentGone, StudentHang
+
+    if "NotImplementedError" in getattr(error, "kinds", []):
+        return GENERIC_HINTS["todo"]
+    if isinstance(error, StudentHang) or "What your program was doing" in str(error):
+        return GENERIC_HINTS["hang"]
+    if isinstance(error, StudentGone):
+        return GENERIC_HINTS["gone"]
+    if isinstance(error, StudentError):
+        return GENERIC_HINTS["error"]
+    return GENERIC_HINTS["other"]
