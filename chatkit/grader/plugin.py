@@ -225,7 +225,10 @@ def save_classroom(results, path):
               "score": t.score, "max_score": t.max_score,
               "message": t.output or ("passed" if t.passed else t.status),
               "execution_time": f"{t.seconds:.2f}s"} for t in results.tests]
-    payload = {"version": 1, "status": "pass" if all(t.passed for t in results.tests) else "fail",
+    if results.tampered:  # the reporter shows failed tests with their message: so it shows this
+        tests.append({"name": "tamper check", "status": "fail", "score": 0, "max_score": 0,
+                      "message": "\n".join(results.tampered)})
+    payload = {"version": 1, "status": "pass" if all(t["status"] == "pass" for t in tests) else "fail",
                "max_score": results.max_score, "tests": tests}
     Path(path).write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
 
