@@ -106,8 +106,11 @@ def explain_stacks(samples, student_path):
     found waiting on the same thing every time is stuck there; one found
     anywhere else is busy running code.
     """
-    if samples and isinstance(samples[0], dict):
-        samples = [samples]
+    if samples and isinstance(samples[0], dict) and "thread" in samples[0]:
+        samples = [samples]  # a single look
+    cpu = [sample["cpu"] for sample in samples if isinstance(sample, dict)]
+    busy = len(cpu) > 1 and cpu[-1] - cpu[0] > 0.05  # the process kept a CPU busy between the looks
+    samples = [sample["threads"] if isinstance(sample, dict) else sample for sample in samples]
     seen = {}  # thread name -> [frames of each sample]
     for sample in samples:
         for thread in sample:
@@ -119,7 +122,11 @@ def explain_stacks(samples, student_path):
         reasons = {waiting_for(frames) for frames in looks}
         place_of = place(spot(looks[-1], student_path))
         if len(reasons) == 1 and None not in reasons:
-            what = f"{reasons.pop()}, at {place_of}"
+            reason = reasons.pop()
+            if busy and reason.startswith(("waiting in recv", "stuck sending")):  # it returns, and is called again
+                what = f"busy in a loop around this line (does recv() return b'' again and again?), at {place_of}"
+            else:
+                what = f"{reason}, at {place_of}"
         else:
             student = [spot(frames, student_path) for frames in looks]
             what = f"running Python code without waiting (a loop that never ends?), at {place(student[-1])}"

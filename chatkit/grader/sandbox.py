@@ -199,7 +199,7 @@ class Sandbox:
                 looks.append(self.request("stacks", "stacks", timeout=timeout))
             except StudentProblem:
                 break
-        return looks if samples > 1 else (looks[0] if looks else [])
+        return looks if samples > 1 else (looks[0]["threads"] if looks else [])
 
     def sync(self, timeout=CALL_TIMEOUT):
         """Wait until the child has answered everything sent before now (a crash report, say)."""
