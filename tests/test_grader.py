@@ -48,7 +48,7 @@ def test_check_shows_a_table_and_returns_the_result(capsys):
     assert result.passed and (result.score, result.max_score) == (7, 7)
     printed = capsys.readouterr().out
     assert "ex06_framing" in printed and "All graded tests pass." in printed
-    assert "<table>" in result._repr_html_() and "&#9989;" in result._repr_html_()
+    assert "<table>" in result._repr_html_() and "&#10003;" in result._repr_html_()
     assert repr(result) == "<CheckResult ex06_framing: 7/7 points>"
 
 

@@ -26,7 +26,7 @@ class CheckResult:
         self.score = run.results.score
         self.max_score = run.results.max_score
         self.tests = run.results.tests
-        self._shown = False
+        self._shown = None  # the notebook cell that showed the table, if one did
 
     @property
     def passed(self):
@@ -52,10 +52,9 @@ class CheckResult:
         return f"<p>{title}</p>{self.results.html_table()}{details}"
 
     def _ipython_display_(self):
-        # check() has just shown the table; the notebook's echo of the return value
-        # would show it a second time.
-        if self._shown:
-            self._shown = False
+        # check() has just shown the table; the echo of its return value at the end
+        # of that same cell would show it a second time. A later cell shows it again.
+        if self._shown is not None and self._shown == _cell_number():
             return
         from IPython.display import HTML, display
         display(HTML(self._repr_html_()))
@@ -78,7 +77,7 @@ def check(exercise, solutions=False, time_limit=TIME_LIMIT):
     if _in_notebook():
         from IPython.display import HTML, display
         display(HTML(result._repr_html_()))
-        result._shown = True
+        result._shown = _cell_number()
     else:
         print(result)
     return result
@@ -91,6 +90,13 @@ def _in_notebook():
         return False
     shell = get_ipython()
     return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def _cell_number():
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    return shell.execution_count if shell is not None else None
 
 
 def _escape(text):

@@ -32,6 +32,12 @@ class TestResult:
     def passed(self):
         return self.status == "passed"
 
+    @property
+    def what_happened(self):
+        """The first line of the failure after its hint: what the test saw."""
+        lines = [line for line in self.output.splitlines() if line.strip() and not line.startswith("Hint:")]
+        return lines[0] if lines else ""
+
 
 @dataclass
 class Results:
@@ -138,8 +144,11 @@ class Results:
             rows.append(f"<tr style='background:#eef'><th style='text-align:left'>{esc(exercise)}</th>"
                         f"<th style='text-align:right'>{number(score)}/{number(max_score)}</th></tr>")
             for test in (t for t in self.tests if t.exercise == exercise):
-                mark = "&#9989;" if test.passed else "&#10060;"
-                hint = "" if test.passed or not test.hint else f"<br><small>Hint: {esc(test.hint)}</small>"
+                mark = ("<span style='color:#080'>&#10003;</span>" if test.passed
+                        else "<span style='color:#c00'>&#10007;</span>")
+                hint = "" if test.passed else "".join(
+                    f"<br><small>{label}{esc(text)}</small>"
+                    for label, text in (("Hint: ", test.hint), ("", test.what_happened)) if text)
                 rows.append(f"<tr><td style='text-align:left'>{mark} {esc(test.description or test.test)}{hint}</td>"
                             f"<td style='text-align:right'>{number(test.score)}/{number(test.max_score)}</td></tr>")
         rows.append(f"<tr><th style='text-align:left'>total</th>"
