@@ -220,8 +220,17 @@ class Crowd:
 
     def everyone_heard(self, text, timeout=60.0):
         """Wait until every open member received a line containing `text` (kept lines only)."""
-        members = [m for m in self.members if m.state != "closed"]
-        self.wait_until(lambda: all(any(text in line for line in m.lines) for m in members), timeout, repr(text))
+        waiting = {member: 0 for member in self.members if member.state != "closed"}  # -> lines looked at
+
+        def heard():
+            for member, seen in list(waiting.items()):
+                if any(text in line for line in member.lines[seen:]):
+                    del waiting[member]
+                else:
+                    waiting[member] = len(member.lines)
+            return not waiting
+
+        self.wait_until(heard, timeout, repr(text))
 
     def open_members(self):
         return [member for member in self.members if member.state == "joined"]
