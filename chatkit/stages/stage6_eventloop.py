@@ -240,8 +240,8 @@ class RunServer:
                         if events & selectors.EVENT_WRITE:
                             self.to_flush.add(key.data)
                 self.flush_all()
+        finally:  # stop(), or Ctrl+C (KeyboardInterrupt) in select()
             self.say_goodbye()
-        finally:
             self.close_everything()
             self.finished.set()
 
