@@ -32,7 +32,6 @@ import json
 import os
 import platform
 import re
-import resource
 import selectors
 import socket
 import subprocess
@@ -40,6 +39,11 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+
+try:
+    import resource  # Unix only
+except ImportError:
+    resource = None
 
 SERVERS = {  # name on the command line -> (how to load it, label in the table)
     "5": ({"stage": 5}, "stage 5 (report)"),
@@ -245,6 +249,8 @@ class Crowd:
 
 def raise_fd_limit(wanted):
     """Allow this process `wanted` open files if the system lets us; return the limit."""
+    if resource is None:
+        return wanted  # Windows: no such limit to raise
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != resource.RLIM_INFINITY and soft < wanted:
         soft = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
@@ -258,6 +264,8 @@ def resident_bytes():
         with open("/proc/self/statm") as statm:
             return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except OSError:
+        if resource is None:
+            return 0
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return peak if sys.platform == "darwin" else peak * 1024
 
