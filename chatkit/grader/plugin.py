@@ -168,9 +168,9 @@ class Grading:
 
     # -- the end ---------------------------------------------------------------
 
-    def pytest_sessionfinish(self, session):
+    def pytest_sessionfinish(self, session, exitstatus):
         if self.results is not None:
-            self.results.complete = not session.shouldstop and not session.shouldfail
+            self.results.complete = exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
             self.results.seconds = time.monotonic() - self.started
             self.save()
 

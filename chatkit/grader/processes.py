@@ -77,6 +77,9 @@ class Forked:
         self.process.join()
         return self.process.exitcode
 
+    def kill(self):
+        self.process.kill()
+
 
 class Spawned:
     """A child started as a new Python process (where there is no fork server)."""
@@ -93,6 +96,9 @@ class Spawned:
 
     def wait(self):
         return self.process.wait()
+
+    def kill(self):
+        self.process.kill()
 
 
 def start(path):

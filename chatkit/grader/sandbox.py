@@ -232,6 +232,8 @@ class Sandbox:
             os.killpg(self.process.pid, signal.SIGKILL)  # threads or processes it left behind
         except (ProcessLookupError, PermissionError):
             pass
+        except AttributeError:  # Windows: no process groups
+            self.process.kill()
         for reader in self.readers:
             reader.join(5)
         for pipe in (self.process.stdin, self.process.stdout, self.process.stderr):
@@ -289,6 +291,7 @@ class Remote:
         object.__setattr__(self, "_sandbox", sandbox)
         object.__setattr__(self, "_handle", handle["__handle__"])
         object.__setattr__(self, "_label", label)
+        object.__setattr__(self, "_callable", handle.get("callable", False))
 
     def __getattr__(self, name):
         if name.startswith("__"):
@@ -296,6 +299,8 @@ class Remote:
         value = self._sandbox.request("getattr", f"{self._label}.{name}", target=self._handle, name=name)
         if isinstance(value, Remote):
             object.__setattr__(value, "_label", f"{self._label}.{name}")
+            if value._callable:  # a method: keep it, the next call needs no round trip to look it up
+                object.__setattr__(self, name, value)
         return value
 
     def __setattr__(self, name, value):
