@@ -6,8 +6,9 @@
 
 For each server and each crowd size the bench measures, in one run:
 
-* delivered/s: chat lines received per second by all clients together, with
-  as many messages in flight as the server will take (a closed loop);
+* delivered/s: chat lines received intact per second by all clients
+  together, keeping IN_FLIGHT lines on their way (a closed loop: a new line
+  is sent as soon as an earlier one has reached everyone);
 * p50 / p99: how long a line took from the moment it was due to be sent to
   the moment a receiving client read it, at a steady input rate (an open
   loop: messages are stamped with their scheduled time, so a server that
