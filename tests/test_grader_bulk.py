@@ -54,9 +54,11 @@ def test_gradebook_has_a_row_per_student(graded_class):
 
 def test_edited_tests_are_flagged_and_never_used(graded_class):
     carol = graded_class["rows"]["carol"]
-    assert carol["status"] == "tampered"
-    assert "ex01_listen_test.py edited" in carol["notes"]
-    assert carol["total"] == "48" and carol["ex01_listen"] == "6", "graded with the kit's tests, not hers"
+    assert carol["status"] == "tampered", carol
+    assert "ex01_listen_test.py edited" in carol["notes"], carol
+    with open(graded_class["out"].with_name("grades-tests.csv"), encoding="utf-8") as file:
+        lost = [row for row in csv.DictReader(file) if row["student_id"] == "carol" and row["status"] != "passed"]
+    assert carol["total"] == "48" and carol["ex01_listen"] == "6", ("graded with the kit's tests, not hers", lost)
 
 
 def test_broken_and_empty_submissions(graded_class):

@@ -17,6 +17,7 @@ import time
 from chatkit.protocol import LineReader, LineTooLong, encode_line
 
 EXPECT_TIMEOUT = 3.0  # seconds to wait for a line a correct server sends at once
+CRASH_REPORT_GRACE = 1.0  # seconds a closed connection waits for the crash that may have closed it
 MAX_LINE = 1 << 20  # characters; a server spewing text without newlines is cut here
 
 
@@ -133,6 +134,8 @@ class Peer:
             seen = [line for _, line in self.received[self.cursor:]][-8:]
         if not problem:  # a crash report may still be on its way: the connection closing can overtake it
             self.server.sandbox.sync()
+            with self.arrived:  # every message from the sandbox wakes us
+                self.arrived.wait_for(self.server.problem, CRASH_REPORT_GRACE if self.closed else 0)
             problem = self.server.problem()
         if problem:
             raise problem.reworded(f"{self.name} was waiting for {wanted}, but {problem}") from None
