@@ -21,6 +21,7 @@ LANE_GAP = 190  # pixels between two lanes
 LEFT_MARGIN = 80  # room for the times
 TOP = 56  # below the name boxes
 STEP = 30  # pixels per arrow
+SAME_MOMENT = 0.1  # seconds: listeners who heard a line closer together than this share one arrow
 CHAR_PIXELS = 6.6  # width of a narrow character at the font size used; Hangul takes two
 FONT = "font-family='DejaVu Sans, NanumGothic, Noto Sans CJK KR, sans-serif' font-size='12'"
 
@@ -64,40 +65,61 @@ class SequenceDiagram:
     def label(self, text, x, y, colour, anchor="middle"):
         return f"<text x='{x}' y='{y - 5}' text-anchor='{anchor}' fill='{colour}' {FONT}>{html.escape(text)}</text>"
 
+    def events(self):
+        """(time, "said" or "heard", line, listeners) in the order they happened.
+
+        A line is drawn where it was said and again where it was heard, so a
+        line that waited (stage 2's second client) shows up late, in its place.
+        Listeners who heard it far apart in time get an arrow each.
+        """
+        found = []
+        for line in self.lines:
+            if line.sender != SERVER:
+                found.append((line.time, "said", line, []))
+            group = []
+            for who, when in sorted(line.heard_by, key=lambda heard: heard[1]):
+                if group and when - group[0][1] > SAME_MOMENT:
+                    found.append((group[0][1], "heard", line, [w for w, _ in group]))
+                    group = []
+                group.append((who, when))
+            if group:
+                found.append((group[0][1], "heard", line, [w for w, _ in group]))
+        return sorted(found, key=lambda event: (event[0], event[1] == "heard"))
+
+    def said(self, line, y):
+        """The sender's arrow to the server."""
+        colour, x = self.colour(line.sender), self.x[line.sender]
+        toward = 1 if self.x[SERVER] > x else -1
+        note = line.note.replace("line ", "").replace(" sent", "")  # "1 of 2 at once", to fit
+        said = f"{line.said} ({note})" if note else line.said
+        parts = [self.time_label(line.time, y), *self.arrow(line.sender, SERVER, y, colour),
+                 self.label(fit(said, LANE_GAP - 20), x + toward * 10, y, colour, "start" if toward > 0 else "end")]
+        if line.heard is None and line.note not in ("nickname", "command"):
+            parts.append(f"<text x='{self.x[SERVER] + toward * 8}' y='{y + 4}' fill='#999' "
+                         f"text-anchor='{'start' if toward > 0 else 'end'}' {FONT}>✕ nobody heard it</text>")
+        return parts
+
+    def heard(self, line, listeners, when, y):
+        """The server's fan-out: one line per side, an arrowhead on every listener's lane."""
+        colour, parts = self.colour(line.sender), [self.time_label(when, y)]
+        for side in (-1, 1):
+            lanes = [lane for lane in listeners if (self.x[lane] - self.x[SERVER]) * side > 0]
+            if lanes:
+                farthest = max(lanes, key=lambda lane: abs(self.x[lane] - self.x[SERVER]))
+                parts += self.arrow(SERVER, farthest, y, colour, heads=lanes)
+                parts.append(self.label(fit(line.heard, LANE_GAP - 20), self.x[SERVER] + side * 10, y, colour,
+                                        "start" if side > 0 else "end"))
+        return parts
+
     def draw(self):
         """Build the SVG text."""
-        rows = []  # (y, svg parts)
+        rows = []
         y = TOP + 20
-        for line in self.lines:
-            colour = self.colour(line.sender)
-            parts = []
-            if line.sender != SERVER:
-                parts.append(self.time_label(line.time, y))
-                x = self.x[line.sender]
-                parts += self.arrow(line.sender, SERVER, y, colour)
-                toward = 1 if self.x[SERVER] > x else -1
-                said = f"{line.said} ({line.note})" if line.note else line.said
-                parts.append(self.label(fit(said, LANE_GAP - 20), x + toward * 10, y, colour,
-                                        "start" if toward > 0 else "end"))
-                if line.heard is None and line.note != "nickname":
-                    parts.append(f"<text x='{self.x[SERVER] + toward * 8}' y='{y + 4}' fill='#999' "
-                                 f"text-anchor='{'start' if toward > 0 else 'end'}' {FONT}>✕ nobody heard it</text>")
-                y += STEP
-            if line.heard is not None:
-                parts.append(self.time_label(min(t for _, t in line.heard_by), y))
-                heard_by = [who for who, _ in line.heard_by]
-                for side in (-1, 1):
-                    lanes = [lane for lane in heard_by if (self.x[lane] - self.x[SERVER]) * side > 0]
-                    if not lanes:
-                        continue
-                    farthest = max(lanes, key=lambda lane: abs(self.x[lane] - self.x[SERVER]))
-                    parts += self.arrow(SERVER, farthest, y, colour, heads=lanes)
-                    parts.append(self.label(fit(line.heard, LANE_GAP - 20), self.x[SERVER] + side * 10, y, colour,
-                                            "start" if side > 0 else "end"))
-                y += STEP
-            rows.append(parts)
+        for when, kind, line, listeners in self.events():
+            rows.append(self.said(line, y) if kind == "said" else self.heard(line, listeners, when, y))
+            y += STEP
         height = y + 10
-        total_width = LEFT_MARGIN + LANE_GAP * len(self.lanes)
+        total_width = LEFT_MARGIN + LANE_GAP * (len(self.lanes) + 0.5)  # room for a note right of the last lane
         out = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{total_width}' height='{height}' "
                f"viewBox='0 0 {total_width} {height}'>",
                f"<rect width='100%' height='100%' fill='white'/>"]

@@ -276,8 +276,13 @@ class LiveClient:
         """The next bytes from the server, taken only while not paused; b"" once closed."""
         while True:
             self.reading.wait()
+            if self.sock.fileno() == -1:  # closed here
+                return b""
             try:
-                select.select([self.sock], [], [])  # wait for data without taking it
+                # Wait for data without taking it. Now and then look again whether
+                # close() ran: its file descriptor may already belong to another socket.
+                if not select.select([self.sock], [], [], 0.5)[0]:
+                    continue
                 with self.read_lock:
                     if not self.reading.is_set():
                         continue  # paused meanwhile: the data stays in the kernel's buffers

@@ -126,6 +126,7 @@ def exchange(server, clients=None):
                 note = f"line {number} of {len(parts)} sent at once" if len(parts) > 1 else ""
                 line = relayed_copy(relayed, when, part)
                 if line is None:
+                    note = note or ("command" if part.startswith("/") else "")
                     lines.append(Line(when, client.label, part, None, note=note))
                 else:
                     line.sender, line.said, line.time, line.note = client.label, part, when, note
@@ -163,12 +164,14 @@ def transcript(server, clients=None, last=40):
     for line in shown:
         if line.note == "nickname":
             heard_by = "the server (answer to the nickname question)"
+        elif line.note == "command":
+            heard_by = "the server (a command)"
         elif line.heard_by:
             heard_by = ", ".join(f"{who} +{(t - line.time) * 1000:.1f} ms" for who, t in line.heard_by)
         else:
             heard_by = "nobody"
         said = "—" if line.said is None else visible(line.said)
-        if line.note and line.note != "nickname":
+        if line.note and line.note not in ("nickname", "command"):
             said += f"  ({line.note})"
         rows.append([f"{line.time:.3f}", line.sender, said,
                      "—" if line.heard is None else visible(line.heard), heard_by])
