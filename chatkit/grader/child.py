@@ -162,6 +162,20 @@ class Child:
         self.channel.send({"event": "thread_error", "thread": thread, "error": error})
 
 
+def watchdog():
+    """End this process if whoever started it is gone (a killed grader), or after LIFETIME seconds.
+
+    The grader kills its children itself; this covers a grader killed from
+    outside, while a child is stuck where it cannot read our pipe (an endless
+    loop at import time).
+    """
+    parent = os.getppid()
+    deadline = time.monotonic() + LIFETIME
+    while os.getppid() == parent and time.monotonic() < deadline:
+        time.sleep(0.5)  # nothing to wait on: a parent's death is no event we can block for
+    os._exit(3)
+
+
 def load_module(path):
     """Import the student's file under its own name (ex03_threads), from its own folder."""
     name = os.path.splitext(os.path.basename(path))[0]
@@ -181,9 +195,7 @@ def main(path):
     os.dup2(null, 0)  # input() in student code gets end-of-file at once
     sys.stdout.reconfigure(line_buffering=True)
     sys.dont_write_bytecode = True
-    lifetime = threading.Timer(LIFETIME, os._exit, args=(3,))
-    lifetime.name, lifetime.daemon = "grader lifetime", True
-    lifetime.start()
+    threading.Thread(target=watchdog, name="grader lifetime", daemon=True).start()
     child = Child(path, channel)
     threading.excepthook = child.report_thread_error
     try:
