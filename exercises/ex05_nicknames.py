@@ -54,8 +54,8 @@ class ChatClient(stage5_report.ChatClient):
            ``self.send_message(self.room.leave_notice(self))``, then close
            the socket.
         """
-        # TODO: prompt, read the nickname, add_user, relay until b""/OSError//quit, delete_user, leave_notice, close
-        raise NotImplementedError('TODO: prompt, read the nickname, add_user, relay until b""/OSError//quit, delete_user, leave_notice, close')
+        # TODO: ask the nickname, add_user, relay until b"" or OSError or /quit, then delete_user, leave_notice, close
+        raise NotImplementedError('TODO: ask the nickname, add_user, relay until b"" or OSError or /quit, then delete_user, leave_notice, close')
 
 
 class RunServer(stage5_report.RunServer):

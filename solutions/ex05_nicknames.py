@@ -55,7 +55,7 @@ class ChatClient(stage5_report.ChatClient):
            ``self.send_message(self.room.leave_notice(self))``, then close
            the socket.
         """
-        # BEGIN SOLUTION (TODO: prompt, read the nickname, add_user, relay until b""/OSError//quit, delete_user, leave_notice, close)
+        # BEGIN SOLUTION (TODO: ask the nickname, add_user, relay until b"" or OSError or /quit, then delete_user, leave_notice, close)
         try:
             self.sock.sendall(PROMPT)
             self.nick = self.sock.recv(1024).decode(errors="replace").strip()
