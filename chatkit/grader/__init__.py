@@ -7,10 +7,14 @@
     python -m chatkit grade DIR        grade a whole class, in parallel
     python -m chatkit stubs            make exercises/ from solutions/
 
-    plugin.py     points, hints, the score table, results.json, tamper check
-    sandbox.py    student code runs in a child process (child.py) we can always kill
-    peer.py       the test client that talks to a student's server
-    diagnose.py   what a stuck or crashed student process was doing, in words
+    plugin.py      points, hints, the score table, results.json, the tamper check (tamper.py)
+    scoring.py     hint() and part(): what the graded tests write
+    harness.py     the `student` fixture: start_server(), module; Peer (peer.py) is the test client
+    sandbox.py     student code runs in a child process (child.py, started by processes.py)
+    diagnose.py    what a stuck or crashed student program was doing, in words
+    results.py     results.json (Gradescope's format) and the score tables
+    stubs.py       exercises/ and the manifest made from solutions/
+    bulk.py        a whole class; report.py: the summary and plot; samples.py: made-up submissions
 """
 
 from chatkit.grader.scoring import hint, part  # noqa: F401  (used by the graded tests)
