@@ -60,6 +60,7 @@ def lines_for(results):
 
 
 def add_arguments(parser):
+    parser.add_argument("exercise", nargs="?", help="only this exercise ('ex03' or 'ex03_threads')")
     parser.add_argument("--time-limit", type=float, default=TIME_LIMIT, help="seconds the whole check may take")
 
 
@@ -67,9 +68,14 @@ def main(args):
     if not layout.exercises_dir().is_dir():
         print(f"There is no exercises/ folder in {layout.KIT_ROOT}.", file=sys.stderr)
         return 2
+    try:
+        target = layout.test_file(layout.resolve(args.exercise)) if args.exercise else layout.exercises_dir()
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     print("Checking your exercises (this takes a few seconds)...", flush=True)
     with tempfile.TemporaryDirectory(prefix="chatkit-progress-") as scratch:
-        run = run_grader([layout.exercises_dir()], Path(scratch) / "results.json", time_limit=args.time_limit)
+        run = run_grader([target], Path(scratch) / "results.json", time_limit=args.time_limit)
     if not run.results.tests:
         print("The grader could not run. What it printed:\n" + run.output[-3000:])
         return 2
