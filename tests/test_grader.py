@@ -9,7 +9,7 @@ from chatkit.grader.results import Results, TestResult
 from grading_helpers import exercises_copy
 
 
-@pytest.mark.parametrize("name", ["ex03", "ex03_threads", "3", "ex03_threads.py", "EX03", "ex03_threads_test"])
+@pytest.mark.parametrize("name", ["ex03", "ex03_threads", "3", "ex3", "ex03_threads.py", "EX03", "ex03_threads_test"])
 def test_short_names_find_an_exercise(name):
     assert layout.resolve(name) == "ex03_threads"
 

@@ -37,8 +37,9 @@ def resolve(name, root=KIT_ROOT):
     """Turn 'ex03', 'ex03_threads', '3' or 'ex03_threads.py' into 'ex03_threads'."""
     known = exercise_ids(root)
     text = Path(str(name)).name.removesuffix(".py").removesuffix("_test").strip().lower()
-    if text.isdigit():
-        text = f"ex{int(text):02d}"
+    number = text.removeprefix("ex")
+    if number.isdigit():  # '3', 'ex3', 'ex03'
+        text = f"ex{int(number):02d}"
     matches = [ex for ex in known if ex == text or ex.split("_")[0] == text]
     if len(matches) != 1:
         raise ValueError(f"there is no exercise {name!r}; the exercises are: {', '.join(known) or 'none found'}")
