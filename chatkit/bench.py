@@ -23,7 +23,7 @@ from the server's own counters. The crowd runs in this process and the server
 in another, so the server's threads do not share a GIL with the clients.
 The crowd's CPU use is printed too: near 100% it is the bottleneck.
 
-Run it:  python -m chatkit bench                      (about 3 minutes)
+Run it:  python -m chatkit bench                      (about a minute)
          python -m chatkit bench --clients 10,100 --seconds 1
 """
 
