@@ -2,8 +2,9 @@
 
     LiveServer(stage=5)           a staged server on 127.0.0.1, any free port,
     LiveServer()                  the reference server,
-    LiveServer(module=m)          any module with a RunServer class (your exercise),
-                                  run by a background thread of this process.
+    LiveServer(module=m)          any module with a RunServer class: a module, a dotted
+                                  name, or a file ("../exercises/ex02_accept_loop.py",
+                                  loaded afresh each time), run by a background thread.
     LiveClient(server, "alice")   connects, answers the nickname question,
                                   say(text), expect(text), and records every
                                   line it sent and received with the time.
@@ -28,7 +29,9 @@ where you ask for it.
 """
 
 import importlib
+import importlib.util
 import inspect
+import pathlib
 import select
 import socket
 import struct
@@ -56,15 +59,33 @@ def wait_until(condition, timeout, what):
 
 
 def load_server_module(stage=None, module=None):
-    """The server module for a stage number, a module, a dotted name, or the reference."""
+    """The server module for a stage number, a module, a dotted name, a .py file, or the reference."""
     from chatkit import server, stages
 
     if stage is not None:
         return stages.load(stage)
     if module is None:
         return server
+    if str(module).endswith(".py"):
+        return load_file(module)
     if isinstance(module, str):
         return importlib.import_module(module)
+    return module
+
+
+def load_file(path):
+    """Import a .py file (your exercise) afresh, so that a re-run cell runs your latest edit."""
+    path = pathlib.Path(path).expanduser().resolve()
+    if not path.exists():
+        raise FileNotFoundError(f"no file {path} (a notebook runs in notebooks/: try '../exercises/{path.name}')")
+    name = path.stem
+    known = sys.modules.get(name)
+    if known is not None and getattr(known, "__file__", None) != str(path):
+        name = f"{name}_from_file"  # never replace a module of the same name from elsewhere
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # inspect finds the classes' source through sys.modules
+    spec.loader.exec_module(module)
     return module
 
 
@@ -205,8 +226,14 @@ def stop_all():
     """Stop every LiveServer (and its clients) started in this process; say what was stopped."""
     servers = running_servers()
     clients = sum(len(server.clients) for server in servers)
+    failures = []
     for server in servers:
-        server.stop()
+        try:
+            server.stop()
+        except RuntimeError as error:  # one stuck server must not keep the others running
+            failures.append(str(error))
+    if failures:
+        raise RuntimeError("; ".join(failures))
     names = ", ".join(server.name for server in servers) or "none"
     return f"stopped {len(servers)} server(s) ({names}) and {clients} client(s)"
 

@@ -1,6 +1,5 @@
 """The live-lab harness and its views: what the notebooks rely on, tested without a notebook."""
 
-import importlib.util
 import sys
 import textwrap
 
@@ -10,15 +9,6 @@ from chatkit import demos, lab, views
 from chatkit.diagram import SequenceDiagram
 from chatkit.lab import LiveClient, LiveServer
 from chatkit.nbstrip import pre_save_hook, problems, strip
-
-
-def load_module(path, name):
-    """Import a file as a module, the way a student's exercise file is loaded."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
@@ -38,8 +28,8 @@ def noisy_module(tmp_path):
                     raise RuntimeError("the student's bug")
                 super().serve_client(conn)
     '''))
-    yield load_module(path, "noisy_server")
-    del sys.modules["noisy_server"]
+    yield path
+    sys.modules.pop("noisy_server", None)
 
 
 def test_transcript_pairs_what_was_said_with_who_heard_it(live, join):
@@ -139,6 +129,23 @@ def test_background_prints_and_crashes_go_to_the_server_log(live, join, noisy_mo
     assert logged.count("serving a client") == 2 and "RuntimeError: the student's bug" in logged
     print("the test's own print")  # the main thread's prints are left alone
     assert "the test's own print" in capsys.readouterr().out
+
+
+def test_a_server_file_is_loaded_afresh_each_time(live, join, tmp_path):
+    path = tmp_path / "my_server.py"
+    for greeting in ("first version", "second version"):
+        path.write_text(textwrap.dedent(f'''
+            from chatkit.stages import stage2_accept
+
+            class RunServer(stage2_accept.RunServer):
+                greeting = "{greeting}"
+        '''))
+        server = live(module=str(path), asks_nickname=False)
+        assert server.name == "my_server"
+        join(server).expect(greeting)  # the edited file runs, without restarting anything
+    sys.modules.pop("my_server", None)
+    with pytest.raises(FileNotFoundError, match="try '../exercises/missing.py'"):
+        live(module="missing.py")
 
 
 def test_a_paused_client_stops_reading_and_resumes(live, join):
