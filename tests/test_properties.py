@@ -62,7 +62,8 @@ def test_any_bytes_decode_the_same_in_pieces_as_in_one_go(data, points):
     *whole, rest = data.decode("utf-8", errors="replace").split("\n")
     lines, pending = feed(cut(data, points))
     assert lines == [line.removesuffix("\r") for line in whole]
-    assert pending in (rest, rest.removesuffix("\ufffd"))  # an unfinished character is still waited for
+    # The reader may still be waiting for the rest of a character at the very end:
+    assert rest.startswith(pending) and set(rest[len(pending):]) <= {"\ufffd"}, (pending, rest)
 
 
 @examples
