@@ -24,7 +24,7 @@ Background threads never print into your notebook: in Jupyter, a print()
 from a background thread lands in whichever cell happens to be running.
 So ``server.log()`` is redirected into ``server.log_lines``, and anything
 the server's threads print (or an exception that kills one of them) is
-caught by `ThreadOutput` and added there too; ``server.show_log()`` shows it
+caught (chatkit.thread_output) and added there too; ``server.show_log()`` shows it
 where you ask for it.
 """
 
@@ -38,8 +38,8 @@ import struct
 import sys
 import threading
 import time
-import traceback
 
+from chatkit import thread_output
 from chatkit.protocol import LineReader, encode_line
 
 DEFAULT_TIMEOUT = 5.0  # seconds to wait for an expected line
@@ -130,10 +130,10 @@ class LiveServer:
         if previous is not None:
             previous.stop()
         self.server = self.module.RunServer(host, port)
-        self.server.log = self._log
+        self.server.log = self.record
         self.server.server_open()
         self.host, self.port = self.server.host, self.server.port
-        ThreadOutput.install()
+        thread_output.install(owner_of)
         self.thread = threading.Thread(target=self._run, name=f"server {self.name}", daemon=True)
         with _lock:
             _running_servers[self.name] = self
@@ -151,10 +151,11 @@ class LiveServer:
         try:
             self.server.run()
         except Exception as error:  # shown by stop() and in the log, not lost in a thread
-            self._log(f"server crashed: {error!r}")
+            self.record(f"server crashed: {error!r}")
             self.crash = error
 
-    def _log(self, message):
+    def record(self, message):
+        """Add a line to the server's log (the server's own log() ends up here)."""
         self.log_lines.append((time.monotonic() - self.started, str(message)))
 
     def owns(self, frames):
@@ -214,6 +215,11 @@ class LiveServer:
     def __repr__(self):
         state = "running" if self.running else "stopped"
         return f"<LiveServer {self.name} on {self.host}:{self.port}, {state}>"
+
+
+def owner_of(frames):
+    """The running LiveServer whose code these frames (a thread's stack) run, if any."""
+    return next((server for server in reversed(running_servers()) if server.owns(frames)), None)
 
 
 def running_servers():
@@ -439,72 +445,6 @@ class LiveClient:
 
     def __repr__(self):
         return f"<LiveClient {self.label!r} of {self.server.name}, {len(self.received)} lines received>"
-
-
-class ThreadOutput:
-    """sys.stdout/sys.stderr stand-in: a running server's threads write to its log.
-
-    Whatever else is written (the notebook's own prints) goes through
-    unchanged. A thread belongs to a server when its stack runs that
-    server's code; the most recently started server wins a tie.
-    """
-
-    def __init__(self, stream):
-        self.stream = stream
-        self.pending = {}  # thread ident -> text written since its last newline
-
-    @classmethod
-    def install(cls):
-        """Wrap sys.stdout and sys.stderr, and catch the server threads' uncaught exceptions."""
-        for name in ("stdout", "stderr"):
-            stream = getattr(sys, name)
-            if stream is not None and not isinstance(stream, cls):
-                setattr(sys, name, cls(stream))
-        if threading.excepthook is not log_thread_exception:
-            log_thread_exception.previous = threading.excepthook
-            threading.excepthook = log_thread_exception
-
-    def owner(self):
-        """The LiveServer the calling thread works for, or None."""
-        if threading.current_thread() is threading.main_thread():
-            return None
-        frame, frames = sys._getframe(2), []
-        while frame is not None:
-            frames.append(frame)
-            frame = frame.f_back
-        return next((server for server in reversed(running_servers()) if server.owns(frames)), None)
-
-    def write(self, text):
-        server = self.owner()
-        if server is None:
-            return self.stream.write(text)
-        ident = threading.get_ident()
-        *lines, self.pending[ident] = (self.pending.get(ident, "") + text).split("\n")
-        for line in lines:
-            server._log(line)
-        return len(text)
-
-    def flush(self):
-        self.stream.flush()
-
-    def __getattr__(self, name):  # fileno, encoding, isatty, Jupyter's set_parent, ...
-        return getattr(self.stream, name)
-
-
-def log_thread_exception(args):
-    """threading.excepthook: a server thread's crash goes to that server's log."""
-    frames, tb = [], args.exc_traceback
-    while tb is not None:
-        frames.append(tb.tb_frame)
-        tb = tb.tb_next
-    server = next((server for server in reversed(running_servers()) if server.owns(frames)), None)
-    if server is None:
-        return log_thread_exception.previous(args)
-    text = "".join(traceback.format_exception(args.exc_type, args.exc_value, args.exc_traceback))
-    server._log(f"thread {args.thread.name if args.thread else '?'} crashed:\n{text.rstrip()}")
-
-
-log_thread_exception.previous = threading.excepthook
 
 
 def _shorten(line, width=80):
