@@ -244,6 +244,10 @@ def stop_all():
     return f"stopped {len(servers)} server(s) ({names}) and {clients} client(s)"
 
 
+class ClientClosed(ConnectionError):
+    """This LiveClient's connection is closed: it cannot send any more."""
+
+
 class LiveClient:
     """A chat client driven from code, recording everything it sends and receives."""
 
@@ -343,7 +347,7 @@ class LiveClient:
     def send_bytes(self, data, text=None):
         """Send raw bytes (no newline added): for splitting lines on purpose."""
         if self.sock.fileno() == -1:
-            raise RuntimeError(f"{self.label}'s connection is closed (was its server stopped or restarted?): "
+            raise ClientClosed(f"{self.label}'s connection is closed (was its server stopped or restarted?): "
                                "run the cells that start the server and its clients again")
         self.sent.append((self._now(), data.decode(errors="replace") if text is None else text))
         self.sock.sendall(data)
