@@ -204,7 +204,7 @@ def explain_failure(item, call, hint, when):
     else:
         message = str(error).strip() or call.excinfo.exconly()
         if isinstance(error, AssertionError):
-            lines.append(message)
+            lines.append(without_introspection(message))
         else:
             lines.append(f"{type(error).__name__}: {message}")
     if when == "call" and call.excinfo is not None:
@@ -216,6 +216,13 @@ def explain_failure(item, call, hint, when):
     elif when == "setup":
         lines.append("(while preparing the test)")
     return "\n".join(lines)
+
+
+def without_introspection(message):
+    """A test's own assertion message, without pytest's 'assert ... where ...' after it (if it has one)."""
+    lines = message.splitlines()
+    cut = next((i for i, line in enumerate(lines) if i and line.startswith("assert ")), None)
+    return "\n".join(lines[:cut]) if cut else message
 
 
 def save_classroom(results, path):
