@@ -50,9 +50,9 @@ STAGE_NOTEBOOKS = ["00", "01", "02", "03", "04", "05", "06"]
 BEFORE = """\
 import os, threading
 
-def _chatkit_tcp_sockets():
+def _chatkit_tcp_sockets():  # Linux only: elsewhere only threads are checked
     inodes = set()
-    for fd in os.listdir("/proc/self/fd"):
+    for fd in os.listdir("/proc/self/fd") if os.path.isdir("/proc/self/fd") else []:
         try:
             target = os.readlink(f"/proc/self/fd/{fd}")
         except OSError:
