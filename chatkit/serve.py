@@ -47,12 +47,12 @@ def main(args):
     except OSError as error:
         print(f"Cannot listen on {args.host}:{args.port}: {error.strerror or error}.", file=sys.stderr)
         return 1
-    print(f"listening on {chat_server.host}:{chat_server.port}", flush=True)
-    print("Press Ctrl+C to stop.", flush=True)
-    remember_address(chat_server.host, chat_server.port)
     for signum in (signal.SIGINT, signal.SIGTERM):  # `kill` stops it like Ctrl+C, even in the background
         signal.signal(signum, signal.default_int_handler)
-    try:
+    try:  # from the first line on, Ctrl+C means a clean stop
+        print(f"listening on {chat_server.host}:{chat_server.port}", flush=True)
+        print("Press Ctrl+C to stop.", flush=True)
+        remember_address(chat_server.host, chat_server.port)
         chat_server.run()
     except KeyboardInterrupt:
         print(flush=True)  # after the ^C the terminal shows
