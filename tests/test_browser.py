@@ -60,8 +60,10 @@ def jupyter_lab(tmp_path):
         path = tmp_path / "settings" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(settings))
+    # A JupyterLab of its own: none of this machine's Jupyter settings, state or configuration.
     env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
+               JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+               JUPYTER_DATA_DIR=str(tmp_path / "data"), JUPYTER_CONFIG_DIR=str(tmp_path / "config"))
     token = secrets.token_hex(16)
     lab = subprocess.Popen(
         ["make", "-s", "lab", f"NOTEBOOKS={notebooks}",
