@@ -99,12 +99,18 @@ class Line:
     note: str = ""
 
 
-def exchange(server, clients=None):
-    """Every line of a LiveServer's clients' conversation, in order, as `Line`s."""
+def exchange(server, clients=None, since=0.0):
+    """The lines of a LiveServer's clients' conversation, in order, as `Line`s.
+
+    Only what was heard from `since` on (seconds since the server started),
+    and said a little before, so that a long run (a flood of 8 MB) stays quick.
+    """
     clients = list(server.history if clients is None else clients)
     lines, copies = [], {}  # copies: heard text -> the Lines carrying it
     for client in clients:
         for when, text in list(client.received):
+            if when < since:
+                continue
             line = closest_copy(copies.get(text, []), client, when)
             if line is None:
                 line = Line(when, SERVER, None, text)
@@ -118,6 +124,8 @@ def exchange(server, clients=None):
             relayed.setdefault(key, []).append(line)
     for client in clients:
         for index, (when, text) in enumerate(client.sent):
+            if when < since - SAME_BROADCAST_WINDOW:
+                continue
             if index == 0 and server.asks_nickname and text == client.nick:
                 lines.append(Line(when, client.label, text, None, note="nickname"))
                 continue
@@ -131,6 +139,14 @@ def exchange(server, clients=None):
                 else:
                     line.sender, line.said, line.time, line.note = client.label, part, when, note
     return sorted(lines, key=lambda line: line.time)
+
+
+def recent(server, clients, count):
+    """The time from which `clients` heard or said about `count` lines (0.0: all of it)."""
+    clients = list(server.history if clients is None else clients)
+    times = sorted(when for client in clients for when, _ in list(client.received) + list(client.sent))
+    enough = count * (len(clients) + 1)  # a line may be heard by every client
+    return times[-enough] if count and len(times) > enough else 0.0
 
 
 def closest_copy(candidates, client, when):
@@ -158,7 +174,8 @@ def lane_colours(server):
 
 def transcript(server, clients=None, last=40):
     """The conversation as a table: time, who, what they said, what arrived, who heard it."""
-    lines = exchange(server, clients)
+    since = recent(server, clients, last)
+    lines = exchange(server, clients, since)
     shown = lines[-last:] if last else lines
     rows = []
     for line in shown:
@@ -175,8 +192,7 @@ def transcript(server, clients=None, last=40):
             said += f"  ({line.note})"
         rows.append([f"{line.time:.3f}", line.sender, said,
                      "—" if line.heard is None else visible(line.heard), heard_by])
-    hidden = len(lines) - len(shown)
-    note = f"({hidden} earlier lines not shown)" if hidden else ""
+    note = "(earlier lines not shown: transcript(last=None) shows them all)" if since or len(shown) < len(lines) else ""
     table = Table(["time (s)", "from", "said", "heard as", "heard by"], rows,
                   title=f"Transcript: {server.name}", note=note, css_class="chatkit-transcript",
                   colours=lane_colours(server))
@@ -188,7 +204,7 @@ def sequence_diagram(server, clients=None, last=30):
     """The conversation as a sequence diagram: clients as lanes, the server in the middle."""
     from chatkit.diagram import SequenceDiagram
 
-    lines = exchange(server, clients)
+    lines = exchange(server, clients, recent(server, clients, last))
     clients = list(server.history if clients is None else clients)
     return SequenceDiagram([c.label for c in clients], lines[-last:] if last else lines,
                            title=f"{server.name}: who said what to whom", colours=lane_colours(server))
