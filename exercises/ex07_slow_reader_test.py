@@ -99,11 +99,14 @@ def test_a_member_who_stops_reading(student):
     carol.stop_reading()
     with part(2, "put() must never wait: the broadcast holds the room's lock while it puts, so a put() that "
                  "waits for a full outbox stops the whole room. Refuse (return False) instead."):
-        sent = 0
+        sent, batch = 0, 0
         while sent < FLOOD_BYTES_MAX and not bob.seen("* carol was disconnected"):
-            for _ in range(256):
-                alice.say(FLOOD_LINE)
+            for n in range(256):
+                alice.say(f"{batch}.{n} {FLOOD_LINE}")
             sent += 256 * len(FLOOD_LINE)
+            for member in (alice, bob):  # they keep up with the room: only carol falls behind
+                member.expect(f"alice: {batch}.255 ", why="the room must keep going while carol reads nothing")
+            batch += 1
         alice.say("still there, bob?")
         bob.expect("alice: still there, bob?", why="the room must keep going while carol reads nothing")
     with part(1, "put() returns False past the limit: then the room disconnects the member who stopped reading."):
