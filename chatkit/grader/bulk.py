@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chatkit.grader import layout, report, tamper
-from chatkit.grader.runner import run_grader
+from chatkit.grader.runner import run_grader_forked
 
 TIME_LIMIT = 120  # seconds for one student's whole run
 SKIPPED_FOLDERS = {".git", ".venv", "venv", "__pycache__", "solutions", "node_modules", ".ipynb_checkpoints"}
@@ -112,7 +112,7 @@ def grade_submission(student_id, source, kit_root=layout.KIT_ROOT, time_limit=TI
         shutil.copy(Path(kit_root) / "pyproject.toml", work.parent / "pyproject.toml")
         for exercise, path in files.items():
             shutil.copy(path, work / f"{exercise}.py")
-        run = run_grader([work], scratch / "results.json", time_limit=time_limit, cwd=work.parent)
+        run = run_grader_forked([work], scratch / "results.json", cwd=work.parent, time_limit=time_limit)
     results = run.results
     scores = {exercise: score for exercise, score, _ in results.by_exercise()}
     notes = []
