@@ -17,13 +17,13 @@ The convention, for everyone who writes a notebook in ``notebooks/``:
   with no expectation at all fails: "it ran without raising" proves little.
 * A cell tagged ``raises-exception`` (nbclient's own tag) may raise; use
   ``expect`` to check the error it shows.
-* The time budget is 90 s per notebook (kernel start included); a notebook
-  that needs more says so in its notebook metadata:
-  ``"metadata": {"chatkit": {"timeout": 150}, ...}``.
+* The time budget is 90 s: no cell may take longer, and the whole notebook
+  (kernel start included) gets 30 s more. A notebook that needs more says so
+  in its notebook metadata: ``"metadata": {"chatkit": {"timeout": 150}, ...}``.
 * Grading cells are tagged ``grade`` and call ``check("exNN")``. Here they
   grade the reference answers (``solutions=True``: the untouched stubs must
-  fail) and must score full marks. Until the kit has exercises at all,
-  grading cells are skipped.
+  fail) and must score full marks. A grading cell whose exercise does not
+  exist (yet) is skipped, and test_every_graded_exercise_exists fails.
 * After the last cell the test fails if the notebook left a server, a
   thread or a TCP socket behind: end with ``stop_all()`` from chatkit.lab.
 """
