@@ -91,11 +91,17 @@ def load_file(path):
 
 def source_files(module):
     """The files whose code runs in a server's threads: the module and its classes' bases."""
-    files = {inspect.getsourcefile(module)}
+    found = [module]
     for _, cls in inspect.getmembers(module, inspect.isclass):
         if cls.__module__ == module.__name__:
-            bases = [base for base in cls.__mro__ if base.__module__.split(".")[0] not in sys.stdlib_module_names]
-            files.update(inspect.getsourcefile(base) for base in bases)
+            found += [base for base in cls.__mro__ if base.__module__.split(".")[0] not in sys.stdlib_module_names]
+    files = set()
+    for thing in found:
+        try:
+            files.add(inspect.getsourcefile(thing))
+        except TypeError:  # built into Python or a compiled extension: no source file
+            pass
+    files.discard(None)
     files.discard(__file__)  # the harness itself is nobody's server code
     return files
 
