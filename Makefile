@@ -10,13 +10,17 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: lab test clean
 
-# The walkthrough notebooks are saved without outputs (chatkit.nbstrip), so using
-# them never dirties the checkout. NOTEBOOKS and LAB_ARGS let tests run a copy.
-NOTEBOOKS ?= notebooks
+# JupyterLab opens notebook 00, with the whole kit in its file browser (the
+# exercises are edited there too). The walkthrough notebooks are saved without
+# outputs (chatkit.nbstrip), so using them never dirties the checkout.
+# LAB_ROOT and LAB_ARGS let tests run a copy.
+LAB_ROOT ?= .
 LAB_ARGS ?=
 
 lab: $(INSTALLED)
-	$(BIN)/jupyter lab --ip=127.0.0.1 --notebook-dir=$(NOTEBOOKS) $(ROOT_FLAG) \
+	$(BIN)/jupyter lab --ip=127.0.0.1 --ServerApp.root_dir=$(LAB_ROOT) $(ROOT_FLAG) \
+		--ContentsManager.preferred_dir=notebooks \
+		--LabApp.default_url=/lab/tree/notebooks/00-the-report-and-the-kit.ipynb \
 		--ContentsManager.pre_save_hook=chatkit.nbstrip.pre_save_hook $(LAB_ARGS)
 
 test: $(INSTALLED)

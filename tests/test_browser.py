@@ -53,8 +53,8 @@ def read_lines(stream, lines):
 @pytest.fixture
 def jupyter_lab(tmp_path):
     """`make lab` on a copy of the notebooks, port 0, a known token; yields (base url, token, folder)."""
-    notebooks = tmp_path / "notebooks"
-    notebooks.mkdir()
+    notebooks = tmp_path / "kit" / "notebooks"
+    notebooks.mkdir(parents=True)
     shutil.copy(ROOT / "notebooks" / NOTEBOOK, notebooks)
     for name, settings in LAB_SETTINGS.items():
         path = tmp_path / "settings" / name
@@ -66,7 +66,7 @@ def jupyter_lab(tmp_path):
                JUPYTER_DATA_DIR=str(tmp_path / "data"), JUPYTER_CONFIG_DIR=str(tmp_path / "config"))
     token = secrets.token_hex(16)
     lab = subprocess.Popen(
-        ["make", "-s", "lab", f"NOTEBOOKS={notebooks}",
+        ["make", "-s", "lab", f"LAB_ROOT={notebooks.parent}",
          f"LAB_ARGS=--no-browser --ServerApp.port=0 --IdentityProvider.token={token}"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     lines, seen = queue.Queue(), []
@@ -119,7 +119,8 @@ def test_a_student_runs_notebook_00_in_jupyter_lab(jupyter_lab):
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(STEP)
-            page.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}")
+            page.goto(f"{base}/?token={token}")  # make lab's start page: notebook 00
+            page.wait_for_url(f"**/lab/tree/notebooks/{NOTEBOOK}**")
             wait_for_kernel(base, token)  # Run All before the kernel is connected would run nothing
 
             page.click(".lm-MenuBar-itemLabel:text-is('Run')")
