@@ -134,7 +134,11 @@ class LiveServer:
         with _lock:
             previous = _running_servers.pop(self.name, None)
         if previous is not None:
-            previous.stop()
+            try:
+                previous.stop()
+            except RuntimeError as error:  # its thread is stuck: say so, and start the new one anyway
+                self.record(f"the previous {self.name} server did not stop ({error}); "
+                            "its thread stays behind until the kernel restarts")
         self.server = self.module.RunServer(host, port)
         self.server.log = self.record
         self.server.server_open()
@@ -176,8 +180,9 @@ class LiveServer:
         ports = {port for frame in frames for port in socket_ports(frame)}
         return self.port in ports if ports else True
 
-    def stop(self, timeout=DEFAULT_TIMEOUT):
+    def stop(self, timeout=None):
         """Disconnect this server's clients, stop the server and wait for its thread."""
+        timeout = DEFAULT_TIMEOUT if timeout is None else timeout
         with _lock:
             if _running_servers.get(self.name) is self:
                 del _running_servers[self.name]

@@ -1,5 +1,6 @@
 """The live-lab harness and its views: what the notebooks rely on, tested without a notebook."""
 
+import socket
 import sys
 import textwrap
 
@@ -146,6 +147,37 @@ def test_a_server_file_is_loaded_afresh_each_time(live, join, tmp_path):
     sys.modules.pop("my_server", None)
     with pytest.raises(FileNotFoundError, match="try '../exercises/missing.py'"):
         live(module="missing.py")
+
+
+def test_a_stuck_server_does_not_stop_its_cell_from_running_again(tmp_path, monkeypatch):
+    path = tmp_path / "stuck_server.py"
+    path.write_text(textwrap.dedent('''
+        import socket
+
+        class RunServer:
+            """A student's server whose stop() does not wake its accept()."""
+            def __init__(self, host, port):
+                self.host, self.port = host, port
+            def log(self, message):
+                pass
+            def server_open(self):
+                self.listener = socket.create_server((self.host, self.port))
+                self.host, self.port = self.listener.getsockname()
+            def run(self):
+                conn, _ = self.listener.accept()
+                conn.close()
+            def stop(self):
+                self.listener.close()
+    '''))
+    monkeypatch.setattr(lab, "DEFAULT_TIMEOUT", 0.3)
+    stuck = LiveServer(module=str(path), asks_nickname=False)
+    again = LiveServer(module=str(path), asks_nickname=False)  # the same cell, run again
+    assert "did not stop" in again.log_lines[0][1] and again.running
+    for server in (stuck, again):  # free both threads: the kernel still listens for the accept() in progress
+        socket.create_connection(server.address).close()
+        server.thread.join(5)
+    again.stop()
+    sys.modules.pop("stuck_server", None)
 
 
 def test_a_paused_client_stops_reading_and_resumes(live, join):
