@@ -16,7 +16,7 @@ from chatkit.grader.diagnose import explain_stacks
 from chatkit.grader.peer import EXPECT_TIMEOUT, Peer
 from chatkit.grader.sandbox import CALL_TIMEOUT, Sandbox, StudentHang, StudentProblem
 
-STOP_TIMEOUT = 3.0  # seconds for stop() to make run() return
+STOP_TIMEOUT = CALL_TIMEOUT  # seconds for stop() to make run() return
 _imports_that_hung = {}  # (path, modification time) -> StudentHang, so the next tests fail at once
 
 

@@ -14,9 +14,10 @@ import socket
 import threading
 import time
 
+from chatkit.grader.sandbox import CALL_TIMEOUT
 from chatkit.protocol import LineReader, LineTooLong, encode_line
 
-EXPECT_TIMEOUT = 3.0  # seconds to wait for a line a correct server sends at once
+EXPECT_TIMEOUT = CALL_TIMEOUT  # seconds to wait for a line a correct server sends at once
 CRASH_REPORT_GRACE = 1.0  # seconds a closed connection waits for the crash that may have closed it
 MAX_LINE = 1 << 20  # characters; a server spewing text without newlines is cut here
 
