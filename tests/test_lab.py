@@ -170,14 +170,17 @@ def test_a_stuck_server_does_not_stop_its_cell_from_running_again(tmp_path, monk
                 self.listener.close()
     '''))
     monkeypatch.setattr(lab, "DEFAULT_TIMEOUT", 0.3)
-    stuck = LiveServer(module=str(path), asks_nickname=False)
-    again = LiveServer(module=str(path), asks_nickname=False)  # the same cell, run again
-    assert "did not stop" in again.log_lines[0][1] and again.running
-    for server in (stuck, again):  # free both threads: the kernel still listens for the accept() in progress
-        socket.create_connection(server.address).close()
-        server.thread.join(5)
-    again.stop()
-    sys.modules.pop("stuck_server", None)
+    servers = [LiveServer(module=str(path), asks_nickname=False)]
+    try:
+        demos.wait_until(lambda: demos.blocked_in(servers[0].thread, "accept", "accept"), 5, "the server waiting in accept()")
+        servers.append(LiveServer(module=str(path), asks_nickname=False))  # the same cell, run again
+        assert "did not stop" in servers[1].log_lines[0][1] and servers[1].running
+    finally:
+        for server in servers:  # free the threads: the kernel still listens for the accept() in progress
+            socket.create_connection(server.address).close()
+            server.thread.join(5)
+            server.stop()
+        sys.modules.pop("stuck_server", None)
 
 
 def test_a_paused_client_stops_reading_and_resumes(live, join):
