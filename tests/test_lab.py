@@ -1,5 +1,6 @@
 """The live-lab harness and its views: what the notebooks rely on, tested without a notebook."""
 
+import json
 import socket
 import sys
 import textwrap
@@ -263,3 +264,15 @@ def test_the_save_hook_only_touches_walkthrough_notebooks():
 
     assert saved("03-threads.ipynb") == []
     assert saved("my notes.ipynb") != []
+
+
+def test_nbstrip_command_checks_and_cleans(tmp_path, capsys):
+    from chatkit.nbstrip import main
+
+    path = tmp_path / "09-demo.ipynb"
+    cell = {"cell_type": "code", "id": "c1", "source": "1", "execution_count": 1, "metadata": {},
+            "outputs": [{"output_type": "stream", "name": "stdout", "text": "1"}]}
+    path.write_text(json.dumps(notebook(cell, language_info={"name": "python"})))
+    assert main(["--check", str(path)]) == 1 and "cell 1 has outputs" in capsys.readouterr().out
+    assert main([str(path)]) == 0
+    assert main(["--check", str(path)]) == 0
