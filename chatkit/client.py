@@ -98,15 +98,15 @@ class Client:
 
     def run(self):
         """Read lines from the user and send them until /quit, Ctrl+D or Ctrl+C."""
-        threading.Thread(target=self.recv_message, name="receive", daemon=True).start()
         try:
+            threading.Thread(target=self.recv_message, name="receive", daemon=True).start()
             while not self.server_closed.is_set():
                 text = self.terminal.ask()
                 if text.strip() == "/quit":
                     break
                 if text:  # an empty line is not a message
                     self.send_message(text)
-        except (EOFError, KeyboardInterrupt):
+        except (EOFError, KeyboardInterrupt, ConnectionError):
             if self.terminal.interactive:
                 print()  # leave the half-typed line, so the shell prompt starts afresh
         self.leave()
@@ -152,5 +152,8 @@ def main(args):
         print(f"Cannot connect to {args.host}:{args.port}: {error.strerror or error}.", file=sys.stderr)
         print("Is the server running? Start one with: python -m chatkit serve", file=sys.stderr)
         return 1
-    client.run()
+    try:
+        client.run()
+    except KeyboardInterrupt:  # Ctrl+C while leaving, or the receive thread's wake-up arriving late
+        client.sock.close()
     return 0
