@@ -27,6 +27,14 @@ def silent_member(server, nick, rcvbuf=4096):
     return sock
 
 
+def bob_sleepy_and_alice(server, join):
+    """bob (reads), sleepy (never reads, joined once bob hears it) and alice, in that order."""
+    bob = join(server, "bob")
+    sleepy = silent_member(server, "sleepy")
+    bob.expect("sleepy joined")
+    return bob, sleepy, join(server, "alice")
+
+
 def everyone(join, server, *nicks):
     """Join `nicks` in order; return once every one of them has heard the last one join."""
     clients = [join(server, nick) for nick in nicks]
@@ -93,10 +101,7 @@ def test_weakness_a_member_who_never_reads(live, join):
     """Another member sends 3 MB: stage 5 stalls the room, the reference server does not."""
     for stage in (5, None):
         server = live(stage=stage)
-        bob = join(server, "bob")
-        sleepy = silent_member(server, "sleepy")
-        bob.expect("sleepy joined")
-        alice = join(server, "alice")
+        bob, sleepy, alice = bob_sleepy_and_alice(server, join)
         flood = send_in_background(alice, [FLOOD_LINE] * 3000 + ["THE END"])
         if stage == 5:
             with pytest.raises(AssertionError, match="THE END"):
@@ -112,10 +117,7 @@ def test_weakness_a_member_who_never_reads(live, join):
 def test_a_member_who_never_reads_is_disconnected_with_a_notice(live, join):
     """sleepy never reads; bob reads everything. Only sleepy is thrown out."""
     server = live()
-    bob = join(server, "bob")
-    sleepy = silent_member(server, "sleepy")
-    bob.expect("sleepy joined")
-    alice = join(server, "alice")
+    bob, sleepy, alice = bob_sleepy_and_alice(server, join)
     # Batches of 100 lines, each sent once bob has the previous one, so bob (who reads)
     # is never far behind, while sleepy's kernel buffers, then its outbox, fill up.
     for batch in range(100):  # at most 10 MB
@@ -305,10 +307,7 @@ def test_stop_tells_everyone_and_disconnects_them(live, join):
 
 def test_stop_is_prompt_even_with_a_member_who_never_reads(live, join):
     server = live()
-    bob = join(server, "bob")
-    sleepy = silent_member(server, "sleepy")
-    bob.expect("sleepy joined")
-    alice = join(server, "alice")
+    bob, sleepy, alice = bob_sleepy_and_alice(server, join)
     flood = send_in_background(alice, [FLOOD_LINE] * 3000)
     bob.expect(FLOOD_LINE, timeout=10)
     server.stop(timeout=5)  # raises if the server thread is still busy after 5 s
