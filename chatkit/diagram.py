@@ -122,7 +122,7 @@ class SequenceDiagram:
         total_width = LEFT_MARGIN + LANE_GAP * (len(self.lanes) + 0.5)  # room for a note right of the last lane
         out = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{total_width}' height='{height}' "
                f"viewBox='0 0 {total_width} {height}'>",
-               f"<rect width='100%' height='100%' fill='white'/>"]
+               "<rect width='100%' height='100%' fill='white'/>"]
         if self.title:
             out.append(f"<text x='6' y='14' fill='#333' {FONT}>{html.escape(self.title)}</text>")
         for name in self.lanes:

@@ -1,6 +1,8 @@
 """Fixtures shared by the kit's own tests: live servers, and a leak check after each test."""
 
 import os
+import queue
+import subprocess
 import threading
 import time
 
@@ -63,3 +65,75 @@ def join():
     yield connect
     for client in clients:
         client.close(quit=False)
+
+
+PROCESS_TIMEOUT = 10  # seconds to wait for a line from a subprocess, or for its exit
+
+
+class Running:
+    """A subprocess whose output lines are read by a thread, so waiting has a deadline."""
+
+    def __init__(self, *args, env=None):
+        self.process = subprocess.Popen(
+            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        )
+        self.lines = queue.Queue()
+        self.seen = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for raw in self.process.stdout:
+            self.lines.put(raw.decode("utf-8", errors="replace").rstrip("\n"))
+        self.lines.put(None)
+
+    def expect(self, text, timeout=PROCESS_TIMEOUT):
+        """Return the next output line containing `text`; fail after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0, deadline - time.monotonic()))
+            except queue.Empty:
+                line = None
+            if line is None:
+                raise AssertionError(f"expected output containing {text!r}; got {self.seen[-10:]}")
+            self.seen.append(line)
+            if text in line:
+                return line
+
+    def type(self, text):
+        self.process.stdin.write((text + "\n").encode())
+        self.process.stdin.flush()
+
+    def finish(self, timeout=PROCESS_TIMEOUT):
+        """Wait for the exit; return (exit status, stderr)."""
+        if self.process.stderr.closed:
+            return self.process.returncode, self.stderr
+        try:
+            self.process.wait(timeout)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+            self.reader.join(timeout)
+            self.stderr = self.process.stderr.read().decode()
+            for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+                stream.close()
+        return self.process.returncode, self.stderr
+
+
+@pytest.fixture
+def run():
+    """run(*args) -> Running; every process is killed after the test."""
+    started = []
+
+    def start(*args, **kwargs):
+        started.append(Running(*args, **kwargs))
+        return started[-1]
+
+    yield start
+    for running in started:
+        if running.process.poll() is None:
+            running.process.kill()
+        running.finish()

@@ -6,21 +6,18 @@ A screenshot of two windows chatting is saved in artifacts/.
 """
 
 import os
-import queue
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from chatkit.gui import HANGUL_FAMILIES
-from chatkit.protocol import encode_line
 from chatkit.xvfb import VirtualDisplay, xvfb_available
+from conftest import Running
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 TIMEOUT = 10
@@ -59,46 +56,22 @@ class Nc:
 
     def __init__(self, server, nick):
         self.nick = nick
-        self.process = subprocess.Popen(["nc", "127.0.0.1", str(server.port)],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        self.lines = queue.Queue()
-        self.seen = []
-        self.reader = threading.Thread(target=self.read, name=f"nc {nick}")
-        self.reader.start()
+        self.process = Running("nc", "127.0.0.1", str(server.port))
         self.expect("Enter your nickname:")
         self.say(nick)
         self.expect(f"* {nick} joined.")
 
-    def read(self):
-        for raw in self.process.stdout:
-            self.lines.put(raw.decode("utf-8", errors="replace").rstrip("\n"))
-        self.lines.put(None)
-
     def say(self, text):
-        self.process.stdin.write(encode_line(text))
-        self.process.stdin.flush()
+        self.process.type(text)
 
     def expect(self, text, timeout=TIMEOUT):
-        """Wait for the next line starting with `text`; return it."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                line = self.lines.get(timeout=max(0, deadline - time.monotonic()))
-            except queue.Empty:
-                line = None
-            if line is None:
-                raise AssertionError(f"nc {self.nick} expected a line starting with {text!r}; got {self.seen[-8:]}")
-            self.seen.append(line)
-            if line.startswith(text):
-                return line
+        """Wait for the next line containing `text`; return it."""
+        return self.process.expect(text, timeout)
 
     def close(self):
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(TIMEOUT)
-        self.reader.join(TIMEOUT)
-        self.process.stdin.close()
-        self.process.stdout.close()
+        if self.process.process.poll() is None:
+            self.process.process.kill()
+        self.process.finish()
 
 
 @pytest.fixture

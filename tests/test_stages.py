@@ -1,7 +1,6 @@
 """Each staged server does what its stage teaches (real sockets on 127.0.0.1, port 0)."""
 
 import errno
-import socket
 
 import pytest
 
