@@ -235,7 +235,11 @@ class Crowd:
                     waiting[member] = len(member.lines)
             return not waiting
 
-        self.wait_until(heard, timeout, repr(text))
+        try:
+            self.wait_until(heard, timeout, repr(text))
+        except TimeoutError as error:
+            deaf = [f"{m.nick} ({m.state}, last: {m.lines[-2:] if m.lines is not None else '?'})" for m in waiting]
+            raise TimeoutError(f"{error}; {len(waiting)} never heard it: {'; '.join(deaf[:5])}") from None
 
     def open_members(self):
         return [member for member in self.members if member.state == "joined"]
