@@ -78,6 +78,16 @@ def nickname_problem(nick, taken):
     return None
 
 
+def command_reply(command, room):
+    """What the asker hears back from /who, /help or an unknown command (/quit ends the chat)."""
+    if command == "/who":
+        nicks = room.nicks()
+        return [f"* In the room ({len(nicks)}): {', '.join(nicks)}"]
+    if command == "/help":
+        return HELP
+    return [f"* Unknown command {command.split()[0]}. Type /help."]
+
+
 class Outbox:
     """The bytes waiting to be sent to one client, at most `limit` of them.
 
@@ -270,13 +280,8 @@ class ChatClient:
                 if text == "/quit":
                     self.send(f"* Bye, {self.nick}!")
                     return "left"
-                elif text == "/who":
-                    nicks = self.room.nicks()
-                    self.send(f"* In the room ({len(nicks)}): {', '.join(nicks)}")
-                elif text == "/help":
-                    self.send(*HELP)
                 elif text.startswith("/"):
-                    self.send(f"* Unknown command {text.split()[0]}. Type /help.")
+                    self.send(*command_reply(text, self.room))
                 elif text:
                     said.append(f"{self.nick}: {text}")
             if said:

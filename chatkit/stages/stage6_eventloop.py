@@ -33,7 +33,7 @@ import threading
 import time
 
 from chatkit.protocol import MAX_LINE_CHARS, LineReader, LineTooLong, clean_text, encode_line
-from chatkit.server import GOODBYE_GRACE, HELP, OUTBOX_LIMIT_BYTES, PROMPT, RULES, nickname_problem, people
+from chatkit.server import GOODBYE_GRACE, OUTBOX_LIMIT_BYTES, PROMPT, RULES, command_reply, nickname_problem, people
 
 RECV_SIZE = 4096  # bytes read per recv(), as in the reference server
 
@@ -136,13 +136,8 @@ class ChatClient:
         if text == "/quit":
             self.send(f"* Bye, {self.nick}!")
             self.leave("left")
-        elif text == "/who":
-            nicks = self.room.nicks()
-            self.send(f"* In the room ({len(nicks)}): {', '.join(nicks)}")
-        elif text == "/help":
-            self.send(*HELP)
         elif text.startswith("/"):
-            self.send(f"* Unknown command {text.split()[0]}. Type /help.")
+            self.send(*command_reply(text, self.room))
         elif text:
             self.room.send_all(f"{self.nick}: {text}")
 
