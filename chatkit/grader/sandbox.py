@@ -177,7 +177,7 @@ class Sandbox:
             return [self.decode(item) for item in value]
         if isinstance(value, dict):
             if "__bytes__" in value:
-                    return base64.b64decode(value["__bytes__"])
+                return base64.b64decode(value["__bytes__"])
             if "__handle__" in value:
                 return Remote(self, value, value["type"])
             return {key: self.decode(item) for key, item in value.items()}
