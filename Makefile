@@ -12,7 +12,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # JupyterLab opens notebook 00, with the whole kit in its file browser (the
 # exercises are edited there too). The walkthrough notebooks are saved without
-# outputs (chatkit.nbstrip), so using them never dirties the checkout.
+# outputs (chatkit.tools.nbstrip), so using them never dirties the checkout.
 # The kit's .venv comes first on PATH, so `pytest exercises/` and
 # `python -m chatkit ...` work as written in JupyterLab's terminals.
 # LAB_ROOT and LAB_ARGS let tests run a copy.
@@ -24,7 +24,7 @@ lab: $(INSTALLED)
 	$(BIN)/jupyter lab --ip=127.0.0.1 --ServerApp.root_dir=$(LAB_ROOT) $(ROOT_FLAG) \
 		--ContentsManager.preferred_dir=notebooks \
 		--LabApp.default_url=/lab/tree/notebooks/00-the-report-and-the-kit.ipynb \
-		--ContentsManager.pre_save_hook=chatkit.nbstrip.pre_save_hook $(LAB_ARGS)
+		--ContentsManager.pre_save_hook=chatkit.tools.nbstrip.pre_save_hook $(LAB_ARGS)
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest

@@ -5,7 +5,7 @@
 Prints the time of `pytest exercises/ --solutions` (target: under 5 s on a
 2-core machine) and of `python -m chatkit grade` on generated submissions
 with -j 2 (target: 100 in under 2 minutes). The submissions come from
-chatkit.grader.samples: half complete, some with one typical bug, some
+chatkit.grader.authoring.samples: half complete, some with one typical bug, some
 unfinished, a few with an edited test file. Run it on a quiet machine.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from chatkit.grader import samples  # noqa: E402
+from chatkit.grader.authoring import samples  # noqa: E402
 
 
 def timed(command, **options):

@@ -6,14 +6,14 @@ import sys
 
 # name -> (module with add_arguments(parser) and main(args), one-line help)
 COMMANDS = {
-    "serve": ("chatkit.serve", "run a chat server (the reference one, or a stage)"),
+    "serve": ("chatkit.tools.serve", "run a chat server (the reference one, or a stage)"),
     "join": ("chatkit.client", "join a chat room from this terminal"),
     "gui": ("chatkit.gui", "join a chat room in a window (tkinter)"),
-    "doctor": ("chatkit.doctor", "find out why a Tk window cannot open here"),
-    "progress": ("chatkit.grader.progress", "show which exercises pass and what is next"),
-    "grade": ("chatkit.grader.bulk", "grade a whole class's submissions"),
-    "stubs": ("chatkit.grader.stubs", "regenerate exercises/ from solutions/"),
-    "bench": ("chatkit.bench", "measure the servers side by side"),
+    "doctor": ("chatkit.tools.doctor", "find out why a Tk window cannot open here"),
+    "progress": ("chatkit.grader.commands.progress", "show which exercises pass and what is next"),
+    "grade": ("chatkit.grader.commands.grade", "grade a whole class's submissions"),
+    "stubs": ("chatkit.grader.authoring.stubs", "regenerate exercises/ from solutions/"),
+    "bench": ("chatkit.tools.bench", "measure the servers side by side"),
 }
 
 

@@ -16,11 +16,13 @@ import signal
 import socket
 import sys
 import threading
+from pathlib import Path
 
+from chatkit import protocol
 from chatkit.protocol import LineReader, encode_line
 
 PROMPT = "> "
-NICKNAME_PROMPT = "Enter your nickname:"
+LAST_SERVER_FILE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "chatkit" / "last-server"
 
 
 class Terminal:
@@ -84,7 +86,7 @@ class Client:
                 break
             for line in reader.feed(data):
                 self.terminal.show(line)
-                if line == NICKNAME_PROMPT and self.nick:
+                if line == protocol.PROMPT and self.nick:
                     self.send_message(self.nick)
                     self.nick = None  # if it is refused, the user types another one
         self.server_closed.set()
@@ -131,10 +133,26 @@ def add_arguments(parser, nick=True):
         parser.add_argument("--nick", help="nickname (asked for if not given)")
 
 
+def remember_address(host, port):
+    """Note where a server listens (`serve` does), so `join` and `gui` find it without --port."""
+    try:
+        LAST_SERVER_FILE.parent.mkdir(parents=True, exist_ok=True)
+        LAST_SERVER_FILE.write_text(f"{host} {port}\n")
+    except OSError:
+        pass  # a read-only home: the user passes --port instead
+
+
+def last_address():
+    """(host, port) of the last server started here, or None."""
+    try:
+        host, port = LAST_SERVER_FILE.read_text().split()
+        return host, int(port)
+    except (OSError, ValueError):
+        return None
+
+
 def server_address(args):
     """(host, port) from the arguments, falling back to the last server started here."""
-    from chatkit.serve import last_address
-
     last = last_address()
     if args.port is None and last is None:
         raise SystemExit("Which port? Give --port PORT, the number `python -m chatkit serve` printed.")

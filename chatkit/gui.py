@@ -26,6 +26,7 @@ except ImportError:  # a Python built without Tk: main() explains, the doctor sa
 from chatkit.client import add_arguments as add_address_arguments
 from chatkit.client import server_address
 from chatkit.session import COLOURS, ChatSession, Connection
+from chatkit.tools import doctor
 
 POLL_MS = 50  # how often the Tk thread looks at the incoming queue
 LEAVE_GRACE_MS = 2000  # how long closing the window waits for the server's goodbye
@@ -40,7 +41,7 @@ class ChatWindow:
     """The message list, the member list and the entry line of one chat client.
 
     The widgets have names, so a script can drive the window through Tk's
-    `send` (see chatkit.xvfb): .conversation.messages, .sidebar.members,
+    `send` (see chatkit.tools.xvfb): .conversation.messages, .sidebar.members,
     .sidebar.title, .entrybar.label, .entrybar.entry, .entrybar.send, .status.
     """
 
@@ -224,8 +225,6 @@ def add_arguments(parser):
 
 def cannot_open_window(error):
     """Explain, with the doctor's first fix, why no window could be opened; return 1."""
-    from chatkit import doctor
-
     print(f"Cannot open a window: {error}", file=sys.stderr)
     print(doctor.verdict(), file=sys.stderr)
     print("For the whole diagnosis: python -m chatkit doctor", file=sys.stderr)

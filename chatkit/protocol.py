@@ -1,4 +1,4 @@
-"""The chat protocol: UTF-8 text lines, each ending in ``\\n``.
+"""The chat protocol: UTF-8 text lines, each ending in ``\\n``, and every line a server says.
 
 That is all of it, which is why ``nc 127.0.0.1 PORT`` is a working client.
 TCP delivers a *stream of bytes*, not messages, so a receiver must put
@@ -13,10 +13,20 @@ character cut at a recv boundary until the rest arrives, and a maximum line
 length keeps memory bounded when a peer never sends a newline.
 `clean_text` removes what must never be relayed to other people's
 terminals: control characters and escape sequences.
+
+The second half of this module is the protocol's *words*: the nickname
+question, the rules, and each kind of notice (``* alice joined. 2 people in
+the room.``). They are defined once, here: the servers format their lines
+with them and the windows (``chatkit.session``) recognise the same lines
+with them, so a notice reworded here changes both sides at once::
+
+    JOINED.format(nick="alice", count=2)      -> "* alice joined. 2 people in the room."
+    JOINED.parse("* bob joined. 1 person in the room.")   -> {"nick": "bob", "count": 1}
 """
 
 import codecs
 import re
+import string
 
 ENCODING = "utf-8"
 MAX_LINE_CHARS = 4096  # a 2,100-byte Korean line is 700 characters; 4,096 leaves room
@@ -60,3 +70,103 @@ def clean_text(text):
     """Remove escape sequences and control characters; tabs become spaces."""
     text = _ESCAPE_SEQUENCE.sub("", text.replace("\t", " "))
     return _CONTROL.sub("", text)
+
+
+# --- what the server says ---------------------------------------------------------
+
+NICK_MAX_CHARS = 20
+PROMPT = "Enter your nickname:"  # the first line every newcomer hears
+RULES = "* Rules: be kind to each other. /quit leaves, /who lists who is here, /help shows commands."
+HELP = (
+    "* /who   list the people in the room",
+    "* /help  show this help",
+    "* /quit  leave the room",
+)
+SHUTTING_DOWN = "* The server is shutting down. Bye!"
+
+
+def people(count):
+    """'1 person' or 'N people' in the room."""
+    return f"{count} person" if count == 1 else f"{count} people"
+
+
+# Why a member left, as the leave notice says it ("* alice left (connection lost). ...").
+LEFT_QUIT = "left"
+LEFT_LOST = "left (connection lost)"
+CUT_TOO_LONG = "was disconnected (line too long)"
+CUT_NOT_READING = "was disconnected (not reading messages)"
+
+# What each {field} of a Notice may hold, as a pattern, and how it is read back.
+_NICK = r"[^\s:*/][^\s:]*"  # a nickname: no spaces, no ':', not starting with '*' or '/'
+FIELDS = {
+    "nick": (_NICK, str),
+    "count": (r"\d+ (?:person|people)", lambda text: int(text.split()[0])),  # written with people()
+    "number": (r"\d+", int),
+    "limit": (r"\d+", int),
+    "why": ("|".join(re.escape(why) for why in (LEFT_LOST, LEFT_QUIT, CUT_TOO_LONG, CUT_NOT_READING)), str),
+    "nicks": (r".*", lambda text: [nick for nick in text.split(", ") if nick]),
+    "command": (r"\S+", str),
+    "text": (r".*", str),
+}
+
+
+class Notice:
+    """One kind of line the server says, with {fields}: servers format it, clients parse it."""
+
+    def __init__(self, template):
+        self.template = template
+        pattern = ""
+        for literal, field, _, _ in string.Formatter().parse(template):
+            pattern += re.escape(literal)
+            if field:
+                pattern += f"(?P<{field}>{FIELDS[field][0]})"
+        self.pattern = re.compile(pattern)
+
+    def format(self, **fields):
+        """The line, with `fields` filled in (count=2 is written "2 people")."""
+        if "count" in fields:
+            fields["count"] = people(fields["count"])
+        if "nicks" in fields:
+            fields["nicks"] = ", ".join(fields["nicks"])
+        return self.template.format(**fields)
+
+    def parse(self, line):
+        """The fields of `line` if it is this kind of line (count as a number), else None."""
+        match = self.pattern.fullmatch(line)
+        if match is None:
+            return None
+        return {name: FIELDS[name][1](value) for name, value in match.groupdict().items()}
+
+    def __repr__(self):
+        return f"Notice({self.template!r})"
+
+
+JOINED = Notice("* {nick} joined. {count} in the room.")
+LEFT = Notice("* {nick} {why}. {count} in the room.")
+WHO = Notice("* In the room ({number}): {nicks}")
+MESSAGE = Notice("{nick}: {text}")  # what everyone hears when someone says something
+BYE = Notice("* Bye, {nick}!")
+UNKNOWN_COMMAND = Notice("* Unknown command {command}. Type /help.")
+LINE_TOO_LONG = Notice("* Line too long (over {limit} characters); disconnecting.")
+
+# Why a nickname is refused (the server then asks again).
+NICK_EMPTY = "* A nickname needs at least one character."
+NICK_TOO_LONG = f"* A nickname has at most {NICK_MAX_CHARS} characters."
+NICK_SPACES = "* A nickname cannot contain spaces or control characters."
+NICK_MARKS = "* A nickname cannot contain ':' or start with '*' or '/'."
+NICK_TAKEN = Notice("* The nickname {nick} is taken.")
+
+
+def nickname_problem(nick, taken):
+    """Return the server's line saying why `nick` cannot be used, or None if it can."""
+    if not nick:
+        return NICK_EMPTY
+    if len(nick) > NICK_MAX_CHARS:
+        return NICK_TOO_LONG
+    if not nick.isprintable() or any(c.isspace() for c in nick):
+        return NICK_SPACES
+    if ":" in nick or nick[0] in "*/":
+        return NICK_MARKS
+    if nick in taken:
+        return NICK_TAKEN.format(nick=nick)
+    return None

@@ -43,49 +43,22 @@ import itertools
 import socket
 import threading
 
-from chatkit.protocol import MAX_LINE_CHARS, LineReader, LineTooLong, clean_text, encode_line
+from chatkit import protocol
+from chatkit.protocol import LineReader, LineTooLong, clean_text, encode_line
 
-NICK_MAX_CHARS = 20
 OUTBOX_LIMIT_BYTES = 1 << 20  # a member this far behind has stopped reading
 POLL_INTERVAL = 0.05  # seconds between looks at the stop flag in the accept loop
 GOODBYE_GRACE = 1.0  # seconds the shutdown notice may take to leave
-PROMPT = "Enter your nickname:"
-RULES = "* Rules: be kind to each other. /quit leaves, /who lists who is here, /help shows commands."
-HELP = [
-    "* /who   list the people in the room",
-    "* /help  show this help",
-    "* /quit  leave the room",
-]
-
-
-def people(count):
-    """'1 person' or 'N people' in the room."""
-    return f"{count} person" if count == 1 else f"{count} people"
-
-
-def nickname_problem(nick, taken):
-    """Return why `nick` cannot be used, or None if it can."""
-    if not nick:
-        return "A nickname needs at least one character."
-    if len(nick) > NICK_MAX_CHARS:
-        return f"A nickname has at most {NICK_MAX_CHARS} characters."
-    if not nick.isprintable() or any(c.isspace() for c in nick):
-        return "A nickname cannot contain spaces or control characters."
-    if ":" in nick or nick[0] in "*/":
-        return "A nickname cannot contain ':' or start with '*' or '/'."
-    if nick in taken:
-        return f"The nickname {nick} is taken."
-    return None
 
 
 def command_reply(command, room):
     """What the asker hears back from /who, /help or an unknown command (/quit ends the chat)."""
     if command == "/who":
         nicks = room.nicks()
-        return [f"* In the room ({len(nicks)}): {', '.join(nicks)}"]
+        return [protocol.WHO.format(number=len(nicks), nicks=nicks)]
     if command == "/help":
-        return HELP
-    return [f"* Unknown command {command.split()[0]}. Type /help."]
+        return list(protocol.HELP)
+    return [protocol.UNKNOWN_COMMAND.format(command=command.split()[0])]
 
 
 class Outbox:
@@ -154,17 +127,17 @@ class ChattingRoom:
     def add_user(self, client, nick):
         """Add `client` under `nick`; return why not, or None once it joined."""
         with self.lock:
-            problem = nickname_problem(nick, self.members)
+            problem = protocol.nickname_problem(nick, self.members)
             if problem is None:
                 client.nick = nick
                 self.members[nick] = client
                 count = len(self.members)
         if problem is None:
             self.log(f"{nick} joined")
-            self.send_all(f"* {nick} joined. {people(count)} in the room.", RULES)
+            self.send_all(protocol.JOINED.format(nick=nick, count=count), protocol.RULES)
         return problem
 
-    def delete_user(self, client, why="left"):
+    def delete_user(self, client, why=protocol.LEFT_QUIT):
         """Remove `client` and tell the room `why`; False if it was not a member."""
         with self.lock:
             if self.members.get(client.nick) is not client:
@@ -174,7 +147,7 @@ class ChattingRoom:
         if self.closing:
             return True
         self.log(f"{client.nick} {why}")
-        self.send_all(f"* {client.nick} {why}. {people(count)} in the room.")
+        self.send_all(protocol.LEFT.format(nick=client.nick, why=why, count=count))
         return True
 
     def send_all(self, *lines):
@@ -187,7 +160,7 @@ class ChattingRoom:
         with self.lock:
             behind = [member for member in self.members.values() if not member.outbox.put(data)]
         for member in behind:
-            member.disconnect("was disconnected (not reading messages)")
+            member.disconnect(protocol.CUT_NOT_READING)
 
     def nicks(self):
         """The members' nicknames, in the order they joined."""
@@ -235,14 +208,14 @@ class ChatClient:
     def recv_message(self):
         """Ask for a nickname, then relay lines until /quit or disconnection."""
         batches = self.recv_batches()
-        why = "left"
+        why = protocol.LEFT_QUIT
         try:
             rest = self.join(batches)
             if rest is not None:
                 why = self.chat(itertools.chain([rest], batches))
         except LineTooLong:
-            self.send(f"* Line too long (over {MAX_LINE_CHARS} characters); disconnecting.")
-            why = "was disconnected (line too long)"
+            self.send(protocol.LINE_TOO_LONG.format(limit=protocol.MAX_LINE_CHARS))
+            why = protocol.CUT_TOO_LONG
         if not self.room.delete_user(self, why) and self.nick is None and not self.room.closing:
             self.room.log("a client left before choosing a nickname")
         self.outbox.close()  # the writer sends what is left, then hangs up
@@ -253,7 +226,7 @@ class ChatClient:
 
     def join(self, batches):
         """Ask for nicknames until one is accepted; return the lines after it (None: the client left)."""
-        self.send(PROMPT)
+        self.send(protocol.PROMPT)
         for lines in batches:
             for index, line in enumerate(lines):
                 problem = self.room.add_user(self, line.strip())
@@ -261,7 +234,7 @@ class ChatClient:
                     threading.current_thread().name = f"reader-{self.nick}"
                     self.writer.name = f"writer-{self.nick}"
                     return lines[index + 1:]
-                self.send(f"* {problem}", PROMPT)
+                self.send(problem, protocol.PROMPT)
         return None
 
     def chat(self, batches):
@@ -278,15 +251,15 @@ class ChatClient:
                     self.room.send_all(*said)
                     said = []
                 if text == "/quit":
-                    self.send(f"* Bye, {self.nick}!")
-                    return "left"
+                    self.send(protocol.BYE.format(nick=self.nick))
+                    return protocol.LEFT_QUIT
                 elif text.startswith("/"):
                     self.send(*command_reply(text, self.room))
                 elif text:
-                    said.append(f"{self.nick}: {text}")
+                    said.append(protocol.MESSAGE.format(nick=self.nick, text=text))
             if said:
                 self.room.send_all(*said)
-        return "left (connection lost)" if self.connection_lost else "left"
+        return protocol.LEFT_LOST if self.connection_lost else protocol.LEFT_QUIT
 
     def send_queued(self):
         """Send whatever the outbox holds until it is closed, then hang up."""
@@ -362,7 +335,7 @@ class RunServer:
         if self.listener is not None:
             self.listener.close()
         for client in clients:
-            client.send("* The server is shutting down. Bye!")
+            client.send(protocol.SHUTTING_DOWN)
             client.outbox.close()
         for client in clients:  # give the notice a moment to leave, then hang up
             client.writer.join(GOODBYE_GRACE / max(1, len(clients)))

@@ -1,7 +1,7 @@
 """What a chat window needs, whatever draws it: the connection and the room as it sees it.
 
 Both windows of the kit use this module, the tkinter client (``chatkit.gui``)
-and the notebook panel (``chatkit.widget``)::
+and the notebook panel (``chatkit.lab.panel``)::
 
     network thread:  socket -> LineReader -> on_line(text)      (Connection)
                                                |
@@ -11,25 +11,19 @@ and the notebook panel (``chatkit.widget``)::
     UI thread:       what you type -> ChatSession.submit(text) -> Connection.send
 
 `ChatSession` only reads the server's lines (`* alice joined. 2 people in
-the room.`, `bob: hi`, ...); it never touches a socket or a widget, so it is
+the room.`, `bob: hi`, ...), recognising each with the notice that servers
+format it with (``chatkit.protocol``); it never touches a socket or a widget, so it is
 tested without a server or a screen. It is not thread-safe: one thread at a
 time (the UI thread, or whoever holds the window's lock) may use it.
 """
 
-import re
 import socket
 import threading
 import time
 from dataclasses import dataclass
 
+from chatkit import protocol
 from chatkit.protocol import MAX_LINE_CHARS, LineReader, LineTooLong, encode_line
-
-NICKNAME_PROMPT = "Enter your nickname:"
-JOINED = re.compile(r"\* (?P<nick>\S+) joined\. (?P<count>\d+) (?:person|people) in the room\.")
-LEFT = re.compile(r"\* (?P<nick>\S+) (?:left|was disconnected).*\. (?P<count>\d+) (?:person|people) in the room\.")
-WHO = re.compile(r"\* In the room \((?P<count>\d+)\): (?P<nicks>.*)")
-# "nick: text"; a nickname has no spaces and no ':' and starts with neither '*' nor '/'.
-MESSAGE = re.compile(r"(?P<sender>[^\s:*/][^\s:]*): (?P<text>.*)")
 
 # Colours both windows use: dark enough to read on white; no nickname gets your blue, the
 # red of problems, the orange of leave notices nor the green of join notices.
@@ -103,40 +97,40 @@ class ChatSession:
         """Take one line from the server; return the Line to show, or None to show nothing."""
         if self.just_joined:
             self.just_joined = False
-            if text.startswith("* Rules:") and "/who" in text:
+            if text == protocol.RULES:  # the reference server's rules: it knows /who
                 self.awaiting_who = True
                 self.send("/who")
-        if text == NICKNAME_PROMPT:
+        if text == protocol.PROMPT:
             if self.wanted_nick:
                 self.answer(self.wanted_nick)
                 self.wanted_nick = None  # if it is refused, the user types another one
                 return None
             self.state = "nickname"
             return self.line("prompt", "Choose a nickname: type it below and press Enter.")
-        if match := JOINED.fullmatch(text):
-            nick = match["nick"]
-            self.count = int(match["count"])
+        if joined := protocol.JOINED.parse(text):
+            nick = joined["nick"]
+            self.count = joined["count"]
             if self.state == "joining" and nick == self.pending_nick:
                 self.nick, self.state, self.members = nick, "chatting", [nick]
                 self.just_joined = self.count > 1  # others were here first: who?
             elif nick not in self.members:
                 self.members.append(nick)
             return self.line("joined", text, sender=nick)
-        if match := LEFT.fullmatch(text):
-            self.count = int(match["count"])
-            if match["nick"] in self.members:
-                self.members.remove(match["nick"])
-            return self.line("left", text, sender=match["nick"])
-        if match := WHO.fullmatch(text):
-            self.members = [nick for nick in match["nicks"].split(", ") if nick]
-            self.count = int(match["count"])
+        if left := protocol.LEFT.parse(text):
+            self.count = left["count"]
+            if left["nick"] in self.members:
+                self.members.remove(left["nick"])
+            return self.line("left", text, sender=left["nick"])
+        if who := protocol.WHO.parse(text):
+            self.members = who["nicks"]
+            self.count = who["number"]
             if self.awaiting_who:
                 self.awaiting_who = False
                 return None
             return self.line("notice", text)
-        if match := MESSAGE.fullmatch(text):
-            sender = match["sender"]
-            return self.line("message", match["text"], sender=sender, mine=sender == self.nick,
+        if message := protocol.MESSAGE.parse(text):
+            sender = message["nick"]
+            return self.line("message", message["text"], sender=sender, mine=sender == self.nick,
                              colour=self.colour(sender))
         if self.state in ("nickname", "joining"):  # the room refused the nickname, and says why
             return self.line("problem", text.removeprefix("* "))

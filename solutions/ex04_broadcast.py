@@ -8,8 +8,8 @@ list while another thread loops over it skips someone. Every use of
 ``self.members`` happens inside ``with self.lock:``.
 
 Members have no nicknames yet: each is ``guest-PORT``. ``__init__``,
-``join_notice()``, ``close_all()``, ``ChatClient`` (one thread per client)
-and ``RunServer`` come from ``chatkit/stages/stage4_broadcast.py``.
+``join_notice()``, ``ChatClient`` and ``RunServer`` (one thread per client,
+started by stage 3's ``welcome``) come from ``chatkit/stages/stage4_broadcast.py``.
 
 Check it:  pytest exercises/ex04_broadcast_test.py
 """

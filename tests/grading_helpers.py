@@ -3,8 +3,9 @@
 import shutil
 from pathlib import Path
 
-from chatkit.grader import layout, tamper
-from chatkit.grader.runner import run_grader
+from chatkit.grader import layout
+from chatkit.grader.authoring import tamper
+from chatkit.grader.commands.run import run_grader
 
 
 def exercises_copy(folder):

@@ -24,7 +24,7 @@ import urllib.request
 
 import pytest
 
-from chatkit.nbstrip import problems
+from chatkit.tools.nbstrip import problems
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOK = "00-the-report-and-the-kit.ipynb"

@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from chatkit.grader import layout
-from chatkit.grader.runner import run_grader
+from chatkit.grader.commands.run import run_grader
 from grading_helpers import exercises_copy, manifest_tests
 
 GRADED = manifest_tests()

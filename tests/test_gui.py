@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from chatkit.gui import HANGUL_FAMILIES
-from chatkit.xvfb import VirtualDisplay, xvfb_available
+from chatkit.tools.xvfb import VirtualDisplay, xvfb_available
 from conftest import Running
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"

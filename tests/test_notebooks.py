@@ -3,7 +3,7 @@
 The convention, for everyone who writes a notebook in ``notebooks/``:
 
 * Name it ``NN-title.ipynb``; this test finds every such file by itself.
-* Commit it without outputs. ``python -m chatkit.nbstrip`` cleans every
+* Commit it without outputs. ``python -m chatkit.tools.nbstrip`` cleans every
   notebook in place (``--check`` only reports); ``make lab`` cleans on save.
 * Say what the key cells must produce, in the cell's metadata (Edit ->
   Cell metadata in JupyterLab, or the JSON)::
@@ -39,7 +39,7 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from chatkit.nbstrip import problems, walkthrough_notebooks
+from chatkit.tools.nbstrip import problems, walkthrough_notebooks
 
 NOTEBOOK_DIR = pathlib.Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = walkthrough_notebooks(NOTEBOOK_DIR)
@@ -203,7 +203,7 @@ def test_every_graded_exercise_exists(path):
 def test_committed_notebook_is_clean(path):
     found = problems(json.loads(path.read_text(encoding="utf-8")))
     assert not found, (f"{path.name} is not clean ({'; '.join(found)}).\n"
-                       f"Run:  python -m chatkit.nbstrip {path.relative_to(NOTEBOOK_DIR.parent)}")
+                       f"Run:  python -m chatkit.tools.nbstrip {path.relative_to(NOTEBOOK_DIR.parent)}")
 
 
 @pytest.mark.parametrize("path", [pytest.param(path, marks=pytest.mark.timeout(budget(path) + 30)) for path in NOTEBOOKS],

@@ -10,8 +10,7 @@ import threading
 
 import pytest
 
-from chatkit.protocol import MAX_LINE_CHARS
-from chatkit.server import NICK_MAX_CHARS
+from chatkit.protocol import MAX_LINE_CHARS, NICK_MAX_CHARS
 
 SILENCE = 0.5  # seconds a client must hear nothing, where hearing nothing is the point
 KOREAN_LINE = "가" * 700  # 2,100 bytes in UTF-8, more than two recv(1024) calls

@@ -1,6 +1,6 @@
 """Crowds, faults and hostile input, on the reference server and on the event loop (stage 6).
 
-The crowd is `chatkit.bench.Crowd`: many clients on one selectors loop in
+The crowd is `chatkit.tools.crowd.Crowd`: many clients on one selectors loop in
 the test's own thread, so 500 clients cost no 500 threads here.
 
 Sizes are small so that `make test` stays fast. Bigger runs:
@@ -18,7 +18,7 @@ import threading
 
 import pytest
 
-from chatkit.bench import Crowd
+from chatkit.tools.crowd import Crowd
 
 CLIENTS = int(os.environ.get("CHATKIT_STRESS_CLIENTS", "200"))
 MESSAGES = 5  # each client says this many lines

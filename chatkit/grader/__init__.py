@@ -7,20 +7,25 @@
     python -m chatkit grade DIR        grade a whole class, in parallel
     python -m chatkit stubs            make exercises/ from solutions/
 
-    plugin.py      points, hints, the score table, results.json, the tamper check (tamper.py)
-    scoring.py     hint() and part(): what the graded tests write
-    harness.py     the `student` fixture: start_server(), module; Peer (peer.py) is the test client
-    sandbox.py     student code runs in a child process (child.py, started by processes.py)
-    diagnose.py    what a stuck or crashed student program was doing, in words
-    results.py     results.json (Gradescope's format) and the score tables
-    stubs.py       exercises/ and the manifest made from solutions/
-    bulk.py        a whole class; report.py: the summary and plot; samples.py: made-up submissions
+What a graded test runs on:
+    plugin.py      the pytest plugin (exercises/conftest.py turns it on): points, the `student`
+                   fixture, results saved after every test, the score table at the end
+    scoring.py     hint() and part(), what the graded tests write; which hint a failure shows
+    harness.py     what the `student` fixture holds: Exercise, RunningServer (start_server())
+    peer.py        Peer, the test client that explains its failures
+    limits.py      every deadline, size and count, in one place
+    layout.py      where the exercises and solutions are, and what they are called
+    processes.py   fork servers and killing process groups, for the sandboxes and the runs
+    sandbox/       student code in a child process: the grader's end, the child's end, the pipe
+                   between them, the probes run inside, and what went wrong in words
+
+The workflows on top:
+    commands/      check (notebooks), progress, grade (a class, with its summary), run (pytest
+                   in a process of its own, with a time limit)
+    results/       results.json (Gradescope's format), the score tables, GitHub Classroom's format
+    authoring/     stubs from solutions/, the manifest of checksums, the tamper check, and
+                   made-up buggy submissions for the kit's own tests
 """
 
+from chatkit.grader.commands.check import check  # noqa: F401  (a notebook's last cell)
 from chatkit.grader.scoring import hint, part  # noqa: F401  (used by the graded tests)
-
-
-def check(exercise, solutions=False, **options):
-    """Grade one exercise in a subprocess and show the score table (see notebook.check)."""
-    from chatkit.grader.notebook import check as run_check
-    return run_check(exercise, solutions=solutions, **options)

@@ -12,11 +12,12 @@ test.
 
 import time
 
-from chatkit.grader.diagnose import explain_stacks
-from chatkit.grader.peer import EXPECT_TIMEOUT, Peer
-from chatkit.grader.sandbox import CALL_TIMEOUT, Sandbox, StudentHang, StudentProblem
+from chatkit import protocol
+from chatkit.grader.limits import CALL_TIMEOUT, STOP_TIMEOUT
+from chatkit.grader.peer import Peer
+from chatkit.grader.sandbox import Sandbox, StudentHang, StudentProblem
+from chatkit.grader.sandbox.diagnose import explain_stacks
 
-STOP_TIMEOUT = CALL_TIMEOUT  # seconds for stop() to make run() return
 _imports_that_hung = {}  # (path, modification time) -> StudentHang, so the next tests fail at once
 
 
@@ -96,7 +97,7 @@ class RunningServer:
     def join(self, nick, receive_buffer=None):
         """A client that answers the nickname question and waits to hear that it joined."""
         peer = self.connect(nick, receive_buffer=receive_buffer)
-        peer.expect("nickname", why="the server asks every newcomer for a nickname first")
+        peer.expect(protocol.PROMPT, why="the server asks every newcomer for a nickname first")
         peer.say(nick)
         peer.expect(f"* {nick} joined", why="the room announces every newcomer, to the newcomer too")
         return peer
@@ -139,4 +140,4 @@ class RunningServer:
         return f"<RunningServer {self.name} on 127.0.0.1:{self.port}>"
 
 
-__all__ = ["Exercise", "RunningServer", "EXPECT_TIMEOUT"]
+__all__ = ["Exercise", "RunningServer"]

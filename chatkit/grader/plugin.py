@@ -12,20 +12,21 @@
 Every failure starts with its hint, then what happened, then the line of
 the test that noticed; the score table (per exercise and total) comes at
 the very end of the run, with the next thing to do and any tampering found
-(tamper.py). Results are saved after each test, so a run that is killed
+(authoring/tamper.py). Results are saved after each test, so a run that is killed
 still leaves every result it reached.
 """
 
-import json
 import time
 from pathlib import Path
 
 import pytest
 
-from chatkit.grader import layout, scoring, tamper
+from chatkit.grader import layout, scoring
+from chatkit.grader.authoring import tamper
 from chatkit.grader.harness import Exercise
-from chatkit.grader.results import Results, TestResult, number
-from chatkit.grader.results import points as points_text
+from chatkit.grader.results import Results, TestResult, classroom
+from chatkit.grader.results.tables import number, text_table
+from chatkit.grader.results.tables import points as points_text
 
 
 def pytest_addoption(parser, pluginmanager):
@@ -154,8 +155,7 @@ class Grading:
                 result.status = "failed"
                 result.score = record.earned_on_failure() if report.when == "call" else 0
                 error = call.excinfo.value if call.excinfo else None
-                result.hint = (getattr(error, "chatkit_hint", "") or marker.kwargs.get("hint", "")
-                               or scoring.default_hint(error))
+                result.hint = scoring.hint_for(error, marker.kwargs.get("hint", ""))
                 result.output = explain_failure(item, call, result.hint, report.when)
                 if self.config.getoption("tbstyle") in ("auto", "short"):
                     report.longrepr = f"{result.output}\n({number(result.score)} of {points_text(result.max_score)})"
@@ -183,7 +183,7 @@ class Grading:
         result = yield
         if self.results is not None:
             terminalreporter.write_sep("=", "chatkit grades" + (" (solutions)" if self.solutions else ""))
-            terminalreporter.write_line(self.results.text_table())
+            terminalreporter.write_line(text_table(self.results))
         return result
 
     def save(self):
@@ -192,7 +192,7 @@ class Grading:
         if self.json_path:
             self.results.save(self.json_path)
         if self.classroom_path:
-            save_classroom(self.results, self.classroom_path)
+            classroom.save(self.results, self.classroom_path)
 
 
 def explain_failure(item, call, hint, when):
@@ -223,21 +223,6 @@ def without_introspection(message):
     lines = message.splitlines()
     cut = next((i for i, line in enumerate(lines) if i and line.startswith("assert ")), None)
     return "\n".join(lines[:cut]) if cut else message
-
-
-def save_classroom(results, path):
-    """The result format of GitHub Classroom's autograding runners (read by its grading reporter)."""
-    tests = [{"name": f"{t.exercise}: {t.description or t.test}",
-              "status": "pass" if t.passed else "fail",
-              "score": t.score, "max_score": t.max_score,
-              "message": t.output or ("passed" if t.passed else t.status),
-              "execution_time": f"{t.seconds:.2f}s"} for t in results.tests]
-    if results.tampered:  # the reporter shows failed tests with their message: so it shows this
-        tests.append({"name": "tamper check", "status": "fail", "score": 0, "max_score": 0,
-                      "message": "\n".join(results.tampered)})
-    payload = {"version": 1, "status": "pass" if all(t["status"] == "pass" for t in tests) else "fail",
-               "max_score": results.max_score, "tests": tests}
-    Path(path).write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 def first_line(text):

@@ -16,6 +16,8 @@ failure gives the hint shown above its traceback.
 
 import threading
 
+from chatkit.grader.sandbox import StudentError, StudentGone, StudentHang
+
 
 class TestRecord:
     """What one running test has earned so far."""
@@ -89,10 +91,14 @@ GENERIC_HINTS = {
 }
 
 
+def hint_for(error, test_hint=""):
+    """The hint shown first for a failure: the innermost hint or part around it, else the
+    test's own (``@pytest.mark.points(n, hint=...)``), else one for the kind of failure."""
+    return getattr(error, "chatkit_hint", "") or test_hint or default_hint(error)
+
+
 def default_hint(error):
     """A hint for a failure that no `hint` block covers, from the kind of failure."""
-    from chatkit.grader.sandbox import StudentError, StudentGone, StudentHang
-
     if "NotImplementedError" in getattr(error, "kinds", []):
         return GENERIC_HINTS["todo"]
     if isinstance(error, StudentHang) or "What your program was doing" in str(error):

@@ -1,7 +1,15 @@
-"""The staged servers: stage N is stage N-1 plus one idea.
+"""The staged servers: the report's server built one idea at a time, stage N = stage N-1 plus one idea.
 
-The index is built from the file names (``stageN_topic.py``), so it cannot
-drift from the files themselves.
+    stage1_listen      socket, SO_REUSEADDR, bind, listen (the report's ServerOpen)
+    stage2_accept      the accept loop, one client at a time; welcome(conn), the hook the next stages change
+    stage3_threads     welcome() starts a thread per client
+    stage4_broadcast   a client's thread joins the ChattingRoom: a shared list, with a lock
+    stage5_report      nicknames (asked in the accept loop), rules, head count, /quit: the report's server
+
+What comes after stage 5 lives beside this package: ``chatkit.server``
+(stage 5 made correct) and ``chatkit.eventloop`` (that server again, in one
+thread; "stage 6" on the command line). ``STAGES`` is built from the file
+names (``stageN_topic.py``), so it cannot drift from the files themselves.
 """
 
 import importlib

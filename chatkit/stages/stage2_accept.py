@@ -1,6 +1,6 @@
 """Stage 2: the accept loop, one client at a time.
 
-    listen  ->  accept() -> serve that client until it leaves -> accept() -> ...
+    listen  ->  accept() -> welcome(conn): serve that client until it leaves -> accept() -> ...
 
 ``accept()`` hands back a *new* socket for each connection; the listening
 socket keeps listening. This stage serves each client to the end before it
@@ -28,12 +28,21 @@ class RunServer(ListeningServer):
         self.connections = set()  # open client sockets, so stop() can close them
 
     def run(self):
-        """Accept a client, serve it until it leaves, repeat until stop()."""
+        """Accept a client, welcome it, repeat until stop()."""
         while True:
             conn = self.wait_for_client()
             if conn is None:
                 return
-            self.serve_client(conn)
+            self.welcome(conn)
+
+    def welcome(self, conn):
+        """What happens to each new connection: here, serve it until it leaves.
+
+        This is the one hook the later stages change (``socketserver`` calls
+        it ``process_request``): stage 3 serves each connection in a thread
+        of its own, stage 5 first asks for a nickname.
+        """
+        self.serve_client(conn)
 
     def wait_for_client(self):
         """Return the next connection, or None once stop() was called.

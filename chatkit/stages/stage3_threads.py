@@ -1,13 +1,14 @@
 """Stage 3: a thread per client.
 
-    accept loop (main thread) --accept()--> new thread: serve_client(conn)
-                              --accept()--> new thread: serve_client(conn)
+    accept loop (stage 2) --accept()--> welcome(conn): new thread serve_client(conn)
+                          --accept()--> welcome(conn): new thread serve_client(conn)
 
-The accept loop no longer waits for a client to leave: it starts a thread
-that serves the client and goes straight back to ``accept()``. Every client
-is served at once. The set of open connections is now touched by several
-threads (each client thread adds and removes itself, stop() reads it), so
-a lock guards it.
+Stage 2's accept loop stays as it is; only ``welcome()``, what happens to
+each new connection, changes: instead of serving the client to the end, it
+starts a thread that serves the client and returns at once, straight back
+to ``accept()``. Every client is served at once. The set of open
+connections is now touched by several threads (each client thread adds
+and removes itself, stop() reads it), so a lock guards it.
 
 Run it:  python -m chatkit serve --stage 3
 Try it:  two `nc 127.0.0.1 PORT`: both are answered at once.
@@ -29,17 +30,21 @@ class RunServer(OneAtATimeServer):
         self.threads = []
 
     def run(self):
-        """Accept clients and start a thread for each, until stop()."""
-        while True:
-            conn = self.wait_for_client()
-            if conn is None:
-                break
-            _, port = conn.getpeername()
-            thread = threading.Thread(target=self.serve_client, args=(conn,), name=f"client-{port}")
-            thread.start()
-            self.threads = [t for t in self.threads if t.is_alive()] + [thread]
+        """Stage 2's accept loop, until stop(); then wait for every client's thread."""
+        super().run()
         for thread in self.threads:  # stop() has shut every connection down
             thread.join()
+
+    def welcome(self, conn):
+        """Serve `conn` in a thread of its own and go straight back to accept()."""
+        self.start_thread(self.serve_client, conn)
+
+    def start_thread(self, target, conn, *args):
+        """Run target(conn, *args) in a new thread named after the client; run() waits for it at the end."""
+        _, port = conn.getpeername()
+        thread = threading.Thread(target=target, args=(conn, *args), name=f"client-{port}")
+        thread.start()
+        self.threads = [t for t in self.threads if t.is_alive()] + [thread]
 
     def remember(self, conn):
         with self.lock:

@@ -3,12 +3,15 @@
     client thread A --recv--> room.send_all(text) --sendall--> A, B, C, ...
     client thread B --recv--> room.send_all(text) --sendall--> A, B, C, ...
 
-Every client thread reads from its own socket and hands what it read to
-the one ``ChattingRoom``, which sends it to every member in turn. The
-member list is shared by all threads: one thread may add a member while
-another is halfway through a broadcast, and removing from a list while
-another thread loops over it skips someone. The lock makes add, delete and
-the whole broadcast take turns.
+Stages 2 and 3 stay as they are: the accept loop, a thread per client, the
+connections stop() hangs up. Only what a client's thread does changes
+(``serve_client``): instead of echoing, it puts the client in the one
+``ChattingRoom`` and hands everything the client says to the room, which
+sends it to every member in turn. The member list is shared by all
+threads: one thread may add a member while another is halfway through a
+broadcast, and removing from a list while another thread loops over it
+skips someone. The lock makes add, delete and the whole broadcast take
+turns.
 
 Members have no nicknames yet: each is called ``guest-PORT`` after its
 port number, and everyone hears ``* guest-PORT joined.`` when one arrives
@@ -21,7 +24,6 @@ Try it:  three `nc 127.0.0.1 PORT`: a line typed in one appears in all.
 
 import threading
 
-from chatkit.stages.stage2_accept import hang_up
 from chatkit.stages.stage3_threads import RunServer as ThreadedServer
 
 
@@ -58,30 +60,18 @@ class ChattingRoom:
                 except OSError:  # that client is gone; its own thread will notice
                     pass
 
-    def close_all(self):
-        """Hang up on every member (used when the server stops).
-
-        Without the lock on purpose: a broadcast stuck on a member who stopped
-        reading holds it, and hanging up is what unsticks that broadcast.
-        list() takes a copy in one step, so we never loop over a changing list.
-        """
-        for client in list(self.members):
-            hang_up(client.sock)
-
 
 class ChatClient:
-    """One connected person: their name, their socket, and the thread reading it."""
+    """One connected person: their name, their socket, and what they say.
+
+    The report's ``ChatClient.run`` starts the thread that reads the
+    client; here that thread is stage 3's, started by ``welcome()``.
+    """
 
     def __init__(self, nick, sock, room):
         self.nick = nick
         self.sock = sock
         self.room = room
-        self.thread = None
-
-    def run(self):
-        """Start reading this client's messages in a thread of its own."""
-        self.thread = threading.Thread(target=self.recv_message, name=f"client-{self.nick}")
-        self.thread.start()
 
     def recv_message(self):
         """Relay what this client sends to the room until it disconnects."""
@@ -104,28 +94,21 @@ class ChatClient:
 class RunServer(ThreadedServer):
     """Accept clients into one room; everything said is sent to everyone."""
 
+    client_class = ChatClient  # what serves one member (stage 5 brings its own)
+
     def __init__(self, host="127.0.0.1", port=0):
         super().__init__(host, port)
         self.room = ChattingRoom()
 
-    def run(self):
-        """Accept clients into the room until stop(), then wait for their threads."""
-        while True:
-            conn = self.wait_for_client()
-            if conn is None:
-                break
-            self.welcome(conn)
-        self.room.close_all()
-        for thread in self.threads:
-            thread.join()
+    def serve_client(self, conn, nick=None):
+        """One member's whole stay, in its own thread (stage 3): join the room, talk, leave.
 
-    def welcome(self, conn):
-        """Put a new connection in the room and start its thread."""
+        Stage 4 has no nicknames: everyone is guest-PORT (stage 5 passes `nick`).
+        """
+        self.remember(conn)  # stop() hangs up on it, as in stage 2
         _, port = conn.getpeername()
-        self.start_client(ChatClient(f"guest-{port}", conn, self.room))
-
-    def start_client(self, client):
-        """Add `client` to the room and start its thread."""
+        client = self.client_class(nick or f"guest-{port}", conn, self.room)
+        threading.current_thread().name = f"client-{client.nick}"  # what the lab's thread view shows
         self.room.add_user(client)
-        client.run()
-        self.threads = [t for t in self.threads if t.is_alive()] + [client.thread]
+        client.recv_message()
+        self.forget(conn)

@@ -22,14 +22,11 @@ Run it:  python -m chatkit serve --stage 5
 Try it:  two `nc 127.0.0.1 PORT`, each answers the nickname question.
 """
 
+from chatkit import protocol
+from chatkit.protocol import people  # noqa: F401  (exercise 5 counts people with it too)
 from chatkit.stages import stage4_broadcast
 
-RULES = "* Rules: be kind to each other. Type /quit to leave."
-
-
-def people(count):
-    """'1 person' or 'N people' in the room."""
-    return f"{count} person" if count == 1 else f"{count} people"
+RULES = "* Rules: be kind to each other. Type /quit to leave."  # the report's rules
 
 
 class ChattingRoom(stage4_broadcast.ChattingRoom):
@@ -37,7 +34,7 @@ class ChattingRoom(stage4_broadcast.ChattingRoom):
 
     def join_notice(self, client):
         """Everyone hears who joined, the rules and the head count."""
-        return f"* {client.nick} joined. {people(len(self.members))} in the room.\n{RULES}\n"
+        return protocol.JOINED.format(nick=client.nick, count=len(self.members)) + f"\n{RULES}\n"
 
 
 class ChatClient(stage4_broadcast.ChatClient):
@@ -62,7 +59,8 @@ class ChatClient(stage4_broadcast.ChatClient):
             text = data.decode(errors="replace")
             if text.strip() == "/quit":
                 self.room.delete_user(self)
-                self.send_message(f"* {self.nick} left. {people(len(self.room.members))} in the room.\n")
+                self.send_message(protocol.LEFT.format(nick=self.nick, why=protocol.LEFT_QUIT,
+                                                       count=len(self.room.members)) + "\n")
                 try:
                     self.sock.sendall(b"Bye!\n")
                 except OSError:
@@ -75,6 +73,8 @@ class ChatClient(stage4_broadcast.ChatClient):
 class RunServer(stage4_broadcast.RunServer):
     """Stage 4's server with nicknames, asked for in the accept loop as in the report."""
 
+    client_class = ChatClient
+
     def __init__(self, host="127.0.0.1", port=0):
         super().__init__(host, port)
         self.room = ChattingRoom()
@@ -85,16 +85,16 @@ class RunServer(stage4_broadcast.RunServer):
         super().run()
 
     def welcome(self, conn):
-        """Ask for a nickname (blocking the accept loop), then join the room."""
+        """Ask for a nickname here, in the accept loop (as the report does); then the member's thread."""
         self.remember(conn)  # so that stop() can interrupt the question
         try:
-            conn.sendall(b"Enter your nickname:\n")
+            conn.sendall(f"{protocol.PROMPT}\n".encode())
             nick = conn.recv(1024).decode(errors="replace").strip()
         except OSError:
             nick = ""
-        self.forget(conn)
         if not nick:  # gone before answering
+            self.forget(conn)
             conn.close()
             return
         self.log(f"{nick} joined")
-        self.start_client(ChatClient(nick, conn, self.room))
+        self.start_thread(self.serve_client, conn, nick)  # stage 4's serve_client, in a thread

@@ -1,0 +1,315 @@
+"""The event-loop server: the reference server rewritten around one thread (what comes after threads).
+
+    selector.select() --> listener readable --> accept()  --> a new ChatClient
+                      --> client readable   --> recv()    --> lines --> room.send_all
+                      --> wake-up readable  --> stop() was called from another thread
+    end of each turn  --> every client with something queued: send() what fits now;
+                          the rest waits for that socket to be writable
+
+This is not one more stage on top of stage 5: it is the reference server
+(``chatkit.server``) with the same protocol, the same classes and the same
+``RunServer`` interface, written again around a ``selectors`` loop. The
+command line and the bench call it stage 6 (``python -m chatkit serve
+--stage 6``), the step that comes after the five stages.
+
+The reference server (``chatkit.server``) spends two threads per client, and
+each thread spends its life waiting: in ``recv()`` for what its client says,
+in ``Outbox.take()`` for what its client should hear. With 1,000 people that
+is 2,000 threads, their stacks, and the operating system switching between
+them. Here one thread does the waiting for all of them at once: the selector
+(epoll on Linux, kqueue on macOS) says which sockets are ready, and the loop
+does the little work each ready socket needs. That is how servers answered
+the "C10K problem" (10,000 clients on one machine).
+
+The rule that makes it work: nothing may block. Sockets are non-blocking,
+``send()`` sends what fits and the rest stays in the client's outbox, and a
+handler that computed for a second would freeze every client for that
+second. In exchange there are no locks at all: one thread touches everything.
+
+Its words come from ``chatkit.protocol``, like the reference server's; its
+limits and its replies to commands are the reference server's own.
+
+Run it:  python -m chatkit serve --stage 6
+Try it:  two `nc 127.0.0.1 PORT`; type /help.
+"""
+
+import selectors
+import socket
+import threading
+import time
+
+from chatkit import protocol
+from chatkit.protocol import LineReader, LineTooLong, clean_text, encode_line
+from chatkit.server import GOODBYE_GRACE, OUTBOX_LIMIT_BYTES, command_reply
+
+RECV_SIZE = 4096  # bytes read per recv(), as in the reference server
+
+
+class ChattingRoom:
+    """The people in the room, by nickname; no lock, only the loop's thread touches it."""
+
+    def __init__(self, log=print):
+        self.members = {}  # nick -> ChatClient
+        self.log = log
+        self.closing = False  # set once the server stops: nobody to announce to
+
+    def add_user(self, client, nick):
+        """Add `client` under `nick`; return why not, or None once it joined."""
+        problem = protocol.nickname_problem(nick, self.members)
+        if problem is None:
+            client.nick = nick
+            self.members[nick] = client
+            self.log(f"{nick} joined")
+            self.send_all(protocol.JOINED.format(nick=nick, count=len(self.members)), protocol.RULES)
+        return problem
+
+    def delete_user(self, client, why=protocol.LEFT_QUIT):
+        """Remove `client` and tell the room `why`; False if it was not a member."""
+        if self.members.get(client.nick) is not client:
+            return False
+        del self.members[client.nick]
+        if not self.closing:
+            self.log(f"{client.nick} {why}")
+            self.send_all(protocol.LEFT.format(nick=client.nick, why=why, count=len(self.members)))
+        return True
+
+    def send_all(self, *lines):
+        """Queue `lines` for every member; disconnect members who stopped reading."""
+        data = b"".join(encode_line(line) for line in lines)
+        behind = [member for member in self.members.values() if not member.queue(data)]
+        for member in behind:
+            member.hang_up(protocol.CUT_NOT_READING)
+
+    def nicks(self):
+        """The members' nicknames, in the order they joined."""
+        return list(self.members)
+
+
+class ChatClient:
+    """One connection: what it has sent so far, and what waits to be sent to it."""
+
+    def __init__(self, sock, room, server):
+        self.sock = sock
+        self.room = room
+        self.server = server
+        self.nick = None  # set when the room accepts a nickname
+        self.reader = LineReader()
+        self.outbox = bytearray()
+        self.events = selectors.EVENT_READ  # what the selector watches this socket for
+        self.leaving_since = None  # time.monotonic() once it is leaving: send the rest, then close
+        self.send(protocol.PROMPT)
+
+    def queue(self, data):
+        """Add `data` to the outbox; False if that would overflow it."""
+        if len(self.outbox) + len(data) > OUTBOX_LIMIT_BYTES:
+            return False
+        self.outbox += data
+        self.server.to_flush.add(self)
+        return True
+
+    def send(self, *lines):
+        """Queue lines for this client only."""
+        self.queue(b"".join(encode_line(line) for line in lines))
+
+    def on_readable(self):
+        """Read what arrived and act on every complete line."""
+        try:
+            data = self.sock.recv(RECV_SIZE)
+        except BlockingIOError:
+            return
+        except OSError:  # connection reset
+            self.leave(protocol.LEFT_LOST)
+            return
+        if not data:  # the client closed the connection
+            self.leave(protocol.LEFT_QUIT)
+            return
+        try:
+            for line in self.reader.feed(data):
+                self.on_line(line)
+                if self.leaving_since is not None:
+                    return  # /quit: whatever followed it is not read
+        except LineTooLong:
+            self.send(protocol.LINE_TOO_LONG.format(limit=protocol.MAX_LINE_CHARS))
+            self.leave(protocol.CUT_TOO_LONG)
+
+    def on_line(self, line):
+        """A nickname attempt, a command or a message."""
+        if self.nick is None:
+            problem = self.room.add_user(self, line.strip())
+            if problem is not None:
+                self.send(problem, protocol.PROMPT)
+            return
+        text = clean_text(line).strip()
+        if text == "/quit":
+            self.send(protocol.BYE.format(nick=self.nick))
+            self.leave(protocol.LEFT_QUIT)
+        elif text.startswith("/"):
+            self.send(*command_reply(text, self.room))
+        elif text:
+            self.room.send_all(protocol.MESSAGE.format(nick=self.nick, text=text))
+
+    def leave(self, why):
+        """Leave the room; what is still queued is sent, then the connection closes."""
+        if not self.room.delete_user(self, why) and self.nick is None and not self.room.closing:
+            self.room.log("a client left before choosing a nickname")
+        self.leaving_since = time.monotonic()
+        self.server.leaving.add(self)
+
+    def hang_up(self, why):
+        """Throw this client out at once (it stopped reading): tell the room, close."""
+        self.room.delete_user(self, why)
+        self.outbox.clear()
+        self.server.close(self)
+
+    def flush(self):
+        """Send what fits in the socket now; return False once the connection is closed."""
+        try:
+            sent = self.sock.send(self.outbox) if self.outbox else 0
+        except BlockingIOError:
+            sent = 0
+        except OSError:  # reset by the peer: it will be read as "connection lost"
+            self.outbox.clear()
+            sent = 0
+        del self.outbox[:sent]
+        if self.leaving_since is not None:
+            if not self.outbox or time.monotonic() - self.leaving_since >= GOODBYE_GRACE:
+                self.server.close(self)
+                return False
+            self.watch(selectors.EVENT_WRITE)  # stop reading; send the rest when it fits
+        else:
+            self.watch(selectors.EVENT_READ | (selectors.EVENT_WRITE if self.outbox else 0))
+        return True
+
+    def watch(self, events):
+        """Tell the selector what to wake us for (only when that changes: it is a system call)."""
+        if events != self.events:
+            self.server.selector.modify(self.sock, events, self)
+            self.events = events
+
+
+class RunServer:
+    """Accept clients and serve all of them from one thread, until stop()."""
+
+    def __init__(self, host="127.0.0.1", port=0):
+        self.host = host
+        self.port = port
+        self.listener = None
+        self.selector = None
+        self.room = ChattingRoom(log=lambda message: self.log(message))  # a harness may replace self.log
+        self.clients = set()  # every open ChatClient, joined or not
+        self.to_flush = set()  # clients with something new queued during this turn
+        self.leaving = set()  # clients sending their last lines before they are closed
+        self.lock = threading.Lock()  # guards the two flags below, shared with stop()
+        self.stopped = False
+        self.running = False
+        self.finished = threading.Event()
+
+    def log(self, message):
+        """Tell the person running the server what is happening."""
+        print(message, flush=True)
+
+    def server_open(self):
+        """Create, configure, bind and listen; prepare the selector."""
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind((self.host, self.port))
+        self.listener.listen(128)
+        self.listener.setblocking(False)
+        self.host, self.port = self.listener.getsockname()
+        # stop() runs in another thread: it writes a byte here to wake select().
+        self.wake_reader, self.wake_writer = socket.socketpair()
+        self.wake_reader.setblocking(False)
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(self.listener, selectors.EVENT_READ, "accept")
+        self.selector.register(self.wake_reader, selectors.EVENT_READ, "wake")
+
+    def run(self):
+        """The event loop: wait for ready sockets, handle them, flush, repeat until stop()."""
+        with self.lock:
+            if self.stopped:
+                return
+            self.running = True
+        try:
+            while not self.stopped:
+                for key, events in self.selector.select(self.timeout()):
+                    if key.data == "accept":
+                        self.accept()
+                    elif key.data == "wake":
+                        self.wake_reader.recv(64)
+                    elif key.data in self.clients:  # not closed earlier in this turn
+                        if events & selectors.EVENT_READ:
+                            key.data.on_readable()
+                        if events & selectors.EVENT_WRITE:
+                            self.to_flush.add(key.data)
+                self.flush_all()
+        finally:  # stop(), or Ctrl+C (KeyboardInterrupt) in select()
+            self.say_goodbye()
+            self.close_everything()
+            self.finished.set()
+
+    def timeout(self):
+        """How long select() may wait: forever, unless someone leaving has a deadline."""
+        deadlines = [client.leaving_since + GOODBYE_GRACE for client in self.leaving]
+        return max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+
+    def accept(self):
+        """Take a new connection and ask for its nickname."""
+        try:
+            conn, _ = self.listener.accept()
+        except BlockingIOError:  # another turn took it, or the client gave up already
+            return
+        conn.setblocking(False)
+        client = ChatClient(conn, self.room, self)
+        self.clients.add(client)
+        self.selector.register(conn, selectors.EVENT_READ, client)
+
+    def flush_all(self):
+        """Send what was queued this turn (one send() per client, however many lines)."""
+        flushing, self.to_flush = self.to_flush | self.leaving, set()
+        for client in flushing:  # a leaving client is closed once sent out, or its grace is over
+            if client in self.clients:
+                client.flush()
+
+    def close(self, client):
+        """Close one client's connection and forget it."""
+        if client in self.clients:
+            self.clients.discard(client)
+            self.leaving.discard(client)
+            self.selector.unregister(client.sock)
+            client.sock.close()
+
+    def say_goodbye(self):
+        """Tell everyone the server is closing; give the notice a moment to leave."""
+        self.room.closing = True
+        for sock in (self.listener, self.wake_reader):  # from now on only writes matter
+            self.selector.unregister(sock)
+        for client in list(self.clients):
+            client.send(protocol.SHUTTING_DOWN)
+            client.leave(protocol.LEFT_QUIT)
+        while self.clients:
+            for client in list(self.clients):
+                client.flush()  # closes it once the notice is out, or after GOODBYE_GRACE
+            if self.clients:
+                self.selector.select(self.timeout())
+
+    def close_everything(self):
+        """Close every socket this server opened."""
+        for client in list(self.clients):
+            self.close(client)
+        self.selector.close()  # also forgets the listener and wake-up socket
+        for sock in (self.listener, self.wake_reader, self.wake_writer):
+            sock.close()
+
+    def stop(self):
+        """Stop serving: wake the loop, which says goodbye and closes everything; wait for it."""
+        with self.lock:
+            self.stopped = True
+            running = self.running
+        if running:
+            try:
+                self.wake_writer.send(b"!")
+            except OSError:  # the loop has already closed it
+                pass
+            self.finished.wait()
+        elif self.listener is not None and self.listener.fileno() != -1:
+            self.close_everything()

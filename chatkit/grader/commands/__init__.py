@@ -1,0 +1,8 @@
+"""The grader's commands: what students and instructors run.
+
+    check.py      check("ex03") in a notebook: one exercise, in a process of its own, as a table
+    progress.py   python -m chatkit progress: which exercises pass, what is next, its first hint
+    grade.py      python -m chatkit grade: a whole class, N students at a time, into a gradebook
+    summary.py    the instructor's summary of a class: scores, statuses, the tests failed most
+    run.py        pytest on the kit's tests in a process of its own, with a time limit (all of them)
+"""

@@ -1,0 +1,105 @@
+"""The instructor's summary after bulk grading: scores, statuses, and the tests failed most.
+
+A text table for the terminal (and grades-summary.txt), and a plot saved
+beside the gradebook: the distribution of total scores, and the tests
+that most students failed, which is where the next lecture should look.
+"""
+
+import statistics
+from collections import Counter
+
+from chatkit.grader.results.tables import number
+from chatkit.grader.scoring import GENERIC_HINTS
+
+BAR = 40  # characters of the widest histogram bar
+
+
+def failure_counts(rows):
+    """[(exercise, test, students who failed it, hint heard most)], most failed first."""
+    failed, hints = Counter(), {}
+    for row in rows:
+        for test in row.tests:
+            if not test.passed:
+                key = (test.exercise, test.test)
+                failed[key] += 1
+                hints.setdefault(key, Counter())[test.hint] += 1
+    def telling(counter):  # a test's own hint says more to an instructor than a generic one
+        specific = [(hint, n) for hint, n in counter.most_common() if hint not in GENERIC_HINTS.values()]
+        return (specific or counter.most_common())[0][0]
+
+    return [(exercise, test, count, telling(hints[(exercise, test)])) for (exercise, test), count in failed.most_common()]
+
+
+def histogram(totals, maximum, bins=10):
+    """[(low, high, count)]: how many totals fall in each tenth of the maximum."""
+    width = maximum / bins if maximum else 1
+    counts = [0] * bins
+    for total in totals:
+        counts[min(bins - 1, int(total / width))] += 1
+    return [(i * width, (i + 1) * width, count) for i, count in enumerate(counts)]
+
+
+def summary(rows, exercise_ids):
+    """The text summary of a graded class."""
+    if not rows:
+        return "No submissions."
+    totals = [row.total for row in rows]
+    maximum = max(row.max for row in rows)
+    lines = [f"{len(rows)} submissions, out of {number(maximum)} points: "
+             f"mean {statistics.mean(totals):.1f}, median {number(statistics.median(totals))}, "
+             f"lowest {number(min(totals))}, highest {number(max(totals))}"]
+    statuses = Counter(row.status for row in rows)
+    lines.append("status: " + ", ".join(f"{status} {count}" for status, count in sorted(statuses.items())))
+    lines += ["", "Total scores:"]
+    bins = histogram(totals, maximum)
+    most = max(count for _, _, count in bins) or 1
+    for low, high, count in bins:
+        lines.append(f"  {low:5.1f}-{high:5.1f} | {'#' * round(BAR * count / most):<{BAR}} {count}")
+    lines += ["", "Per exercise (mean points, and students with full marks):"]
+    for exercise in exercise_ids:
+        scores = [row.scores.get(exercise, 0) for row in rows]
+        tests = [t for row in rows for t in row.tests if t.exercise == exercise]
+        full = sum(t.max_score for t in tests) / len(rows) if tests else 0
+        complete = sum(1 for row in rows if full and row.scores.get(exercise, 0) >= full)
+        lines.append(f"  {exercise:<20} {statistics.mean(scores):5.1f} / {number(full):<3}   full marks: {complete}")
+    failures = failure_counts(rows)
+    if failures:
+        lines += ["", "Tests failed most:"]
+        for exercise, test, count, hint in failures[:10]:
+            lines.append(f"  {count:4} ({100 * count / len(rows):3.0f}%)  {exercise}::{test}")
+            if hint:
+                lines.append(f"{'':16}hint: {hint[:100]}")
+    problems = [row for row in rows if row.status != "ok"]
+    if problems:
+        lines += ["", "Look at these:"]
+        lines += [f"  {row.student_id}: {row.status}; {row.notes}" for row in problems]
+    return "\n".join(lines)
+
+
+def plot(rows, path):
+    """Save the score distribution and the most failed tests as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    figure, (left, right) = pyplot.subplots(1, 2, figsize=(12, 4.5), gridspec_kw={"width_ratios": [1, 1.3]})
+    maximum = max((row.max for row in rows), default=1)
+    left.hist([row.total for row in rows], bins=[maximum * i / 10 for i in range(11)], color="#4c72b0",
+              edgecolor="white")
+    left.set_title(f"Total scores ({len(rows)} submissions)")
+    left.set_xlabel(f"points (out of {number(maximum)})")
+    left.set_ylabel("students")
+    failures = failure_counts(rows)[:10][::-1]
+    if failures:
+        labels = [f"{exercise[:4]} {test.removeprefix('test_')}" for exercise, test, _, _ in failures]
+        right.barh(labels, [100 * count / len(rows) for _, _, count, _ in failures], color="#dd8452")
+        right.set_xlim(0, 100)
+        right.set_xlabel("students who failed it (%)")
+        right.set_title("Tests failed most")
+    else:
+        right.text(0.5, 0.5, "every test passed for everyone", ha="center", va="center")
+        right.set_axis_off()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    pyplot.close(figure)

@@ -1,0 +1,32 @@
+"""Every deadline, size and count of the grader, in one place.
+
+A correct program answers each step of a test in milliseconds, so the
+per-step deadlines are generous; they are what turns a student program
+stuck in ``accept()`` into a failed test instead of a hung run.
+CHATKIT_GRADER_PATIENCE=5 gives every step 5 s, for a very slow machine.
+"""
+
+import os
+
+# -- one step of a test ------------------------------------------------------------
+CALL_TIMEOUT = float(os.environ.get("CHATKIT_GRADER_PATIENCE", "2"))  # one call into student code
+EXPECT_TIMEOUT = CALL_TIMEOUT  # a line a correct server sends at once
+STOP_TIMEOUT = CALL_TIMEOUT  # stop() making run() return
+START_TIMEOUT = 5.0  # starting Python and importing the student's file
+CRASH_REPORT_GRACE = 1.0  # a closed connection waits this long for the crash that may have closed it
+STACKS_TIMEOUT = 1.0  # asking the child what its threads are doing
+STACK_SAMPLE_GAP = 0.05  # between two looks at the threads (stuck, or busy in a loop?)
+MEMBERS_TIMEOUT = 2.5  # waiting inside the child for the room to have N members
+
+# -- the child process -------------------------------------------------------------
+EXIT_GRACE = 0.5  # a child told to exit, before it is killed
+READER_JOIN = 5.0  # the grader's pipe readers, once the child is gone
+CHILD_LIFETIME = 300  # a child whose grader vanished without a word still ends
+LOG_LINES_KEPT = 2000  # what the student's code printed, newest lines kept
+MAX_PEER_LINE = 1 << 20  # characters a test client takes without a newline
+
+# -- whole runs --------------------------------------------------------------------
+RUN_TIME_LIMIT = 120  # one pytest run in a process of its own, by default
+CHECK_TIME_LIMIT = 90  # check("ex03") from a notebook: one exercise
+PROGRESS_TIME_LIMIT = 300  # python -m chatkit progress: every exercise
+STUDENT_TIME_LIMIT = 120  # bulk grading: one student's whole run

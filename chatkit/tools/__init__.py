@@ -1,0 +1,12 @@
+"""The kit's tools: the commands besides grading, and what they share.
+
+    serve.py      python -m chatkit serve: the reference server, a stage, or the event loop
+    servers.py    which server? one way to name and load them, for serve, the lab and the bench
+    bench/        python -m chatkit bench: the servers side by side, measured from the client side
+    crowd.py      many chat clients on one selectors loop (the bench's load, the stress tests')
+    recorder.py   one chat client driven from code, recording every line (the lab's LiveClient
+                  and the grader's Peer are made of it)
+    doctor.py     python -m chatkit doctor: why a Tk window cannot open here, and the fix
+    xvfb.py       a virtual screen (Xvfb) for the tkinter client, and driving its window
+    nbstrip.py    python -m chatkit.tools.nbstrip: the walkthrough notebooks kept without outputs
+"""

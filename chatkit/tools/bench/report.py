@@ -1,0 +1,101 @@
+"""The bench's report: what it was measured on, the table, and the plot."""
+
+import os
+import platform
+import sys
+import time
+
+from chatkit.tools.bench.measure import IN_FLIGHT, OBSERVERS, TALKERS
+
+
+def conditions(args, fd_limit):
+    """What this run was measured on, printed above the table."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            cpu = next(line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    load = "%.2f %.2f %.2f" % os.getloadavg() if hasattr(os, "getloadavg") else "unknown"
+    return [
+        f"machine:  {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
+        f"python:   {platform.python_implementation()} {platform.python_version()}, "
+        f"switch interval {sys.getswitchinterval() * 1000:g} ms, open files allowed {fd_limit}",
+        f"run:      {time.strftime('%Y-%m-%d %H:%M')}, load average {load} (other work on the machine adds noise)",
+        f"method:   {args.seconds:g} s closed loop ({IN_FLIGHT} lines in flight) for delivered/s, then "
+        f"{args.seconds:g} s at a fixed input rate for latency; {TALKERS} clients talk, all listen",
+        f"          (latency as read by {OBSERVERS} of the clients, spread over the order of joining);",
+        "          lost: lines that did not arrive intact in that second part (missing, merged or cut)",
+    ]
+
+
+def table(rows, limit):
+    """The rows as text, one server per line, grouped by crowd size."""
+    def number(value, unit=""):
+        return "-" if value is None else f"{value:,.0f}{unit}"
+
+    def ms(seconds):
+        return "-" if seconds is None else f"{seconds * 1000:.1f}"
+
+    header = (f"{'clients':>7}  {'server':<27} {'threads':>7} {'KiB/client':>10} {'delivered/s':>12} "
+              f"{'of limit':>8} {'srv CPU':>7} {'crowd CPU':>9} {'in msg/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'lost':>5}")
+    out = [header, "-" * len(header)]
+    for row in rows:
+        share = f"{100 * row.delivered_per_s / limit:.1f}%" if limit else "-"
+        memory = None if row.memory_per_client is None else row.memory_per_client / 1024
+        cpu = "-" if row.server_cpu is None else f"{100 * row.server_cpu:.0f}%"
+        crowd = "-" if row.crowd_cpu is None else f"{100 * row.crowd_cpu:.0f}%"
+        out.append(f"{row.clients:>7,}  {row.server:<27} {number(row.threads):>7} {number(memory):>10} "
+                   f"{number(row.delivered_per_s):>12} {share:>8} {cpu:>7} {crowd:>9} {number(row.rate_in):>8} "
+                   f"{ms(row.p50):>7} {ms(row.p99):>7} {number(row.lost):>5}" + (f"  {row.note}" if row.note else ""))
+    return "\n".join(out)
+
+
+def plot(rows, baselines, path):
+    """Save delivered/s and latency against crowd size, one colour per server; return the path."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display needed
+    import matplotlib.pyplot as plt
+
+    servers = list(dict.fromkeys(row.server for row in rows))
+    sizes = sorted({row.clients for row in rows})
+    figure, (speed, delay) = plt.subplots(1, 2, figsize=(12, 5.2))
+    for server in servers:
+        mine = [row for row in rows if row.server == server and row.delivered_per_s]
+        line, = speed.plot([r.clients for r in mine], [r.delivered_per_s for r in mine], marker="o", label=server)
+        timed = [row for row in mine if row.p99 is not None]
+        delay.plot([r.clients for r in timed], [r.p99 * 1000 for r in timed], marker="o", color=line.get_color())
+        delay.plot([r.clients for r in timed], [r.p50 * 1000 for r in timed], marker=".", linestyle=":",
+                   color=line.get_color())
+    for baseline, style in zip(baselines, ("--", "-.")):
+        speed.axhline(baseline.delivered_per_s, color="grey", linestyle=style, linewidth=1)
+        speed.annotate(baseline.server, (0.01, baseline.delivered_per_s), xycoords=("axes fraction", "data"),
+                       xytext=(0, 3), textcoords="offset points", fontsize=8, color="dimgrey")
+    delay.axhline(50, color="red", linestyle="--", linewidth=1)
+    delay.annotate("target: p99 under 50 ms", (0.01, 50), xycoords=("axes fraction", "data"), xytext=(0, 3),
+                   textcoords="offset points", fontsize=8, color="red")
+    delay.plot([], [], color="black", marker="o", label="p99 (99 in 100 lines faster)")
+    delay.plot([], [], color="black", marker=".", linestyle=":", label="p50 (half the lines faster)")
+    delay.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0, 0.93))
+    rates = {row.clients: row.rate_in for row in rows if row.rate_in}
+    for axes in (speed, delay):
+        axes.set_xscale("log")
+        axes.set_yscale("log")
+        axes.set_xticks(sizes)
+        axes.minorticks_off()
+        axes.grid(True, alpha=0.3)
+    speed.set_xticklabels([f"{n:,}" for n in sizes])
+    delay.set_xticklabels([f"{n:,}\n({rates.get(n, 0):,.0f} msg/s in)" for n in sizes])
+    speed.set_xlabel("clients in the room")
+    delay.set_xlabel("clients in the room (input rate)")
+    speed.set_ylabel("lines delivered per second, all clients")
+    speed.set_title("How much gets through (closed loop)")
+    delay.set_ylabel("delivery latency (ms)")
+    delay.set_title("How long a line takes (steady input rate)")
+    figure.legend(*speed.get_legend_handles_labels(), loc="lower center", ncol=len(servers), frameon=False)
+    figure.tight_layout(rect=(0, 0.07, 1, 1))
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path

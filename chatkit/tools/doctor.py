@@ -1,0 +1,299 @@
+"""`python -m chatkit doctor`: why a Tk window cannot open here, and the one fix to try first.
+
+A Tk window needs three things, checked in this order:
+
+    1. tkinter in this Python      its C half, _tkinter, is linked to Tcl/Tk when
+                                   Python is built; pyenv and minimal images may lack it
+    2. a display to draw on        on Linux Tk speaks X11 only: DISPLAY names the X
+                                   server (":0" this machine, "localhost:10.0" ssh -X)
+    3. that server answering       exporting DISPLAY does not start a server: the
+                                   report's `couldn't connect to display ":0.0"`
+
+Each check reads facts (environment variables, /proc/version, a few files)
+from arguments the tests replace, so every diagnosis is tested on any machine.
+The last line printed is the verdict: OK, or the one fix to try first.
+"""
+
+import importlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROBE_TIMEOUT = 10.0  # seconds for Tk to open a window; a firewalled X server never answers
+TK_PROBE = "import tkinter; tkinter.Tk().destroy()"
+DISPLAY_NAME = re.compile(r"(?P<host>[^:]*):(?P<number>\d+)(?:\.\d+)?")
+NOTEBOOK_CLIENT = "chat from a notebook instead, no screen needed: from chatkit.lab.panel import ChatPanel"
+XVFB_RUN = "xvfb-run python -m chatkit gui"  # a virtual screen: nobody sees it, screenshots do
+
+
+@dataclass
+class Diagnosis:
+    findings: list = field(default_factory=list)  # (mark, text): mark is ok, FAIL, note
+    fix: str = ""  # the one thing to try first; empty if a window can open
+
+    def add(self, mark, text):
+        self.findings.append((mark, text))
+
+    @property
+    def verdict(self):
+        return f"Fix first: {self.fix}" if self.fix else "OK: Tk can open a window here."
+
+    def report(self):
+        lines = ["chatkit doctor: can a Tk window open here?", ""]
+        lines += [f"  {mark:4}  {text}" for mark, text in self.findings]
+        return "\n".join([*lines, "", self.verdict])
+
+
+class Machine:
+    """The facts the checks read; each can be replaced to fake another machine."""
+
+    def __init__(self, environ=None, root="/", platform=sys.platform, python_prefix=sys.base_prefix,
+                 probe=None):
+        self.environ = dict(os.environ if environ is None else environ)
+        self.root = Path(root)  # where /proc, /mnt/wslg and /etc are looked up
+        self.platform = platform
+        self.python_prefix = python_prefix
+        self.probe = probe or open_window  # probe(environ) -> None, or why Tk could not open a window
+
+    def file_text(self, path):
+        try:
+            return (self.root / path.lstrip("/")).read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def exists(self, path):
+        return (self.root / path.lstrip("/")).exists()
+
+    def which(self, program):
+        return shutil.which(program, path=self.environ.get("PATH", ""))
+
+    @property
+    def wsl(self):
+        """'WSL1', 'WSL2' or '' (not Windows Subsystem for Linux)."""
+        version = self.file_text("/proc/version").lower()
+        if "microsoft" not in version and "WSL_DISTRO_NAME" not in self.environ:
+            return ""
+        return "WSL2" if "wsl2" in version else "WSL1"
+
+    @property
+    def ssh(self):
+        return any(name in self.environ for name in ("SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY"))
+
+
+def open_window(environ, timeout=PROBE_TIMEOUT):
+    """Try to open (and close) a Tk window in a fresh Python; None if it worked, else why not."""
+    try:
+        result = subprocess.run([sys.executable, "-c", TK_PROBE], env=environ, capture_output=True,
+                                text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return f"no answer within {timeout:g} s"
+    if result.returncode == 0:
+        return None
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if "TclError" in line] or lines[-1:] or ["it failed"]
+    xlib = [line for line in lines if "authoriz" in line.lower() or "protocol specified" in line]
+    return "; ".join(xlib + [errors[-1].removeprefix("_tkinter.TclError: ")])
+
+
+def x_server_listening(display, timeout=2.0):
+    """True if something accepts connections where `display` (":0", "host:10.0") points."""
+    match = DISPLAY_NAME.fullmatch(display or "")
+    if not match:
+        return False
+    number = int(match["number"])
+    if match["host"] in ("", "unix"):
+        addresses = [(socket.AF_UNIX, f"\0/tmp/.X11-unix/X{number}"), (socket.AF_UNIX, f"/tmp/.X11-unix/X{number}")]
+    else:
+        addresses = [(socket.AF_INET, (match["host"], 6000 + number))]
+    for family, address in addresses:
+        try:
+            with socket.socket(family, socket.SOCK_STREAM) as sock:
+                sock.settimeout(timeout)
+                sock.connect(address)
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def unused_display(start=90):
+    """A display name no X server listens on (to show what happens without one)."""
+    return next(f":{n}" for n in range(start, start + 100) if not x_server_listening(f":{n}"))
+
+
+def check_tkinter(machine, diagnosis):
+    """1. Is tkinter there? Return the fix if not."""
+    try:
+        importlib.import_module("_tkinter")
+        tkinter = importlib.import_module("tkinter")
+    except ImportError as error:
+        diagnosis.add("FAIL", f"this Python ({sys.executable}) has no tkinter: {error}")
+        return install_tkinter(machine)
+    diagnosis.add("ok", f"Python {sys.version.split()[0]} has tkinter (Tk {tkinter.TkVersion})")
+    return None
+
+
+def install_tkinter(machine):
+    """How to get tkinter for this kind of Python."""
+    prefix = machine.python_prefix
+    version = ".".join(map(str, sys.version_info[:3]))
+    if "/.pyenv/" in prefix + "/":
+        return (f"pyenv built this Python without Tk: sudo apt install tk-dev (macOS: brew install tcl-tk), "
+                f"then pyenv install --force {version}")
+    if "conda" in prefix or "mamba" in prefix:
+        return "conda install tk"
+    if machine.platform == "darwin":
+        return f"brew install python-tk@{sys.version_info[0]}.{sys.version_info[1]} (or use the python.org installer)"
+    if machine.exists("/etc/debian_version"):
+        return "sudo apt install python3-tk"
+    if machine.exists("/etc/fedora-release") or machine.exists("/etc/redhat-release"):
+        return "sudo dnf install python3-tkinter"
+    return f"install a Python built with Tk (the python.org installers are), or {NOTEBOOK_CLIENT}"
+
+
+def check_display(machine, diagnosis):
+    """2 and 3. Is there a display, and does it answer? Return the fix if not."""
+    env = machine.environ
+    if machine.platform in ("win32", "darwin"):
+        diagnosis.add("ok", "Windows and macOS draw Tk windows themselves: no DISPLAY needed")
+        return check_window(machine, diagnosis, "reinstall Python from python.org (it includes Tk)")
+    describe_machine(machine, diagnosis)
+    display = env.get("DISPLAY", "")
+    if not display:
+        if env.get("WAYLAND_DISPLAY") and not machine.wsl:  # WSLg sets both; its fix is below
+            diagnosis.add("FAIL", f"WAYLAND_DISPLAY={env['WAYLAND_DISPLAY']} but no DISPLAY: Tk needs X11 (XWayland)")
+            return "install XWayland (it sets DISPLAY in a Wayland session), or log in with an X11 session"
+        diagnosis.add("FAIL", "DISPLAY is not set: there is no screen for Tk to draw on")
+        return no_display_fix(machine)
+    if not DISPLAY_NAME.fullmatch(display):
+        diagnosis.add("FAIL", f"DISPLAY={display} is not a display name (like :0, or localhost:10.0 over ssh -X)")
+        return f"correct DISPLAY (now {display!r}); on this machine's own screen it is usually :0"
+    warn_about_startup_files(machine, diagnosis)
+    if not x_server_listening(display):
+        diagnosis.add("FAIL", f"DISPLAY={display}, but no X server is listening there; setting DISPLAY does not start one")
+        return no_server_fix(machine, display)
+    diagnosis.add("ok", f"an X server is listening at DISPLAY={display}")
+    return check_window(machine, diagnosis, access_fix(machine))
+
+
+def describe_machine(machine, diagnosis):
+    if machine.wsl:
+        wslg = "with WSLg (Windows' own X server)" if machine.exists("/mnt/wslg") else "without WSLg"
+        diagnosis.add("note", f"Windows Subsystem for Linux ({machine.wsl}), {wslg}")
+    if machine.ssh:
+        forwarding = "with" if machine.environ.get("DISPLAY", "").startswith("localhost:") else "without"
+        diagnosis.add("note", f"logged in over SSH, {forwarding} X forwarding")
+    if "JUPYTERHUB_USER" in machine.environ:
+        diagnosis.add("note", "running on a JupyterHub: its server has no screen")
+
+
+def no_display_fix(machine):
+    if machine.wsl == "WSL2":
+        if machine.exists("/mnt/wslg"):
+            return "export DISPLAY=:0 (WSLg's screen; something in your shell startup unset it)"
+        return "in Windows PowerShell: wsl --update, then wsl --shutdown; reopen Linux: WSLg gives it a screen"
+    if machine.wsl == "WSL1":
+        return ("start an X server on Windows (VcXsrv: XLaunch, tick 'Disable access control'), "
+                "then export DISPLAY=localhost:0; or convert to WSL 2: wsl --set-version <distro> 2")
+    if machine.ssh:
+        return "log in again with ssh -X (the server needs X11Forwarding yes and xauth); ssh sets DISPLAY itself"
+    if "JUPYTERHUB_USER" in machine.environ or machine.exists("/.dockerenv"):
+        return NOTEBOOK_CLIENT
+    return f"run it in a desktop session (not a text console), or {use_xvfb(machine)}"
+
+
+def no_server_fix(machine, display):
+    if machine.ssh and not display.startswith("localhost:"):
+        return (f"over SSH, {display} is the server's own screen, not yours: remove 'export DISPLAY' "
+                "from your shell startup files and log in again with ssh -X")
+    if machine.ssh:
+        return "log in again with ssh -X: this session's X forwarding is gone"
+    if machine.wsl == "WSL2" and machine.exists("/mnt/wslg"):
+        return "in Windows PowerShell: wsl --shutdown; reopen Linux so WSLg starts its X server at :0 again"
+    if machine.wsl == "WSL2":
+        return ("in Windows PowerShell: wsl --update, then wsl --shutdown (gives you WSLg); or start VcXsrv "
+                "and export DISPLAY=$(ip route show default | awk '{print $3}'):0")
+    if machine.wsl == "WSL1":
+        return "start an X server on Windows (VcXsrv: XLaunch, tick 'Disable access control'), then export DISPLAY=localhost:0"
+    return f"start the X server for {display} (log in to the desktop), or {use_xvfb(machine)}"
+
+
+def use_xvfb(machine):
+    if machine.which("Xvfb"):
+        return f"draw on a virtual screen: {XVFB_RUN}"
+    return f"draw on a virtual screen: sudo apt install xvfb, then {XVFB_RUN}"
+
+
+def access_fix(machine):
+    if machine.ssh:
+        return "install xauth on the server and log in again with ssh -X (or ssh -Y)"
+    return "run it as the user logged in to the desktop (sudo drops the X authority: run without sudo)"
+
+
+def check_window(machine, diagnosis, fix):
+    """3. The real test: can a fresh Python open a Tk window with this environment?"""
+    problem = machine.probe(machine.environ)
+    if problem is None:
+        diagnosis.add("ok", "a Tk window opened and closed")
+        return None
+    diagnosis.add("FAIL", f"Tk could not open a window: {problem}")
+    return fix
+
+
+def warn_about_startup_files(machine, diagnosis):
+    """The report's trap: a DISPLAY written into .bash_profile overrides the right one."""
+    home = Path(machine.environ.get("HOME", "~")).expanduser()
+    for name in (".bash_profile", ".bashrc", ".profile", ".zshrc"):
+        try:
+            lines = (home / name).read_text(errors="replace").splitlines()
+        except OSError:
+            continue
+        for number, line in enumerate(lines, 1):
+            if re.match(r"\s*(export\s+)?DISPLAY=", line):
+                diagnosis.add("note", f"~/{name} line {number} sets DISPLAY ({line.strip()}): "
+                                      "it wins over what ssh -X or WSLg set")
+
+
+def notes(machine, diagnosis):
+    """Useful to know, never the reason a window cannot open."""
+    if machine.platform.startswith("linux"):
+        if machine.which("Xvfb"):
+            diagnosis.add("note", f"Xvfb is installed: `{XVFB_RUN}` draws on a virtual screen (tests, screenshots)")
+        fc_list = machine.which("fc-list")
+        if fc_list:
+            result = subprocess.run([fc_list, ":lang=ko", "family"], capture_output=True, text=True,
+                                    env=machine.environ, timeout=PROBE_TIMEOUT)
+            families = sorted({line.split(",")[0] for line in result.stdout.splitlines() if line.strip()})
+            if families:
+                diagnosis.add("ok", f"fonts with Hangul: {', '.join(families[:3])}")
+            else:
+                diagnosis.add("note", "no font with Hangul: Korean shows as boxes (sudo apt install fonts-nanum)")
+
+
+def diagnose(machine=None):
+    """Run the checks; the first one that fails gives the fix."""
+    machine = machine or Machine()
+    diagnosis = Diagnosis()
+    diagnosis.fix = check_tkinter(machine, diagnosis) or check_display(machine, diagnosis) or ""
+    notes(machine, diagnosis)
+    return diagnosis
+
+
+def verdict():
+    """One line: OK, or the fix to try first (shown by `chatkit gui` when Tk fails)."""
+    return diagnose().verdict
+
+
+def add_arguments(parser):
+    pass
+
+
+def main(args):
+    diagnosis = diagnose()
+    print(diagnosis.report())
+    return 1 if diagnosis.fix else 0

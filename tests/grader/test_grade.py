@@ -1,0 +1,95 @@
+"""Grading a class: a gradebook row per student, tamper and timeout statuses, the summary and plot."""
+
+import argparse
+import csv
+import shutil
+import threading
+import zipfile
+
+import pytest
+
+from chatkit.grader.commands import grade as bulk
+from chatkit.grader.authoring.samples import BUGS, write_submission
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    """Five submissions graded with `python -m chatkit grade`, two at a time; one more with a short limit."""
+    root = tmp_path_factory.mktemp("class")
+    submissions = root / "submissions"
+    write_submission(submissions / "alice")  # every answer right
+    write_submission(submissions / "bob", exercises=[])  # the untouched stubs
+    write_submission(submissions / "carol", edit_tests=True)  # right answers, and an edited test file
+    (submissions / "frank").mkdir()  # handed in nothing
+    (submissions / "erin.zip").write_bytes(b"not a zip file")
+    hanging = root / "dave"
+    write_submission(hanging, exercises=["ex01_listen"], bugs=[b for b in BUGS if b.name == "an endless loop at import"])
+    with zipfile.ZipFile(root / "dave.zip", "w") as archive:  # a zip with an extra folder level, as downloads are
+        for path in hanging.rglob("*.py"):
+            archive.write(path, f"dave-main/{path.relative_to(hanging)}")
+    shutil.rmtree(hanging)
+    timed = {}
+    thread = threading.Thread(target=lambda: timed.update(dave=bulk.grade_submission("dave", root / "dave.zip",
+                                                                                     time_limit=3)))
+    thread.start()
+    out = root / "out" / "grades.csv"
+    args = argparse.Namespace(submissions=str(submissions), out=str(out), jobs=2, time_limit=60)
+    status = bulk.main(args)
+    thread.join()
+    with open(out, encoding="utf-8") as file:
+        rows = {row["student_id"]: row for row in csv.DictReader(file)}
+    return {"status": status, "rows": rows, "out": out, "dave": timed["dave"]}
+
+
+def test_gradebook_has_a_row_per_student(graded_class):
+    assert graded_class["status"] == 0
+    rows = graded_class["rows"]
+    assert list(rows) == ["alice", "bob", "carol", "erin", "frank"]
+    assert list(rows["alice"]) == ["student_id", "ex01_listen", "ex02_accept_loop", "ex03_threads", "ex04_broadcast",
+                                   "ex05_nicknames", "ex06_framing", "ex07_slow_reader", "total", "max", "status",
+                                   "seconds", "notes"]
+    assert (rows["alice"]["total"], rows["alice"]["max"], rows["alice"]["status"]) == ("48", "48", "ok")
+    assert (rows["bob"]["total"], rows["bob"]["status"]) == ("0", "ok")
+
+
+def test_edited_tests_are_flagged_and_never_used(graded_class):
+    carol = graded_class["rows"]["carol"]
+    assert carol["status"] == "tampered", carol
+    assert "ex01_listen_test.py was edited" in carol["notes"], carol
+    with open(graded_class["out"].with_name("grades-tests.csv"), encoding="utf-8") as file:
+        lost = [row for row in csv.DictReader(file) if row["student_id"] == "carol" and row["status"] != "passed"]
+    assert carol["total"] == "48" and carol["ex01_listen"] == "6", ("graded with the kit's tests, not hers", lost)
+
+
+def test_broken_and_empty_submissions(graded_class):
+    rows = graded_class["rows"]
+    assert rows["erin"]["status"] == "error" and "zip" in rows["erin"]["notes"]
+    assert rows["frank"]["total"] == "0" and "no exercise files" in rows["frank"]["notes"]
+
+
+def test_a_hanging_submission_keeps_what_it_earned(graded_class):
+    dave = graded_class["dave"]
+    assert dave.status == "timeout" and "stopped after 3 s" in dave.notes
+    assert dave.scores.get("ex01_listen") == 6, "ex01 was graded before the time ran out"
+    assert dave.seconds < 10
+
+
+def test_summary_and_plot(graded_class):
+    out = graded_class["out"]
+    summary = out.with_name("grades-summary.txt").read_text(encoding="utf-8")
+    assert "5 submissions, out of 48 points" in summary
+    assert "Tests failed most:" in summary and "ex01_listen::test_reports_the_real_port" in summary
+    assert "carol: tampered" in summary
+    assert out.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with open(out.with_name("grades-tests.csv"), encoding="utf-8") as file:
+        tests = list(csv.DictReader(file))
+    assert len([t for t in tests if t["student_id"] == "alice"]) == 33
+
+
+def test_exercise_files_are_found_anywhere(tmp_path):
+    (tmp_path / "deep" / "src").mkdir(parents=True)
+    (tmp_path / "deep" / "src" / "ex03_threads.py").write_text("", encoding="utf-8")
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "solutions" / "ex04_broadcast.py").write_text("", encoding="utf-8")  # never a student's
+    found = bulk.exercise_files(tmp_path, ["ex03_threads", "ex04_broadcast"])
+    assert list(found) == ["ex03_threads"]

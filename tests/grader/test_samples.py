@@ -1,0 +1,96 @@
+"""Buggy submissions lose the points they should, with the right hint, in bounded time.
+
+Each bug of chatkit.grader.authoring.samples (the report's own weaknesses first: no
+lock, one recv() taken as one message, no leave notice on a reset; then a
+loop that never returns, sys.exit, a deadlock, ...) is applied to one
+reference answer, and that exercise is graded with the kit's tests.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from chatkit.grader.authoring.samples import BUGS
+from grading_helpers import exercises_copy, grade_copy, solution_text
+
+TIME_BOUND = 40  # seconds one buggy exercise may take to grade, hangs included
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """Grade every bug once, four at a time (they mostly wait on timeouts, not on the CPU)."""
+    def grade(bug):
+        folder = tmp_path_factory.mktemp(bug.exercise)
+        return grade_copy(folder, bug.exercise, bug.apply(solution_text(bug.exercise)))
+
+    slow_first = sorted(BUGS, key=lambda bug: -sum(bug.loses.values()))  # the hangs take longest
+    with ThreadPoolExecutor(4) as pool:
+        return dict(zip([bug.name for bug in slow_first], pool.map(grade, slow_first)))
+
+
+@pytest.mark.parametrize("bug", BUGS, ids=[bug.name for bug in BUGS])
+def test_bug_loses_its_points(graded, bug):
+    run = graded[bug.name]
+    assert run.results.complete and not run.timed_out, run.output[-3000:]
+    lost = {t.test: t.max_score - t.score for t in run.results.tests if t.score < t.max_score}
+    assert lost == bug.loses, run.output[-4000:]
+
+
+@pytest.mark.parametrize("bug", BUGS, ids=[bug.name for bug in BUGS])
+def test_failure_says_what_to_look_at(graded, bug):
+    first = next(t for t in graded[bug.name].results.tests if t.test == next(iter(bug.loses)))
+    assert bug.says in first.output, first.output
+    assert first.hint or "not written" in first.output or "ended" in first.output, first.output
+
+
+@pytest.mark.parametrize("bug", BUGS, ids=[bug.name for bug in BUGS])
+def test_bug_is_graded_in_bounded_time(graded, bug):
+    assert graded[bug.name].seconds < TIME_BOUND
+
+
+def test_named_causes_of_hangs(graded):
+    """A hang names what the student's threads were doing, in their own file."""
+    deadlock = next(t for t in graded["a lock taken twice (deadlock)"].results.tests
+                    if t.test == "test_everyone_hears_a_message")
+    assert "waiting for a lock" in deadlock.output and "ex04_broadcast.py" in deadlock.output
+    loop = next(t for t in graded["a loop that never returns"].results.tests
+                if t.test == "test_stop_disconnects_everyone")
+    assert "did not return within" in loop.output and "ex03_threads.py" in loop.output
+    import_loop = graded["an endless loop at import"].results.tests
+    assert all("importing ex07_slow_reader.py did not return" in t.output for t in import_loop)
+
+
+def test_crash_in_one_test_does_not_stop_the_run(graded):
+    """sys.exit() in a client thread fails the /quit test; the other tests of the exercise still pass."""
+    tests = graded["sys.exit on /quit"].results.tests
+    assert [t.test for t in tests if not t.passed] == ["test_quit_is_announced"]
+    assert "ends the whole program" in tests[3].output or "sys.exit(0)" in tests[3].output
+
+
+def test_edited_test_file_is_reported(tmp_path):
+    """Editing a graded test (or adding one, or a conftest.py) shows in the table and the JSON."""
+    exercises = exercises_copy(tmp_path)
+    test_file = exercises / "ex06_framing_test.py"
+    test_file.write_text(test_file.read_text(encoding="utf-8").replace("points(2)", "points(20)"), encoding="utf-8")
+    (exercises / "extra").mkdir()
+    (exercises / "extra" / "conftest.py").write_text("", encoding="utf-8")
+    from chatkit.grader.commands.run import run_grader
+
+    run = run_grader([exercises / "ex06_framing_test.py"], tmp_path / "results.json", cwd=tmp_path)
+    assert "exercises/ex06_framing_test.py was edited (it differs from the kit's copy)" in run.results.tampered
+    assert "exercises/extra/conftest.py was added (test files and conftest.py belong to the kit)" in run.results.tampered
+    assert "WARNING: exercises/ex06_framing_test.py was edited" in run.output
+    korean = next(t for t in run.results.tests if t.test == "test_korean_cut_anywhere")
+    assert korean.max_score == 2, "points come from the kit's manifest, not from the edited file"
+
+
+def test_deselected_tests_count_zero(tmp_path):
+    """Tests a run leaves out (-k, renamed, skipped) are listed as not run, with 0 points."""
+    from chatkit.grader.commands.run import run_grader
+
+    run = run_grader([exercises_copy(tmp_path) / "ex06_framing_test.py"], tmp_path / "results.json",
+                     solutions=False, cwd=tmp_path, extra_args=["-k", "one_line"])
+    statuses = {t.test: t.status for t in run.results.tests}
+    assert statuses["test_one_line"] == "failed"
+    assert statuses["test_korean_cut_anywhere"] == "not run"
+    assert run.results.max_score == 7

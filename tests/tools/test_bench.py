@@ -1,0 +1,54 @@
+"""`python -m chatkit bench` at a tiny size: it runs, prints its table and saves its plot.
+
+A smoke test, not a measurement: numbers on a shared CI machine mean
+nothing, so none is compared here (the README quotes a real run).
+"""
+
+import subprocess
+import sys
+
+import pytest
+
+from chatkit.tools import bench, servers
+
+ROW_LABELS = [servers.choose(name).label for name in bench.DEFAULT_SERVERS.split(",")]
+
+
+def run_bench(*args, timeout=180):
+    return subprocess.run([sys.executable, "-m", "chatkit", "bench", *args],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_bench_prints_conditions_baselines_and_a_row_per_server_and_size(tmp_path):
+    plot = tmp_path / "bench.png"
+    result = run_bench("--clients", "3,12", "--seconds", "0.3", "--plot", str(plot))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for condition in ("machine:", "python:", "load average", "method:"):
+        assert condition in out
+    table = out[out.rindex("clients  server"):]  # the final table, after the rows printed as they came
+    assert "loopback, 64 KiB writes" in table and "loopback, a send() per line" in table
+    for clients in (3, 12):
+        for label in ROW_LABELS:
+            row = [line for line in table.splitlines() if line.split()[:1] == [str(clients)] and label in line]
+            assert len(row) == 1, f"no row for {label} with {clients} clients in:\n{table}"
+            assert "gave up" not in row[0] and "disconnected" not in row[0], row[0]
+            *_, p50, p99, lost = row[0].split()
+            assert float(p50) <= float(p99), row[0]
+    event_loop_row = next(line for line in table.splitlines() if line.split()[:1] == ["12"] and "event loop" in line)
+    assert event_loop_row.split("(event loop)")[1].split()[0] == "1", "the event loop is one thread"
+    reference_row = next(line for line in table.splitlines() if line.split()[:1] == ["12"] and "reference" in line)
+    assert reference_row.split("(threads)")[1].split()[0] == "25", "the reference: an accept loop + 2 per client"
+    assert f"plot saved to {plot}" in out
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--clients", "ten"], "--clients takes numbers"),
+    (["--servers", "ref,no.such.module"], "no.such.module"),
+    (["--servers", "3"], "stage 3 has no nicknames"),
+])
+def test_bench_says_what_is_wrong_with_its_arguments(args, message):
+    result = run_bench(*args, "--seconds", "0.1", "--no-plot", timeout=60)
+    assert result.returncode == 2
+    assert message in result.stderr
