@@ -5,7 +5,8 @@ import time
 
 import pytest
 
-from chatkit.protocol import MAX_LINE_CHARS
+from chatkit import protocol
+from chatkit.protocol import MAX_LINE_CHARS, Notice
 from chatkit.session import COLOURS, MY_COLOUR, ChatSession, Connection
 
 NOON = time.struct_time((2024, 5, 1, 12, 34, 0, 2, 122, -1))
@@ -202,3 +203,36 @@ def test_two_threads_sending_never_interleave_their_lines(live, join):
     for _ in range(40):
         assert bob.expect("alice: ") in (f"alice: {line_a}", f"alice: {line_b}")
     connection.close()
+
+
+@pytest.mark.parametrize("stage", [None, 6])
+def test_windows_follow_the_servers_words_when_a_notice_is_reworded(live, join, monkeypatch, stage):
+    """The server formats its notices and the window parses them with the same definitions."""
+    monkeypatch.setattr(protocol, "JOINED", Notice("* Welcome {nick}! We are {count} now."))
+    monkeypatch.setattr(protocol, "LEFT", Notice("* {nick} has {why}; {count} stay."))
+    monkeypatch.setattr(protocol, "WHO", Notice("* Here now ({number}): {nicks}"))
+    server = live() if stage is None else live(stage=stage)
+    bob = join(server, "bob")
+    lines = []
+    arrived = threading.Condition()
+
+    def on_line(text):
+        with arrived:
+            lines.append(text)
+            chat.receive(text)
+            arrived.notify_all()
+
+    connection = Connection(*server.address)
+    chat = ChatSession(connection.send, "alice")
+    connection.start(on_line, on_closed=lambda: None)
+    try:
+        assert bob.expect_notice(protocol.JOINED, nick="alice") == {"nick": "alice", "count": 2}
+        with arrived:
+            assert arrived.wait_for(lambda: chat.state == "chatting" and set(chat.members) == {"alice", "bob"}, 5), lines
+        assert "* Welcome alice! We are 2 people now." in lines
+        bob.close()
+        with arrived:
+            assert arrived.wait_for(lambda: chat.members == ["alice"] and chat.count == 1, 5), lines
+        assert "* bob has left; 1 person stay." in lines
+    finally:
+        connection.close()

@@ -35,6 +35,7 @@ import sys
 import threading
 import time
 
+from chatkit import protocol
 from chatkit.lab import thread_output, views
 from chatkit.protocol import encode_line
 from chatkit.tools import servers
@@ -233,9 +234,9 @@ class LiveClient(Recorder):
         server.clients.append(self)
         server.history.append(self)
         if nick is not None and server.asks_nickname:
-            self.expect("nickname")
+            self.expect(protocol.PROMPT)
             self.say(nick)
-            self.expect(f"{nick} joined")
+            self.expect_notice(protocol.JOINED, nick=nick)
 
     def read(self):
         """The next bytes from the server, taken only while not paused; b"" once closed."""
@@ -293,6 +294,22 @@ class LiveClient(Recorder):
             raise AssertionError(f"{self.label} expected a line containing {text!r}, "
                                  f"but {why}; last lines received: {seen}")
         return line
+
+    def expect_notice(self, notice, timeout=None, **fields):
+        """Wait for a line of this kind (chatkit.protocol.JOINED, ...) with these fields; return its fields."""
+        timeout = self.timeout if timeout is None else timeout
+
+        def fits(line):
+            found = notice.parse(line)
+            return found is not None and all(found.get(name) == value for name, value in fields.items())
+
+        line = self.wait_for(fits, timeout)
+        if line is None:
+            seen = [_shorten(line) for line in self.unread()]
+            raise AssertionError(f"{self.label} expected a line like {notice.template!r} with {fields}, "
+                                 f"but {'the connection closed' if self.closed else f'{timeout:g} s passed'}; "
+                                 f"last lines received: {seen}")
+        return notice.parse(line)
 
     def expect_all(self, texts, timeout=None):
         """Wait until each of `texts` is in some line after the last one expected, in any order."""
