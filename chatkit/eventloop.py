@@ -37,7 +37,6 @@ Run it:  python -m chatkit serve --stage 6
 Try it:  two `nc 127.0.0.1 PORT`; type /help.
 """
 
-import os
 import selectors
 import socket
 import threading
@@ -46,7 +45,7 @@ import time
 from chatkit import protocol
 from chatkit.protocol import MAX_LINE_CHARS, LineReader, LineTooLong, clean_text, encode_line
 from chatkit.server import (BACKOFF, GOODBYE_GRACE, MAX_JOINING, NICKNAME_SECONDS, OUT_OF_RESOURCES,
-                            OUTBOX_LIMIT_BYTES, abort, command_reply, log_line, relayed, send_now)
+                            OUTBOX_LIMIT_BYTES, abort, command_reply, log_line, relayed, reserve, send_now)
 
 RECV_SIZE = 4096  # bytes read per recv(), as in the reference server
 
@@ -242,7 +241,7 @@ class RunServer:
         self.selector = selectors.DefaultSelector()
         self.selector.register(self.listener, selectors.EVENT_READ, "accept")
         self.selector.register(self.wake_reader, selectors.EVENT_READ, "wake")
-        self.spare = open(os.devnull, "rb")
+        self.spare = reserve()
 
     def run(self):
         """The event loop: wait for ready sockets, handle them, flush, repeat until stop()."""
@@ -309,19 +308,18 @@ class RunServer:
 
     def out_of_resources(self, error):
         """No descriptor for a newcomer: free the spare one to tell it "full", and pause accepting a moment."""
-        if self.spare is not None:
-            self.spare.close()
-            try:
-                conn, _ = self.listener.accept()
-                self.turn_away(conn, f"{error.strerror} (errno {error.errno})")
-            except OSError:
-                pass
-            try:
-                self.spare = open(os.devnull, "rb")
-            except OSError:
-                self.spare = None
-        self.selector.unregister(self.listener)  # members may leave and free descriptors meanwhile
-        self.paused_until = time.monotonic() + BACKOFF
+        if self.spare is None:  # nothing to free: stop accepting a moment; members may leave meanwhile
+            self.selector.unregister(self.listener)
+            self.paused_until = time.monotonic() + BACKOFF
+            self.spare = reserve()
+            return
+        self.spare.close()
+        try:
+            conn, _ = self.listener.accept()
+            self.turn_away(conn, f"{error.strerror} (errno {error.errno})")
+        except OSError:
+            pass
+        self.spare = reserve()
 
     def turn_away(self, conn, why):
         """Tell a newcomer the server is full and close; log it, at most once a second."""

@@ -474,14 +474,14 @@ class RunServer:
         self.listener.bind((self.host, self.port))
         self.listener.listen(128)
         self.host, self.port = self.listener.getsockname()
-        self.spare = open(os.devnull, "rb")
+        self.spare = reserve()
 
     def run(self):
         """Accept clients until stop() is called."""
-        self.listener.settimeout(POLL_INTERVAL)  # accept() must notice stop()
         with self.lock:
             if self.stopped.is_set():
                 return
+            self.listener.settimeout(POLL_INTERVAL)  # accept() must notice stop()
             self.room.writer.thread.start()
         while not self.stopped.is_set():
             self.check_nickname_deadlines()
@@ -518,6 +518,7 @@ class RunServer:
             else:
                 why = f"{joining} connections are still choosing a nickname"
         self.turn_away(conn, why)
+        self.stopped.wait(BACKOFF)  # out of threads, or a crowd of silent newcomers: slow down
 
     def check_nickname_deadlines(self):
         """Disconnect newcomers who took longer than nickname_seconds to choose a nickname."""
@@ -536,18 +537,17 @@ class RunServer:
         """accept() failed: out of descriptors is no reason to stop. Turn the newcomer away, go on."""
         if error.errno not in OUT_OF_RESOURCES:  # ECONNABORTED and the like: that newcomer is gone
             return
-        if self.spare is not None:  # free one descriptor, take the newcomer with it, say "full"
-            self.spare.close()
-            try:
-                conn, _ = self.listener.accept()
-                self.turn_away(conn, f"{error.strerror} (errno {errno.errorcode[error.errno]})")
-            except OSError:
-                pass
-            try:
-                self.spare = open(os.devnull, "rb")
-            except OSError:
-                self.spare = None
-        self.stopped.wait(BACKOFF)  # give members a moment to leave and free what they hold
+        if self.spare is None:  # nothing to free: give members a moment to leave and free theirs
+            self.stopped.wait(BACKOFF)
+            self.spare = reserve()
+            return
+        self.spare.close()  # free one descriptor, take the newcomer with it, say "full"
+        try:
+            conn, _ = self.listener.accept()
+            self.turn_away(conn, f"{error.strerror} (errno {errno.errorcode[error.errno]})")
+        except OSError:
+            pass
+        self.spare = reserve()
 
     def turn_away(self, conn, why):
         """Tell a newcomer the server is full and close; log it, at most once a second."""
@@ -557,7 +557,6 @@ class RunServer:
         if time.monotonic() - self.last_told >= 1.0:
             self.log(f"turned {self.turned_away} newcomer(s) away: {why}")
             self.last_told, self.turned_away = time.monotonic(), 0
-        self.stopped.wait(BACKOFF / 10)
 
     def stop(self):
         """Tell everyone the server is closing, disconnect them, wait for all threads.
@@ -596,6 +595,14 @@ def send_now(sock, data):
         return 0
     except OSError:  # the connection is gone; its reader thread will notice
         return -1
+
+
+def reserve():
+    """Open a descriptor to keep in reserve (None if there is none left)."""
+    try:
+        return open(os.devnull, "rb")
+    except OSError:
+        return None
 
 
 def hang_up(sock):
