@@ -19,7 +19,7 @@ from chatkit import protocol
 
 # A benchmark line as a client must receive it: the sender's name, then the text it sent,
 # which ends with the time it was due. A line merged with another or cut in half does not count.
-INTACT = re.compile(rb"\n[^ :\n]+: hello from [^ \n]+ #\d+ t=(\d+)(?=\n)")
+INTACT = re.compile(rb"\n([^ :\n]+): hello from [^ \n]+ #(\d+) t=(\d+)(?=\n)")
 STAMP = b" t="  # in every piece of a benchmark line, intact or not
 TEXT_AFTER_NAME = b": hello from "
 JOINING_AT_ONCE = 4  # clients joining at the same moment (stage 5's backlog is 5)
@@ -48,6 +48,7 @@ class Member:
         self.outgoing = bytearray()
         self.line_count = 0
         self.lines = [] if keep_lines else None
+        self.last_heard = {}  # sender -> the number of its last benchmark line heard (while measuring)
 
 
 class Crowd:
@@ -67,6 +68,7 @@ class Crowd:
         self.arrived = 0  # benchmark lines received, intact or not, by all members together
         self.delivered = 0  # benchmark lines received intact
         self.latencies = []  # seconds, for stamped lines while `measuring`
+        self.reordered = 0  # stamped lines that arrived after a later one from the same sender
         self.measuring = False
 
     def connect(self, count, asks_nickname=True, timeout=60.0, rcvbuf=None):
@@ -138,7 +140,12 @@ class Crowd:
         if self.measuring:
             stamps = INTACT.findall(b"\n" + complete)
             self.delivered += len(stamps)
-            self.latencies.extend((now - int(sent)) / 1e9 for sent in stamps)
+            self.latencies.extend((now - int(sent)) / 1e9 for _, _, sent in stamps)
+            for sender, number, _ in stamps:  # each sender's numbers only grow: anything else is reordered
+                number = int(number)
+                if number < member.last_heard.get(sender, -1):
+                    self.reordered += 1
+                member.last_heard[sender] = number
         else:  # the same count, only faster: the text of an intact line follows its sender's name
             self.delivered += complete.count(TEXT_AFTER_NAME)
 
