@@ -42,7 +42,7 @@ DEFAULT_PLOT = "artifacts/bench.png"
 
 
 def run(clients=(10, 100, 1000), servers=tuple(DEFAULT_SERVERS.split(",")), seconds=2.0, rate=1000.0,
-        max_deliveries=100_000, peers=(), sustained=True, show=print):
+        max_deliveries=100_000, peers=(), sustained=True, ramp_steps=None, show=print):
     """Measure every server (and peer command) at every crowd size; return (rows, loopback baselines)."""
     fd_limit = raise_fd_limit(max(clients) + 200)
     baselines = [Row("loopback, 64 KiB writes", 1, loopback(seconds, batched=True), threads=1),
@@ -55,7 +55,7 @@ def run(clients=(10, 100, 1000), servers=tuple(DEFAULT_SERVERS.split(",")), seco
             continue
         for name in list(servers) + list(peers):
             rows.append(measure_server(name, count, seconds, min(rate, max_deliveries / count), fd_limit,
-                                       sustained, show_step=lambda row, step: show(step_line(row, step))))
+                                       sustained, lambda row, step: show(step_line(row, step)), ramp_steps))
             show(table([rows[-1]], baselines[0].delivered_per_s).splitlines()[-1])
     return rows, baselines
 
@@ -70,6 +70,7 @@ def add_arguments(parser):
                         help="also measure any server program speaking the protocol; {port} in COMMAND is "
                              "replaced by the port it must listen on (repeat for several)")
     parser.add_argument("--no-sustained", action="store_true", help="skip the sustained ramp (faster)")
+    parser.add_argument("--ramp-steps", type=int, help="at most this many steps of the ramp (default: until it fails)")
     parser.add_argument("--seconds", type=float, default=2.0, help="length of each measurement (default 2)")
     parser.add_argument("--rate", type=float, default=1000.0,
                         help="messages per second sent in for the latency measurement (default 1000)")
@@ -100,7 +101,7 @@ def main(args):
     fd_limit = raise_fd_limit(max(clients) + 200)
     print("\n".join(conditions(args, fd_limit)), end="\n\n", flush=True)
     rows, baselines = run(clients, servers, args.seconds, args.rate, args.max_deliveries, peers,
-                          not args.no_sustained, show=lambda text: print(text, flush=True))
+                          not args.no_sustained, args.ramp_steps, show=lambda text: print(text, flush=True))
     print()
     print("\n".join(conditions(args, fd_limit)[2:3]))  # the load average again, at the end
     print()

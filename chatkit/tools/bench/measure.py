@@ -132,11 +132,11 @@ def open_loop(crowd, seconds, rate):
     return crowd.latencies, sent * len(members) - (crowd.delivered - before[1]), crowd.reordered - before[2]
 
 
-def ramp(crowd, seconds, show=None):
+def ramp(crowd, seconds, show=None, most_steps=None):
     """The sustained open loop: double the rate until a step loses, reorders or passes BOUND_MS at p99."""
     clients = len(crowd.open_members())
     steps, delivered = [], RAMP_START
-    while delivered <= RAMP_MAX:
+    while delivered <= RAMP_MAX and len(steps) < (most_steps or RAMP_MAX):
         latencies, lost, reordered = open_loop(crowd, seconds, delivered / clients)
         steps.append(Step(delivered / clients, delivered, percentile(latencies, 0.50), percentile(latencies, 0.99),
                           percentile(latencies, 0.999), lost, reordered))
@@ -182,7 +182,7 @@ def server_choice(name):
     return choice
 
 
-def measure_server(name, clients, seconds, rate, fd_limit, sustained=True, show_step=None):
+def measure_server(name, clients, seconds, rate, fd_limit, sustained=True, show_step=None, ramp_steps=None):
     """One row: start the server, bring in the crowd, run the closed loop, the fixed rate, the ramp; stop.
 
     `name` is a name of --servers, or a Command (any server program).
@@ -207,7 +207,7 @@ def measure_server(name, clients, seconds, rate, fd_limit, sustained=True, show_
         row.latencies, row.lost, row.reordered = open_loop(crowd, seconds, rate)
         row.p50, row.p99, row.p999 = (percentile(row.latencies, share) for share in (0.50, 0.99, 0.999))
         if sustained:
-            row.steps = ramp(crowd, seconds, show_step and (lambda step: show_step(row, step)))
+            row.steps = ramp(crowd, seconds, show_step and (lambda step: show_step(row, step)), ramp_steps)
             passed = [step for step in row.steps if step.passed]
             if passed:
                 row.sustained, row.sustained_p99 = passed[-1].delivered, passed[-1].p99
