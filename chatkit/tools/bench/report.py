@@ -29,6 +29,7 @@ def conditions(args, fd_limit):
         "          reord: lines heard after a later line of the same sender;",
         f"          sustained: the same open loop, {args.seconds:g} s a step, from {RAMP_START:,} lines/s doubling "
         f"each step: the highest rate with nothing lost or reordered and p99 <= {BOUND_MS:g} ms",
+        "          (a step over the bound is tried once more before the ramp stops)",
     ]
 
 
