@@ -45,7 +45,7 @@ import time
 from chatkit import protocol
 from chatkit.protocol import MAX_LINE_CHARS, LineReader, LineTooLong, clean_text, encode_line
 from chatkit.server import (BACKOFF, GOODBYE_GRACE, MAX_JOINING, NICKNAME_SECONDS, OUT_OF_RESOURCES,
-                            OUTBOX_LIMIT_BYTES, abort, command_reply, log_line, relayed, reserve, send_now)
+                            OUTBOX_LIMIT_BYTES, Doorman, abort, command_reply, log_line, relayed, send_now)
 
 RECV_SIZE = 4096  # bytes read per recv(), as in the reference server
 
@@ -219,9 +219,8 @@ class RunServer:
         self.stopped = False
         self.running = False
         self.finished = threading.Event()
-        self.spare = None  # a descriptor kept in reserve, to say "full" when there is none left
+        self.doorman = None  # turns newcomers away when the server is full (server_open)
         self.paused_until = None  # out of descriptors: accept() again at this time
-        self.turned_away, self.last_told = 0, 0.0  # newcomers refused, and when that was last logged
 
     def log(self, message):
         """Tell the person running the server what is happening."""
@@ -241,7 +240,7 @@ class RunServer:
         self.selector = selectors.DefaultSelector()
         self.selector.register(self.listener, selectors.EVENT_READ, "accept")
         self.selector.register(self.wake_reader, selectors.EVENT_READ, "wake")
-        self.spare = reserve()
+        self.doorman = Doorman(lambda message: self.log(message))
 
     def run(self):
         """The event loop: wait for ready sockets, handle them, flush, repeat until stop()."""
@@ -298,7 +297,7 @@ class RunServer:
         if self.nodelay:
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if len(self.joining) >= self.max_joining:
-            self.turn_away(conn, f"{len(self.joining)} connections are still choosing a nickname")
+            self.doorman.turn_away(conn, f"{len(self.joining)} connections are still choosing a nickname")
             return
         conn.setblocking(False)
         client = ChatClient(conn, self.room, self)
@@ -307,28 +306,10 @@ class RunServer:
         self.selector.register(conn, selectors.EVENT_READ, client)
 
     def out_of_resources(self, error):
-        """No descriptor for a newcomer: free the spare one to tell it "full", and pause accepting a moment."""
-        if self.spare is None:  # nothing to free: stop accepting a moment; members may leave meanwhile
+        """No descriptor for a newcomer: turn it away with the spare one, or pause accepting a moment."""
+        if not self.doorman.no_descriptor(self.listener, error):  # members may leave meanwhile
             self.selector.unregister(self.listener)
             self.paused_until = time.monotonic() + BACKOFF
-            self.spare = reserve()
-            return
-        self.spare.close()
-        try:
-            conn, _ = self.listener.accept()
-            self.turn_away(conn, f"{error.strerror} (errno {error.errno})")
-        except OSError:
-            pass
-        self.spare = reserve()
-
-    def turn_away(self, conn, why):
-        """Tell a newcomer the server is full and close; log it, at most once a second."""
-        send_now(conn, encode_line(protocol.SERVER_FULL))
-        conn.close()
-        self.turned_away += 1
-        if time.monotonic() - self.last_told >= 1.0:
-            self.log(f"turned {self.turned_away} newcomer(s) away: {why}")
-            self.last_told, self.turned_away = time.monotonic(), 0
 
     def flush_all(self):
         """Send what was queued this turn (one send() per client, however many lines)."""
@@ -365,9 +346,9 @@ class RunServer:
         for client in list(self.clients):
             self.close(client)
         self.selector.close()  # also forgets the listener and wake-up socket
-        for sock in (self.listener, self.wake_reader, self.wake_writer, self.spare):
-            if sock is not None:
-                sock.close()
+        for sock in (self.listener, self.wake_reader, self.wake_writer):
+            sock.close()
+        self.doorman.close()
 
     def stop(self):
         """Stop serving: wake the loop, which says goodbye and closes everything; wait for it."""

@@ -458,9 +458,7 @@ class RunServer:
         self.lock = threading.Lock()  # guards self.clients and the stop flag
         self.stopped = threading.Event()
         self.stopping = threading.Lock()  # one stop() at a time
-        self.spare = None  # a descriptor kept in reserve, to say "full" when there is none left
-        self.turned_away = 0  # newcomers refused since the last log line about it
-        self.last_told = 0.0  # when that line was logged
+        self.doorman = None  # turns newcomers away when the server is full (server_open)
         self.last_checked = 0.0  # when nickname deadlines were last looked at
 
     def log(self, message):
@@ -474,7 +472,7 @@ class RunServer:
         self.listener.bind((self.host, self.port))
         self.listener.listen(128)
         self.host, self.port = self.listener.getsockname()
-        self.spare = reserve()
+        self.doorman = Doorman(lambda message: self.log(message))
 
     def run(self):
         """Accept clients until stop() is called."""
@@ -517,7 +515,7 @@ class RunServer:
                     why = f"no thread to spare ({error})"
             else:
                 why = f"{joining} connections are still choosing a nickname"
-        self.turn_away(conn, why)
+        self.doorman.turn_away(conn, why)
         self.stopped.wait(BACKOFF)  # out of threads, or a crowd of silent newcomers: slow down
 
     def check_nickname_deadlines(self):
@@ -535,28 +533,8 @@ class RunServer:
 
     def out_of_resources(self, error):
         """accept() failed: out of descriptors is no reason to stop. Turn the newcomer away, go on."""
-        if error.errno not in OUT_OF_RESOURCES:  # ECONNABORTED and the like: that newcomer is gone
-            return
-        if self.spare is None:  # nothing to free: give members a moment to leave and free theirs
-            self.stopped.wait(BACKOFF)
-            self.spare = reserve()
-            return
-        self.spare.close()  # free one descriptor, take the newcomer with it, say "full"
-        try:
-            conn, _ = self.listener.accept()
-            self.turn_away(conn, f"{error.strerror} (errno {errno.errorcode[error.errno]})")
-        except OSError:
-            pass
-        self.spare = reserve()
-
-    def turn_away(self, conn, why):
-        """Tell a newcomer the server is full and close; log it, at most once a second."""
-        send_now(conn, encode_line(protocol.SERVER_FULL))
-        conn.close()
-        self.turned_away += 1
-        if time.monotonic() - self.last_told >= 1.0:
-            self.log(f"turned {self.turned_away} newcomer(s) away: {why}")
-            self.last_told, self.turned_away = time.monotonic(), 0
+        if error.errno in OUT_OF_RESOURCES and not self.doorman.no_descriptor(self.listener, error):
+            self.stopped.wait(BACKOFF)  # nothing in reserve: give members a moment to leave and free theirs
 
     def stop(self):
         """Tell everyone the server is closing, disconnect them, wait for all threads.
@@ -581,8 +559,52 @@ class RunServer:
                 client.done.set()
             for client in clients:
                 client.reader.join()
-            if self.spare is not None:
-                self.spare.close()
+            if self.doorman is not None:
+                self.doorman.close()
+
+
+class Doorman:
+    """Turns newcomers away with a notice when the server is full (this server and stage 6).
+
+    Out of file descriptors, accept() fails and the newcomer waits in the
+    backlog, told nothing. So a descriptor is kept in reserve: closed, it
+    lets accept() take the newcomer, who hears "full" and is let go.
+    """
+
+    def __init__(self, log):
+        self.log = log
+        self.spare = reserve()
+        self.turned_away, self.last_told = 0, 0.0  # newcomers refused, and when that was last logged
+
+    def no_descriptor(self, listener, error):
+        """accept() failed with EMFILE or the like: take the newcomer with the spare descriptor, say "full".
+
+        False if there was no spare descriptor (then wait a moment before accepting again).
+        """
+        if self.spare is None:
+            self.spare = reserve()
+            return False
+        self.spare.close()
+        try:
+            conn, _ = listener.accept()
+            self.turn_away(conn, f"{error.strerror} (errno {errno.errorcode.get(error.errno, error.errno)})")
+        except OSError:
+            pass
+        self.spare = reserve()
+        return True
+
+    def turn_away(self, conn, why):
+        """Tell a newcomer the server is full and close; log it, at most once a second."""
+        send_now(conn, encode_line(protocol.SERVER_FULL))
+        conn.close()
+        self.turned_away += 1
+        if time.monotonic() - self.last_told >= 1.0:
+            self.log(f"turned {self.turned_away} newcomer(s) away: {why}")
+            self.last_told, self.turned_away = time.monotonic(), 0
+
+    def close(self):
+        if self.spare is not None:
+            self.spare.close()
 
 
 def send_now(sock, data):
