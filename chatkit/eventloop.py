@@ -12,11 +12,12 @@ This is not one more stage on top of stage 5: it is the reference server
 command line and the bench call it stage 6 (``python -m chatkit serve
 --stage 6``), the step that comes after the five stages.
 
-The reference server (``chatkit.server``) spends two threads per client, and
-each thread spends its life waiting: in ``recv()`` for what its client says,
-in ``Outbox.take()`` for what its client should hear. With 1,000 people that
-is 2,000 threads, their stacks, and the operating system switching between
-them. Here one thread does the waiting for all of them at once: the selector
+The reference server (``chatkit.server``) spends a thread per client, and
+each one spends its life waiting in ``recv()`` for what its client says
+(its Writer already sends for everyone from one thread, with a selector).
+With 1,000 people that is 1,000 threads, their stacks, and the operating
+system switching between them. Here one thread does the waiting for all of
+them at once, reading too: the selector
 (epoll on Linux, kqueue on macOS) says which sockets are ready, and the loop
 does the little work each ready socket needs. That is how servers answered
 the "C10K problem" (10,000 clients on one machine).
