@@ -13,12 +13,14 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
 
 from chatkit import protocol
 from chatkit.protocol import MAX_LINE_CHARS
+from chatkit.tools import servers
 from chatkit.tools.crowd import Crowd
 
 SERVERS = [pytest.param({}, id="reference"), pytest.param({"stage": 6}, id="event-loop")]
@@ -419,3 +421,27 @@ def test_log_lines_from_many_threads_never_run_into_each_other(run, which):
         if "joined" in line or " left" in line:
             assert re.fullmatch(r"c\d+ (joined|left)", line), f"log lines ran together: {line!r}"
     assert len([line for line in log if line and line.endswith("joined")]) == 60
+
+
+@pytest.mark.parametrize("which", ["ref", "6", "5"])
+def test_stop_never_raises_whatever_state_the_server_is_in(which):
+    """stop() before server_open(), before run(), twice, from two threads at once: never an exception."""
+    module = servers.choose(which).load()
+    module.RunServer().stop()  # never opened
+    opened = module.RunServer()
+    opened.server_open()
+    opened.stop()  # opened, never run
+    opened.stop()
+    running = module.RunServer()
+    running.log = lambda message: None
+    running.server_open()
+    thread = threading.Thread(target=running.run)
+    thread.start()
+    newcomer = connect((running.host, running.port))  # a newcomer mid-join
+    newcomer.recv(100)
+    stoppers = [threading.Thread(target=running.stop) for _ in range(2)]
+    for stopper in stoppers:
+        stopper.start()
+    for stopper in stoppers + [thread]:
+        stopper.join(TIMEOUT)
+        assert not stopper.is_alive()
