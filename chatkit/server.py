@@ -1,14 +1,14 @@
 """The reference chat server: the report's design (stage 5) made correct, and fast.
 
 Same classes as the report (``ChattingRoom``, ``ChatClient``, ``RunServer``):
-a thread per client that reads what it says, as in stage 5, and one thread,
-the ``Writer``, that sends everything to everyone::
+a thread per client that reads what it says, as in stage 5, and a few
+``Writer`` threads (one per core) that send everything to everyone::
 
     accept loop --> ChatClient: its reader thread
                       recv -> LineReader -> lines -> ChattingRoom.send_all
-    ChattingRoom.send_all(lines) --> Writer.queue (one list, in the order things were said)
-    Writer thread: take all that was said since its last turn, join it into one
-                   batch, put it in each member's Outbox, one send() per member
+    ChattingRoom.send_all(lines) --> every Writer's queue (in the order things were said)
+    each Writer thread: take all that was said since its last turn, join it into one
+                        batch, put it in the Outbox of each of *its* members, one send() each
 
 What changed from stage 5, and why:
 
@@ -24,12 +24,14 @@ What changed from stage 5, and why:
   sends what fits in each socket at once and keeps the rest in that member's
   ``Outbox``. A member whose Outbox overflows has stopped reading: it is cut
   off (abortively, so the kernel frees what it held) and the room is told.
-* One writer, not one per client: a line said in a room of 1,000 costs one
-  queue append, and each member one send() per *turn* of the Writer, however
-  many lines that turn carries. Under load the turns get longer and carry more
-  lines each, so the server slows down gracefully instead of drowning in
-  thread wake-ups (notebook 08 measures both designs). ``TCP_NODELAY``: each
-  batch leaves at once instead of waiting for the previous one's ACK (Nagle).
+* A Writer per core, not one per client: a line said in a room of 1,000
+  costs an append per Writer, and each member one send() per *turn* of its
+  Writer, however many lines that turn carries. Under load the turns get
+  longer and carry more lines each, so the server slows down gracefully
+  instead of drowning in thread wake-ups (notebook 08 measures it). send()
+  runs without the GIL, so two Writers send on two cores at once.
+  ``TCP_NODELAY``: each batch leaves at once instead of waiting for the
+  previous one's ACK (Nagle's algorithm).
 * A client that vanishes (reset, closed laptop, Ctrl+C) is removed and
   announced exactly like one who typed ``/quit``.
 * Control characters and terminal escape sequences are stripped from what
@@ -38,9 +40,10 @@ What changed from stage 5, and why:
   a notice and goes on; ``stop()`` tells everyone and disconnects them.
 
 Shared state and its locks: ``ChattingRoom.members`` is guarded by
-``ChattingRoom.lock``; the Writer's queue by ``Writer.lock``; the set of all
-connections by ``RunServer.lock``. Only the Writer thread touches Outboxes and
-sends; only a client's reader thread receives and, at the very end, closes.
+``ChattingRoom.lock``; the Writers' queues by ``Writers.lock`` (one lock, so
+every Writer sees the broadcasts in one order); the set of all connections by
+``RunServer.lock``. Only a client's Writer touches its Outbox and sends to
+it; only its reader thread receives and, at the very end, closes.
 
 Run it:  python -m chatkit serve
 Try it:  two `nc 127.0.0.1 PORT`; type /help.
@@ -64,6 +67,7 @@ POLL_INTERVAL = 0.05  # seconds between looks at the stop flag in the accept loo
 GOODBYE_GRACE = 1.0  # seconds the last lines to a leaving client may take to leave
 NICKNAME_SECONDS = 30.0  # a newcomer who has not chosen a nickname by then is disconnected
 MAX_JOINING = 100  # connections that may be waiting to choose a nickname at once
+WRITERS = min(4, os.cpu_count() or 1)  # Writer threads, one per core: send() runs without the GIL
 BACKOFF = 0.1  # seconds the accept loop pauses when the system is out of descriptors or threads
 OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
@@ -138,7 +142,7 @@ class Outbox:
 
 
 class Writer:
-    """The one thread that sends: every line for every client passes through here, in order.
+    """A thread that sends: every line for its clients passes through here, in order.
 
     Other threads only append to `queue` (and wake the Writer if it sleeps):
     ("all", data) for every member, ("one", client, data) for one client,
@@ -146,9 +150,9 @@ class Writer:
     ("hang up", client) once a client's reader is done with it, and ("stop",).
     """
 
-    def __init__(self, room):
+    def __init__(self, room, lock, name="writer"):
         self.room = room
-        self.lock = threading.Lock()
+        self.lock = lock  # shared by all Writers, so that they all see broadcasts in one order
         self.queue = []
         self.sleeping = False
         self.stopping = False  # stop() was called: queue nothing more
@@ -160,20 +164,28 @@ class Writer:
         self.wake_reader, self.wake_writer = socket.socketpair()
         self.wake_reader.setblocking(False)
         self.selector.register(self.wake_reader, selectors.EVENT_READ)
-        self.thread = threading.Thread(target=self.run, name="writer")
+        self.thread = threading.Thread(target=self.run, name=name)
 
     def put(self, *event):
-        """Queue one event for the Writer (from any thread)."""
+        """Queue one event for this Writer (from any thread)."""
         with self.lock:
-            if self.stopping:
-                return
-            self.queue.append(event)
-            wake, self.sleeping = self.sleeping, False
+            wake = self.add(event)
         if wake:
-            try:
-                self.wake_writer.send(b"!")
-            except OSError:  # full of wake-ups already, or closed by stop()
-                pass
+            self.wake()
+
+    def add(self, event):
+        """Queue `event` (the caller holds the lock); True if the Writer sleeps and must be woken."""
+        if self.stopping:
+            return False
+        self.queue.append(event)
+        wake, self.sleeping = self.sleeping, False
+        return wake
+
+    def wake(self):
+        try:
+            self.wake_writer.send(b"!")
+        except OSError:  # full of wake-ups already, or closed by stop()
+            pass
 
     def run(self):
         """Deliver what was queued, send, wait; until stop() and everyone is hung up."""
@@ -289,16 +301,51 @@ class Writer:
         hang_up(client.sock)
         client.done.set()
 
-    def stop(self):
-        """Hang up on everyone (after what is queued for them), end the thread, close."""
-        self.put("stop")
-        with self.lock:
-            self.stopping = True  # from now on nothing more is queued
+    def wait_and_close(self):
+        """Once told to stop: wait for the thread (it hangs up on everyone first), close."""
         if self.thread.ident is not None:
             self.thread.join()
         self.selector.close()
         for sock in (self.wake_reader, self.wake_writer):
             sock.close()
+
+
+class Writers:
+    """WRITERS Writer threads: each client is sent to by one of them; a broadcast goes to all.
+
+    The work of a Writer is mostly send() calls, which run without the GIL:
+    two Writers send on two cores at once.
+    """
+
+    def __init__(self, room, count=None):
+        self.lock = threading.Lock()
+        self.team = [Writer(room, self.lock, f"writer {n}") for n in range(1, (count or WRITERS) + 1)]
+        self.turns = itertools.cycle(self.team)
+
+    def choose(self):
+        """The Writer for a new client: each in turn."""
+        with self.lock:
+            return next(self.turns)
+
+    def put_all(self, *event):
+        """Queue `event` for every Writer, in the same order for all."""
+        with self.lock:
+            asleep = [writer for writer in self.team if writer.add(event)]
+        for writer in asleep:
+            writer.wake()
+
+    def start(self):
+        for writer in self.team:
+            writer.thread.start()
+
+    def stop(self):
+        """Each Writer hangs up on its clients (after what is queued for them); then they end."""
+        self.put_all("stop")
+        with self.lock:
+            for writer in self.team:
+                writer.stopping = True  # from now on nothing more is queued
+        for writer in self.team:
+            writer.wait_and_close()
 
 
 class ChattingRoom:
@@ -308,7 +355,7 @@ class ChattingRoom:
         self.members = {}  # nick -> ChatClient (the report's self.list)
         self.lock = threading.Lock()
         self.log = log
-        self.writer = Writer(self)
+        self.writers = Writers(self)
         self.closing = False  # set by RunServer.stop(): nobody to announce to
 
     def add_user(self, client, nick):
@@ -318,7 +365,7 @@ class ChattingRoom:
             if problem is None:
                 client.nick = nick
                 self.members[nick] = client
-                self.writer.put("join", client)  # it hears everything said from now on
+                client.writer.put("join", client)  # it hears everything said from now on
                 self.send_all(protocol.JOINED.format(nick=nick, count=len(self.members)), protocol.RULES)
         if problem is None:
             self.log(f"{nick} joined")
@@ -330,7 +377,7 @@ class ChattingRoom:
             if self.members.get(client.nick) is not client:
                 return False
             del self.members[client.nick]
-            self.writer.put("leave", client)
+            client.writer.put("leave", client)
             if not self.closing:
                 self.send_all(protocol.LEFT.format(nick=client.nick, why=why, count=len(self.members)))
         if not self.closing:
@@ -339,7 +386,7 @@ class ChattingRoom:
 
     def send_all(self, *lines):
         """Queue `lines` for every member: the Writer sends them, nobody here waits."""
-        self.writer.put("all", b"".join(encode_line(line) for line in lines))
+        self.writers.put_all("all", b"".join(encode_line(line) for line in lines))
 
     def nicks(self):
         """The members' nicknames, in the order they joined."""
@@ -360,6 +407,7 @@ class ChatClient:
         self.outbox = self.outbox_class()
         self.unsent, self.queued, self.watched, self.cut_off = b"", False, False, False  # the Writer's
         self.done = threading.Event()  # the Writer has hung up: the reader may close the socket
+        self.writer = room.writers.choose()  # the one Writer thread that sends to this client
         self.reader = threading.Thread(target=self.recv_message, name=f"reader-{name}")
 
     def run(self):
@@ -368,7 +416,7 @@ class ChatClient:
 
     def send(self, *lines):
         """Queue lines for this client only."""
-        self.room.writer.put("one", self, b"".join(encode_line(line) for line in lines))
+        self.writer.put("one", self, b"".join(encode_line(line) for line in lines))
 
     def recv_batches(self):
         """Yield the lines of each recv() as one list, until the client disconnects."""
@@ -398,7 +446,7 @@ class ChatClient:
             why = protocol.CUT_TOO_LONG
         if not self.room.delete_user(self, why) and self.nick is None and not self.room.closing:
             self.room.log("a client left before choosing a nickname")
-        self.room.writer.put("hang up", self)  # after what is queued for it
+        self.writer.put("hang up", self)  # after what is queued for it
         self.done.wait()
         self.sock.close()
 
@@ -480,7 +528,7 @@ class RunServer:
             if self.stopped.is_set():
                 return
             self.listener.settimeout(POLL_INTERVAL)  # accept() must notice stop()
-            self.room.writer.thread.start()
+            self.room.writers.start()
         while not self.stopped.is_set():
             self.check_nickname_deadlines()
             try:
@@ -529,7 +577,7 @@ class RunServer:
         for client in slow:
             client.joining_until = float("inf")
             client.send(protocol.NICK_TOO_SLOW.format(number=round(self.nickname_seconds)))
-            self.room.writer.put("hang up", client)
+            client.writer.put("hang up", client)
 
     def out_of_resources(self, error):
         """accept() failed: out of descriptors is no reason to stop. Turn the newcomer away, go on."""
@@ -553,7 +601,7 @@ class RunServer:
                 self.listener.close()
             for client in clients:
                 client.send(protocol.SHUTTING_DOWN)
-            self.room.writer.stop()
+            self.room.writers.stop()
             for client in clients:  # those the Writer never heard of (they had just connected)
                 hang_up(client.sock)
                 client.done.set()

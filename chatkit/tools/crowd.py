@@ -70,6 +70,7 @@ class Crowd:
         self.latencies = []  # seconds, for stamped lines while `measuring`
         self.reordered = 0  # stamped lines that arrived after a later one from the same sender
         self.measuring = False
+        self.measuring_since = 0  # perf_counter_ns(): stamped lines due earlier are left out
 
     def connect(self, count, asks_nickname=True, timeout=60.0, rcvbuf=None):
         """Connect `count` more clients and wait until each has joined the room.
@@ -138,14 +139,14 @@ class Crowd:
             member.state = "joined"
         self.arrived += complete.count(STAMP)
         if self.measuring:
-            stamps = INTACT.findall(b"\n" + complete)
-            self.delivered += len(stamps)
-            self.latencies.extend((now - int(sent)) / 1e9 for _, _, sent in stamps)
-            for sender, number, _ in stamps:  # each sender's numbers only grow: anything else is reordered
-                number = int(number)
-                if number < member.last_heard.get(sender, -1):
+            for sender, number, sent in INTACT.findall(b"\n" + complete):
+                if int(sent) < self.measuring_since:  # a late line of an earlier phase: not this one's
+                    continue
+                self.delivered += 1
+                self.latencies.append((now - int(sent)) / 1e9)
+                if int(number) < member.last_heard.get(sender, -1):  # a sender's numbers only grow
                     self.reordered += 1
-                member.last_heard[sender] = number
+                member.last_heard[sender] = int(number)
         else:  # the same count, only faster: the text of an intact line follows its sender's name
             self.delivered += complete.count(TEXT_AFTER_NAME)
 

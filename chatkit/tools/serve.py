@@ -33,29 +33,39 @@ def main(args):
     for option in ("nickname_seconds", "max_joining"):
         if getattr(args, option, None) is not None:
             setattr(chat_server, option, getattr(args, option))
-    stopper = threading.Thread(target=chat_server.stop, name="stop")
+    # The thread that will call stop() starts now, while threads can still be had: the signal
+    # handler only sets an Event, which cannot fail (no new thread, no exception in run()).
+    stop_requested = threading.Event()
+
+    def stop_when_asked():
+        stop_requested.wait()
+        chat_server.stop()
+
+    stopper = threading.Thread(target=stop_when_asked, name="stop")
+    stopper.start()
 
     def on_signal(signum, frame):
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # a second Ctrl+C ends it at once
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        if stopper.ident is None:
-            stopper.start()
+        stop_requested.set()
 
     for signum in (signal.SIGINT, signal.SIGTERM):  # `kill` stops it like Ctrl+C, even in the background
         signal.signal(signum, on_signal)
     try:
-        chat_server.server_open()
-    except OSError as error:
-        print(f"Cannot listen on {args.host}:{args.port}: {error.strerror or error}.", file=sys.stderr)
-        return 1
-    print(f"listening on {chat_server.host}:{chat_server.port}", flush=True)
-    print("Press Ctrl+C to stop.", flush=True)
-    remember_address(chat_server.host, chat_server.port)
-    chat_server.run()  # returns once stop() was called
-    if stopper.ident is not None:
+        try:
+            chat_server.server_open()
+        except OSError as error:
+            print(f"Cannot listen on {args.host}:{args.port}: {error.strerror or error}.", file=sys.stderr)
+            return 1
+        print(f"listening on {chat_server.host}:{chat_server.port}", flush=True)
+        print("Press Ctrl+C to stop.", flush=True)
+        remember_address(chat_server.host, chat_server.port)
+        chat_server.run()  # returns once stop() was called
+    finally:
+        signalled = stop_requested.is_set()
+        stop_requested.set()  # (run() ended by itself, or server_open() failed: stop anyway)
         stopper.join()
+    if signalled:
         print(flush=True)  # after the ^C the terminal shows
-    else:
-        chat_server.stop()
     print("Server stopped.", flush=True)
     return 0

@@ -11,6 +11,7 @@ import pytest
 
 from pathlib import Path
 
+from chatkit import server as reference
 from chatkit.tools import bench
 from chatkit.tools.bench.measure import server_variant
 
@@ -44,7 +45,8 @@ def test_bench_prints_conditions_baselines_and_a_row_per_server_and_size(tmp_pat
     event_loop_row = next(line for line in table.splitlines() if line.split()[:1] == ["12"] and "event loop" in line)
     assert event_loop_row.split("(event loop)")[1].split()[0] == "1", "the event loop is one thread"
     reference_row = next(line for line in table.splitlines() if line.split()[:1] == ["12"] and "reference" in line)
-    assert reference_row.split("(threads)")[1].split()[0] == "14", "the reference: an accept loop, its writer, a reader per client"
+    threads = 12 + 1 + reference.WRITERS
+    assert reference_row.split("(threads)")[1].split()[0] == str(threads), "a reader per client, the accept loop, the Writers"
     assert f"plot saved to {plot}" in out
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -117,7 +117,7 @@ def open_loop(crowd, seconds, rate):
         member.last_heard = {}
     before = crowd.arrived, crowd.delivered, crowd.reordered
     crowd.measuring = True
-    start_ns = time.perf_counter_ns()
+    start_ns = crowd.measuring_since = time.perf_counter_ns()
     period_ns = int(1e9 / rate)
     sent = 0
     while (now_ns := time.perf_counter_ns()) < start_ns + seconds * 1e9:
