@@ -28,13 +28,42 @@ STAGE_ARGS = {"reference": [], "event-loop": ["--stage", "6"]}
 TIMEOUT = 20
 
 # A server under resource limits, in a process of its own: `python -c LIMITED LIMIT VALUE serve ARGS...`
+# LIMIT "PIDS" puts the server in a cgroup (VALUE: its folder) whose pids.max limits its threads.
 LIMITED = """
-import resource, runpy, sys
-limit, value = getattr(resource, sys.argv[1]), int(sys.argv[2])
-resource.setrlimit(limit, (value, value))
+import os, resource, runpy, sys
+if sys.argv[1] == "PIDS":
+    with open(os.path.join(sys.argv[2], "cgroup.procs"), "w") as procs:
+        procs.write(str(os.getpid()))
+else:
+    limit, value = getattr(resource, sys.argv[1]), int(sys.argv[2])
+    resource.setrlimit(limit, (value, value))
 sys.argv = ["chatkit"] + sys.argv[3:]
 runpy.run_module("chatkit", run_name="__main__")
 """
+PIDS_CGROUPS = "/sys/fs/cgroup/pids"  # cgroup v1's pids controller (root only); elsewhere RLIMIT_AS
+
+
+@pytest.fixture
+def thread_limit():
+    """('PIDS', a cgroup folder allowing 12 tasks), or an address-space limit where there is none."""
+    folder = os.path.join(PIDS_CGROUPS, f"chatkit-test-{os.getpid()}")
+    try:
+        os.mkdir(folder)
+        with open(os.path.join(folder, "pids.max"), "w") as pids_max:
+            pids_max.write("12")
+    except OSError:
+        yield ("RLIMIT_AS", 320 << 20)  # thread stacks no longer fit: less exact, no cgroup needed
+        return
+    yield ("PIDS", folder)
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        try:
+            os.rmdir(folder)  # once the server's process is gone
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def serve(run, *args, limit=None):
@@ -180,9 +209,9 @@ def test_every_stage_survives_running_out_of_descriptors(run):
     assert status == 0 and "Traceback" not in stderr, stderr
 
 
-def test_out_of_threads_the_reference_server_turns_newcomers_away(run):
-    """Under RLIMIT_AS a thread cannot start (its stack does not fit): the newcomer is told, the room goes on."""
-    server, address = serve(run, limit=("RLIMIT_AS", 320 << 20))
+def test_out_of_threads_the_reference_server_turns_newcomers_away(run, thread_limit):
+    """With at most 12 threads (a cgroup's pids.max) a newcomer's thread cannot start: it is told, the room goes on."""
+    server, address = serve(run, limit=thread_limit)
     alice, bob = Member(address, "alice"), Member(address, "bob")
     others, refused = [], 0
     for _ in range(80):
