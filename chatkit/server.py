@@ -269,6 +269,7 @@ class Writer:
         if client.unsent and not client.cut_off:
             sent = send_now(client.sock, client.unsent)
             client.unsent = client.unsent[sent:] if sent >= 0 else b""
+            client.connection_lost |= sent < 0  # reset: its reader will say "connection lost"
         waiting = bool(client.unsent) or client.queued
         if client in self.closing and not waiting:
             self.finish(client)

@@ -100,7 +100,7 @@ def closed_loop(crowd, server, seconds):
 
 
 def open_loop(crowd, seconds, rate):
-    """Send `rate` messages/s for `seconds`; return (latencies, lines lost).
+    """Send `rate` messages/s for `seconds`; return (latencies, lines lost, lines reordered).
 
     Only OBSERVERS clients, spread over the order of joining, read while
     messages are sent: reading 1,000 sockets for every line would make this
@@ -116,7 +116,7 @@ def open_loop(crowd, seconds, rate):
     for member in members:
         member.last_heard = {}
     before = crowd.arrived, crowd.delivered, crowd.reordered
-    crowd.measuring = True
+    crowd.measuring = crowd.timing = True
     start_ns = crowd.measuring_since = time.perf_counter_ns()
     period_ns = int(1e9 / rate)
     sent = 0
@@ -127,9 +127,10 @@ def open_loop(crowd, seconds, rate):
             sent += 1
         crowd.turn((start_ns + sent * period_ns - time.perf_counter_ns()) / 1e9)
     drain(crowd, before[0] + sent * len(observers))
-    crowd.measuring = False
+    crowd.timing = False  # the others read now: count their lines, but their wait was ours
     crowd.resume()
     drain(crowd, before[0] + sent * len(members))
+    crowd.measuring = False
     return crowd.latencies, sent * len(members) - (crowd.delivered - before[1]), crowd.reordered - before[2]
 
 
