@@ -24,7 +24,7 @@ except ImportError:  # a Python built without Tk: main() explains, the doctor sa
     tkinter = None
 
 from chatkit.client import add_arguments as add_address_arguments
-from chatkit.client import server_address
+from chatkit.client import cannot_connect, server_address
 from chatkit.session import COLOURS, ChatSession, Connection
 from chatkit.tools import doctor
 
@@ -233,7 +233,7 @@ def cannot_open_window(error):
 
 def main(args):
     """`python -m chatkit gui`: open a chat window connected to the server."""
-    host, port = server_address(args)
+    host, port, server = server_address(args)
     if tkinter is None:
         return cannot_open_window("this Python has no tkinter")
     try:
@@ -250,9 +250,9 @@ def main(args):
         connection = Connection(host, port)
     except OSError as error:
         root.destroy()
-        print(f"Cannot connect to {host}:{port}: {error.strerror or error}.", file=sys.stderr)
-        print("Is the server running? Start one with: python -m chatkit serve", file=sys.stderr)
-        return 1
+        return cannot_connect(host, port, error, server)
+    if server is not None:  # found without --port: say which one (the status line shows the address)
+        print(f"Connected to {host}:{port}, the server started {server.origin()}.", flush=True)
     if root.tk.call("tk", "windowingsystem") == "x11":
         ttk.Style(root).theme_use("clam")  # the X11 default theme draws 1990s Motif widgets
     root.minsize(420, 260)
