@@ -42,6 +42,7 @@ import unicodedata
 
 ENCODING = "utf-8"
 MAX_LINE_CHARS = 4096  # a 2,100-byte Korean line is 700 characters; 4,096 leaves room
+NICK_MAX_CHARS = 20
 
 
 class LineTooLong(ValueError):
@@ -65,6 +66,8 @@ class LineReader:
         return [line.removesuffix("\r") for line in lines]  # nc/telnet may send \r\n
 
 
+# What a client takes whole: the longest message a server accepts, with its sender's "nick: ".
+MAX_RECEIVED_CHARS = MAX_LINE_CHARS + NICK_MAX_CHARS + len(": ")
 CUT_MARK = " [… cut: the line was too long]"  # what a client shows at the end of a line it cut
 CLOSED_MID_LINE = " [… cut: the connection closed mid-line]"
 
@@ -77,7 +80,7 @@ class ClientLineReader(LineReader):
     rest up to the next newline without decoding or keeping it, and reads on.
     """
 
-    def __init__(self, max_chars=MAX_LINE_CHARS):
+    def __init__(self, max_chars=MAX_RECEIVED_CHARS):
         super().__init__(max_chars)
         self.skipping = False  # inside a line already cut: drop bytes up to the next newline
 
@@ -157,7 +160,6 @@ def display_text(line):
 
 # --- what the server says ---------------------------------------------------------
 
-NICK_MAX_CHARS = 20
 PROMPT = "Enter your nickname:"  # the first line every newcomer hears
 RULES = "* Rules: be kind to each other. /quit leaves, /who lists who is here, /help shows commands."
 HELP = (

@@ -147,6 +147,8 @@ class ChatSession:
             self.members += [nick for nick in nicks if nick not in self.members]
         else:
             self.members = nicks
+        if self.nick and self.nick not in self.members:  # cut off the end of the list, but here
+            self.members.append(self.nick)
         self.count = who["number"]
         self.who_missing = 0 if text.endswith(CUT_MARK) else max(0, self.count - len(self.members))
         if self.awaiting_who:
