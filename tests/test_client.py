@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from hostile import AFTER_LONG, END, ESCAPES, HALF_LINE, LONG_KOREAN, SHOWN, TEN_MB, HostileServer
+from hostile import AFTER_LONG, END, ESCAPES, HALF_LINE, LONG_KOREAN, SHOWN, TEN_MB
 
 TIMEOUT = 10
 
@@ -164,20 +164,6 @@ def test_incoming_lines_do_not_garble_what_the_user_is_typing(live, join):
 
 
 # --- a hostile server: whatever it sends, the terminal client shows it harmlessly and goes on ---
-
-@pytest.fixture
-def hostile():
-    """hostile(chunks, hang_up=False, play=None) -> HostileServer; all are stopped after the test."""
-    servers = []
-
-    def start(*args, **kwargs):
-        servers.append(HostileServer(*args, **kwargs))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.stop()
-
 
 def join_hostile(run, server):
     return run(sys.executable, "-m", "chatkit", "join", "--port", str(server.port), "--nick", "alice")

@@ -18,7 +18,7 @@ import pytest
 from chatkit.gui import HANGUL_FAMILIES
 from chatkit.tools.xvfb import VirtualDisplay, xvfb_available
 from conftest import Running
-from hostile import AFTER_LONG, END, ESCAPES, FORBIDDEN, HALF_LINE, LONG_KOREAN, SHOWN, TEN_MB, HostileServer
+from hostile import AFTER_LONG, END, ESCAPES, FORBIDDEN, HALF_LINE, LONG_KOREAN, SHOWN, TEN_MB
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 TIMEOUT = 10
@@ -247,19 +247,6 @@ def test_a_bad_geometry_is_explained(live, screen):
 
 
 # --- a hostile server: whatever it sends, the window shows it harmlessly, and notices the hang-up ---
-
-@pytest.fixture
-def hostile():
-    servers = []
-
-    def start(*args, **kwargs):
-        servers.append(HostileServer(*args, **kwargs))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.stop()
-
 
 def shown_in_window(line):
     """'bob: hi' as the message list shows it: 'bob  hi' (an emoji no font draws is named)."""
