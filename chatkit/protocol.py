@@ -22,7 +22,7 @@ Text rules, shared by the servers and the clients:
                             servers relay raw bytes on purpose): the same rules, then NFC
     nickname_problem(...)   why a nickname cannot be used: invisible characters, or
                             one that looks like a nickname already in the room
-                            (nickname_key: Unicode's confusables skeleton, UTS #39)
+                            (look_alike: Unicode's confusables skeleton, UTS #39)
 
 The second half of this module is the protocol's *words*: the nickname
 question, the rules, and each kind of notice (``* alice joined. 2 people in
@@ -263,14 +263,22 @@ def normal_nickname(text):
 
 @functools.lru_cache(maxsize=8192)  # a join compares the newcomer with everyone in the room
 def nickname_key(nick):
-    """What two nicknames that look alike have in common: bob, Bob, bоb (Cyrillic о) and ｂｏｂ.
+    """What two nicknames that look alike share: bob, Bob, bоb (Cyrillic о), ｂｏｂ, Ꮟob...
 
-    Unicode's confusables skeleton (UTS #39, with 0 ≡ O and 1 ≡ l), case-folded.
-    It is only compared, never shown: the skeleton of a name mixes scripts.
+    Unicode's confusables skeleton (UTS #39, with 0 ≡ O and 1 ≡ l), of the
+    name and of its case-folded form (aIice looks like alice before folding,
+    Ð like ð after). Two names look alike if either half matches. A key is
+    only compared, never shown: the skeleton of a name mixes scripts.
     """
     import disarm  # loaded on first use: only a server deciding on a nickname needs it
 
-    return disarm.skeleton_key(normal_nickname(nick), digit_policy="tr39")
+    form = unicodedata.normalize("NFC", nick)
+    return (disarm.skeleton_key(form, digit_policy="tr39"),
+            disarm.skeleton_key(form.casefold(), digit_policy="tr39"))
+
+
+def look_alike(nick, other):
+    return any(mine == theirs for mine, theirs in zip(nickname_key(nick), nickname_key(other)))
 
 
 def nickname_problem(nick, taken):
@@ -294,9 +302,8 @@ def nickname_problem(nick, taken):
         return NICK_MARKS
     if nick in taken:
         return NICK_TAKEN.format(nick=nick)
-    key = nickname_key(form)
     for other in taken:
-        if nickname_key(other) == key:
+        if look_alike(form, other):
             if unicodedata.normalize("NFC", other) == form:  # the same name in another Unicode form
                 return NICK_TAKEN.format(nick=form)
             return NICK_LOOKS_LIKE.format(nick=form, other=other)
