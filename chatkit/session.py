@@ -147,10 +147,10 @@ class ChatSession:
             self.members += [nick for nick in nicks if nick not in self.members]
         else:
             self.members = nicks
-        if self.nick and self.nick not in self.members:  # cut off the end of the list, but here
-            self.members.append(self.nick)
         self.count = who["number"]
         self.who_missing = 0 if text.endswith(CUT_MARK) else max(0, self.count - len(self.members))
+        if not self.who_missing and self.nick and self.nick not in self.members:  # cut off the list, yet here
+            self.members.append(self.nick)
         if self.awaiting_who:
             self.awaiting_who = self.who_missing > 0
             return None
