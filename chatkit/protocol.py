@@ -278,7 +278,9 @@ def nickname_key(nick):
 
 
 def look_alike(nick, other):
-    return any(mine == theirs for mine, theirs in zip(nickname_key(nick), nickname_key(other)))
+    """True if the two nicknames could be taken for each other."""
+    (mine, mine_folded), (theirs, theirs_folded) = nickname_key(nick), nickname_key(other)
+    return mine == theirs or mine_folded == theirs_folded
 
 
 def nickname_problem(nick, taken):
