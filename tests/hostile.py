@@ -4,6 +4,7 @@
         ... connect a client to server.port ...
     HostileServer(chunks, hang_up=True)                  # close once everything is sent
     HostileServer(play=function)                         # play(peer) writes the whole conversation
+    HostileServer(play=hang_up_after(TEN_MB))            # a join, 10 MB without a newline, a hang-up
 
 It speaks just enough of the protocol (the nickname question, a join notice)
 for a client to take it for a chat server, then sends raw bytes: nothing is
@@ -48,6 +49,16 @@ LONG_KOREAN = "bob: " + "가" * 5000  # 5,000 characters: more than any client k
 AFTER_LONG = b"bob: after the long line"
 TEN_MB = b"bob: " + b"x" * (10 * 1024 * 1024)  # and no newline: then the server hangs up
 HALF_LINE = b"bob: half a li"  # then the server hangs up mid-line
+
+
+def hang_up_after(data):
+    """A play: welcome the newcomer, send `data` with no newline after it, hang up."""
+    def play(peer):
+        peer.welcome()
+        peer.send(data, newline=False)
+        peer.sock.shutdown(socket.SHUT_RDWR)
+
+    return play
 
 
 class Peer:

@@ -6,14 +6,13 @@ import re
 import select
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 import pytest
 
-from hostile import AFTER_LONG, END, ESCAPES, HALF_LINE, LONG_KOREAN, SHOWN, TEN_MB
+from hostile import AFTER_LONG, END, ESCAPES, HALF_LINE, LONG_KOREAN, SHOWN, TEN_MB, hang_up_after
 
 TIMEOUT = 10
 
@@ -190,24 +189,14 @@ def test_a_line_too_long_is_shown_cut_and_the_client_reads_on(hostile, run):
 
 
 def test_ten_megabytes_without_a_newline_then_a_hang_up(hostile, run):
-    def play(peer):
-        peer.welcome()
-        peer.send(TEN_MB, newline=False)
-        peer.sock.shutdown(socket.SHUT_RDWR)
-
-    client = join_hostile(run, hostile(play=play))
+    client = join_hostile(run, hostile(play=hang_up_after(TEN_MB)))
     line = client.expect("bob: xxx")
     assert len(line) < 4200 and "cut" in line
     assert_ended_cleanly(client)
 
 
 def test_a_hang_up_in_the_middle_of_a_line_is_noticed(hostile, run):
-    def play(peer):
-        peer.welcome()
-        peer.send(HALF_LINE, newline=False)
-        peer.sock.shutdown(socket.SHUT_RDWR)
-
-    client = join_hostile(run, hostile(play=play))
+    client = join_hostile(run, hostile(play=hang_up_after(HALF_LINE)))
     assert "bob: half a li" in client.expect("half a li"), "what arrived of the line is shown"
     assert_ended_cleanly(client)
 

@@ -18,7 +18,8 @@ import pytest
 from chatkit.gui import HANGUL_FAMILIES
 from chatkit.tools.xvfb import VirtualDisplay, xvfb_available
 from conftest import Running
-from hostile import AFTER_LONG, END, ESCAPES, FORBIDDEN, HALF_LINE, LONG_KOREAN, SHOWN, TEN_MB
+from hostile import (AFTER_LONG, END, ESCAPES, FORBIDDEN, HALF_LINE, LONG_KOREAN, SHOWN, TEN_MB,
+                     hang_up_after)
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 TIMEOUT = 10
@@ -280,12 +281,7 @@ def test_a_hostile_server_cannot_reach_the_widgets_and_long_lines_are_cut(hostil
 @needs_screen
 @pytest.mark.parametrize("last", ["10 MB without a newline", "half a line"])
 def test_a_server_hanging_up_after_a_huge_or_half_line_is_noticed(hostile, gui, last):
-    def play(peer):
-        peer.welcome()
-        peer.send(TEN_MB if last.startswith("10 MB") else HALF_LINE, newline=False)
-        peer.sock.shutdown(socket.SHUT_RDWR)
-
-    window = gui(hostile(play=play), "alice")
+    window = gui(hostile(play=hang_up_after(TEN_MB if last.startswith("10 MB") else HALF_LINE)), "alice")
     text = window.wait_for_text("Disconnected: the server closed the connection.")
     assert ("bob  xxxxxxxx" if last.startswith("10 MB") else "bob  half a li") in text
     assert window.status().startswith("● Disconnected from")

@@ -79,12 +79,13 @@ def test_a_line_too_long_is_refused_however_it_is_cut(data, points, max_chars):
     assert (feed([data], max_chars) is LineTooLong) == (feed(cut(data, points), max_chars) is LineTooLong)
 
 
+@pytest.mark.parametrize("clean", [clean_text, display_text])  # what servers relay, what clients show
 @examples
-@given(st.text(max_size=200))
-def test_clean_text_leaves_no_control_character_and_is_stable(text):
-    cleaned = clean_text(text)
+@given(text=st.text(max_size=200))
+def test_cleaned_text_has_no_control_or_invisible_character_and_is_stable(clean, text):
+    cleaned = clean(text)
     assert not CONTROL & set(cleaned), repr(cleaned)
-    assert clean_text(cleaned) == cleaned
+    assert clean(cleaned) == cleaned
 
 
 ORDINARY = st.characters(whitelist_categories=["L", "M", "N", "P", "S", "Zs"], blacklist_characters=CONTROL)
@@ -106,14 +107,6 @@ def test_korean_is_never_damaged_and_shows_composed(text):
     assert clean_text(text) == text
     assert display_text(text) == unicodedata.normalize("NFC", text)
     assert display_text(unicodedata.normalize("NFD", text)) == unicodedata.normalize("NFC", text)
-
-
-@examples
-@given(st.text(max_size=200))
-def test_display_text_leaves_nothing_raw_and_is_stable(text):
-    shown = display_text(text)
-    assert not CONTROL & set(shown), repr(shown)
-    assert display_text(shown) == shown
 
 
 CLIENT_MAX = 30

@@ -1,12 +1,12 @@
 """The in-notebook chat panel (ipywidgets), driven without a browser against a live server."""
 
-import socket
 import threading
 
 import pytest
 
 from chatkit.lab.panel import ChatPanel
-from hostile import AFTER_LONG, END, ESCAPES, FORBIDDEN, HALF_LINE, LONG_KOREAN, SHOWN, TEN_MB
+from hostile import (AFTER_LONG, END, ESCAPES, FORBIDDEN, HALF_LINE, LONG_KOREAN, SHOWN, TEN_MB,
+                     hang_up_after)
 
 
 def test_the_panel_joins_hears_and_speaks_korean(live, join):
@@ -126,12 +126,7 @@ def test_a_hostile_server_reaches_no_widget_raw(hostile):
 
 @pytest.mark.parametrize("last", ["10 MB without a newline", "half a line"])
 def test_a_server_hanging_up_after_a_huge_or_half_line_is_noticed(hostile, last):
-    def play(peer):
-        peer.welcome()
-        peer.send(TEN_MB if last.startswith("10 MB") else HALF_LINE, newline=False)
-        peer.sock.shutdown(socket.SHUT_RDWR)
-
-    panel = ChatPanel(hostile(play=play).address, "alice")
+    panel = ChatPanel(hostile(play=hang_up_after(TEN_MB if last.startswith("10 MB") else HALF_LINE)).address, "alice")
     panel.wait_for("Disconnected")
     assert any(line.startswith("bob: xxxx" if last.startswith("10 MB") else "bob: half a li") for line in panel.lines())
     assert panel.state == "closed" and panel.entry.disabled and "Disconnected from" in panel.status.value
