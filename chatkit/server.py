@@ -88,16 +88,14 @@ def command_reply(text, room):
 
 
 def who_lines(nicks):
-    """/who's answer, split into lines that fit the line limit: the first counts everyone."""
+    """/who's answer, in lines that fit the line limit: each says how many are in the room, and who."""
     lines, names = [], []
     for nick in nicks:
-        line = (protocol.WHO_MORE if lines else protocol.WHO).format(number=len(nicks), nicks=names + [nick])
-        if names and len(line) > MAX_LINE_CHARS:
-            lines.append((protocol.WHO_MORE if lines else protocol.WHO).format(number=len(nicks), nicks=names))
+        if names and len(protocol.WHO.format(number=len(nicks), nicks=names + [nick])) > MAX_LINE_CHARS:
+            lines.append(protocol.WHO.format(number=len(nicks), nicks=names))
             names = []
         names.append(nick)
-    lines.append((protocol.WHO_MORE if lines else protocol.WHO).format(number=len(nicks), nicks=names))
-    return lines
+    return lines + [protocol.WHO.format(number=len(nicks), nicks=names)]
 
 
 def relayed(nick, text):
