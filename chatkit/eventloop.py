@@ -12,11 +12,12 @@ This is not one more stage on top of stage 5: it is the reference server
 command line and the bench call it stage 6 (``python -m chatkit serve
 --stage 6``), the step that comes after the five stages.
 
-The reference server (``chatkit.server``) spends two threads per client, and
-each thread spends its life waiting: in ``recv()`` for what its client says,
-in ``Outbox.take()`` for what its client should hear. With 1,000 people that
-is 2,000 threads, their stacks, and the operating system switching between
-them. Here one thread does the waiting for all of them at once: the selector
+The reference server (``chatkit.server``) spends a thread per client, and
+each one spends its life waiting in ``recv()`` for what its client says
+(its Writer already sends for everyone from one thread, with a selector).
+With 1,000 people that is 1,000 threads, their stacks, and the operating
+system switching between them. Here one thread does the waiting for all of
+them at once, reading too: the selector
 (epoll on Linux, kqueue on macOS) says which sockets are ready, and the loop
 does the little work each ready socket needs. That is how servers answered
 the "C10K problem" (10,000 clients on one machine).
@@ -27,7 +28,11 @@ handler that computed for a second would freeze every client for that
 second. In exchange there are no locks at all: one thread touches everything.
 
 Its words come from ``chatkit.protocol``, like the reference server's; its
-limits and its replies to commands are the reference server's own.
+limits (outbox, nickname deadline, newcomers waiting to join, line length),
+its replies to commands and its way of turning newcomers away when out of
+descriptors are the reference server's own. It is longer than a stage
+(about 350 lines) because it does, in one thread and without blocking,
+everything the reference server spreads over its threads.
 
 Run it:  python -m chatkit serve --stage 6
 Try it:  two `nc 127.0.0.1 PORT`; type /help.
@@ -39,8 +44,9 @@ import threading
 import time
 
 from chatkit import protocol
-from chatkit.protocol import LineReader, LineTooLong, clean_text, encode_line
-from chatkit.server import GOODBYE_GRACE, OUTBOX_LIMIT_BYTES, command_reply
+from chatkit.protocol import MAX_LINE_CHARS, LineReader, LineTooLong, clean_text, encode_line
+from chatkit.server import (BACKOFF, GOODBYE_GRACE, MAX_JOINING, NICKNAME_SECONDS, OUT_OF_RESOURCES,
+                            OUTBOX_LIMIT_BYTES, Doorman, abort, command_reply, log_line, relayed, send_now)
 
 RECV_SIZE = 4096  # bytes read per recv(), as in the reference server
 
@@ -48,7 +54,7 @@ RECV_SIZE = 4096  # bytes read per recv(), as in the reference server
 class ChattingRoom:
     """The people in the room, by nickname; no lock, only the loop's thread touches it."""
 
-    def __init__(self, log=print):
+    def __init__(self, log=log_line):
         self.members = {}  # nick -> ChatClient
         self.log = log
         self.closing = False  # set once the server stops: nobody to announce to
@@ -93,6 +99,7 @@ class ChatClient:
         self.room = room
         self.server = server
         self.nick = None  # set when the room accepts a nickname
+        self.connection_lost = False  # a send found the connection reset
         self.reader = LineReader()
         self.outbox = bytearray()
         self.events = selectors.EVENT_READ  # what the selector watches this socket for
@@ -120,17 +127,18 @@ class ChatClient:
         except OSError:  # connection reset
             self.leave(protocol.LEFT_LOST)
             return
-        if not data:  # the client closed the connection
-            self.leave(protocol.LEFT_QUIT)
-            return
         try:
-            for line in self.reader.feed(data):
+            ending = not data  # the client closed the connection (a last line may lack its newline)
+            for line in self.reader.feed(data if data else b"\n" if self.reader.pending else b""):
                 self.on_line(line)
                 if self.leaving_since is not None:
                     return  # /quit: whatever followed it is not read
         except LineTooLong:
-            self.send(protocol.LINE_TOO_LONG.format(limit=protocol.MAX_LINE_CHARS))
+            self.send(protocol.LINE_TOO_LONG.format(limit=MAX_LINE_CHARS))
             self.leave(protocol.CUT_TOO_LONG)
+            return
+        if ending:
+            self.leave(protocol.LEFT_LOST if self.connection_lost else protocol.LEFT_QUIT)
 
     def on_line(self, line):
         """A nickname attempt, a command or a message."""
@@ -138,15 +146,20 @@ class ChatClient:
             problem = self.room.add_user(self, line.strip())
             if problem is not None:
                 self.send(problem, protocol.PROMPT)
+            else:
+                self.server.joining.pop(self, None)
             return
         text = clean_text(line).strip()
-        if text == "/quit":
+        command = text.split()[0].lower() if text.startswith("/") else None
+        if command == "/quit":
             self.send(protocol.BYE.format(nick=self.nick))
             self.leave(protocol.LEFT_QUIT)
-        elif text.startswith("/"):
+        elif command:
             self.send(*command_reply(text, self.room))
+        elif text and relayed(self.nick, text) is None:
+            self.send(protocol.MESSAGE_TOO_LONG.format(limit=MAX_LINE_CHARS))
         elif text:
-            self.room.send_all(protocol.MESSAGE.format(nick=self.nick, text=text))
+            self.room.send_all(relayed(self.nick, text))
 
     def leave(self, why):
         """Leave the room; what is still queued is sent, then the connection closes."""
@@ -154,23 +167,22 @@ class ChatClient:
             self.room.log("a client left before choosing a nickname")
         self.leaving_since = time.monotonic()
         self.server.leaving.add(self)
+        self.server.joining.pop(self, None)
 
     def hang_up(self, why):
-        """Throw this client out at once (it stopped reading): tell the room, close."""
+        """Throw this client out at once (it stopped reading): tell the room, reset, close."""
         self.room.delete_user(self, why)
         self.outbox.clear()
+        abort(self.sock)  # a reset: the kernel drops what it still holds for this client
         self.server.close(self)
 
     def flush(self):
         """Send what fits in the socket now; return False once the connection is closed."""
-        try:
-            sent = self.sock.send(self.outbox) if self.outbox else 0
-        except BlockingIOError:
-            sent = 0
-        except OSError:  # reset by the peer: it will be read as "connection lost"
+        sent = send_now(self.sock, self.outbox) if self.outbox else 0
+        if sent < 0:  # reset by the peer: reading will say it left, "connection lost"
+            self.connection_lost = True
             self.outbox.clear()
-            sent = 0
-        del self.outbox[:sent]
+        del self.outbox[:max(sent, 0)]
         if self.leaving_since is not None:
             if not self.outbox or time.monotonic() - self.leaving_since >= GOODBYE_GRACE:
                 self.server.close(self)
@@ -190,6 +202,10 @@ class ChatClient:
 class RunServer:
     """Accept clients and serve all of them from one thread, until stop()."""
 
+    nodelay = True  # TCP_NODELAY on every connection, as in the reference server
+    nickname_seconds = NICKNAME_SECONDS
+    max_joining = MAX_JOINING
+
     def __init__(self, host="127.0.0.1", port=0):
         self.host = host
         self.port = port
@@ -199,14 +215,17 @@ class RunServer:
         self.clients = set()  # every open ChatClient, joined or not
         self.to_flush = set()  # clients with something new queued during this turn
         self.leaving = set()  # clients sending their last lines before they are closed
+        self.joining = {}  # client -> when it must have chosen a nickname
         self.lock = threading.Lock()  # guards the two flags below, shared with stop()
         self.stopped = False
         self.running = False
         self.finished = threading.Event()
+        self.doorman = None  # turns newcomers away when the server is full (server_open)
+        self.paused_until = None  # out of descriptors: accept() again at this time
 
     def log(self, message):
         """Tell the person running the server what is happening."""
-        print(message, flush=True)
+        log_line(message)
 
     def server_open(self):
         """Create, configure, bind and listen; prepare the selector."""
@@ -222,6 +241,7 @@ class RunServer:
         self.selector = selectors.DefaultSelector()
         self.selector.register(self.listener, selectors.EVENT_READ, "accept")
         self.selector.register(self.wake_reader, selectors.EVENT_READ, "wake")
+        self.doorman = Doorman(lambda message: self.log(message))
 
     def run(self):
         """The event loop: wait for ready sockets, handle them, flush, repeat until stop()."""
@@ -241,6 +261,7 @@ class RunServer:
                             key.data.on_readable()
                         if events & selectors.EVENT_WRITE:
                             self.to_flush.add(key.data)
+                self.check_deadlines()
                 self.flush_all()
         finally:  # stop(), or Ctrl+C (KeyboardInterrupt) in select()
             self.say_goodbye()
@@ -248,20 +269,48 @@ class RunServer:
             self.finished.set()
 
     def timeout(self):
-        """How long select() may wait: forever, unless someone leaving has a deadline."""
+        """How long select() may wait: until the next deadline (someone leaving or joining), if any."""
         deadlines = [client.leaving_since + GOODBYE_GRACE for client in self.leaving]
+        deadlines += list(self.joining.values()) + ([self.paused_until] if self.paused_until is not None else [])
         return max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
 
+    def check_deadlines(self):
+        """Disconnect newcomers too slow to choose a nickname; accept again after a pause."""
+        now = time.monotonic()
+        for client in [client for client, deadline in self.joining.items() if deadline <= now]:
+            del self.joining[client]
+            client.send(protocol.NICK_TOO_SLOW.format(number=round(self.nickname_seconds)))
+            client.leave(protocol.LEFT_QUIT)
+        if self.paused_until is not None and self.paused_until <= now:
+            self.paused_until = None
+            self.selector.register(self.listener, selectors.EVENT_READ, "accept")
+
     def accept(self):
-        """Take a new connection and ask for its nickname."""
+        """Take a new connection and ask for its nickname (or turn it away: too many waiting, no descriptor)."""
         try:
             conn, _ = self.listener.accept()
         except BlockingIOError:  # another turn took it, or the client gave up already
             return
+        except OSError as error:
+            if error.errno in OUT_OF_RESOURCES:
+                self.out_of_resources(error)
+            return
+        if self.nodelay:
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if len(self.joining) >= self.max_joining:
+            self.doorman.turn_away(conn, f"{len(self.joining)} connections are still choosing a nickname")
+            return
         conn.setblocking(False)
         client = ChatClient(conn, self.room, self)
         self.clients.add(client)
+        self.joining[client] = time.monotonic() + self.nickname_seconds
         self.selector.register(conn, selectors.EVENT_READ, client)
+
+    def out_of_resources(self, error):
+        """No descriptor for a newcomer: turn it away with the spare one, or pause accepting a moment."""
+        if not self.doorman.no_descriptor(self.listener, error):  # members may leave meanwhile
+            self.selector.unregister(self.listener)
+            self.paused_until = time.monotonic() + BACKOFF
 
     def flush_all(self):
         """Send what was queued this turn (one send() per client, however many lines)."""
@@ -282,7 +331,8 @@ class RunServer:
         """Tell everyone the server is closing; give the notice a moment to leave."""
         self.room.closing = True
         for sock in (self.listener, self.wake_reader):  # from now on only writes matter
-            self.selector.unregister(sock)
+            if sock in (key.fileobj for key in self.selector.get_map().values()):
+                self.selector.unregister(sock)
         for client in list(self.clients):
             client.send(protocol.SHUTTING_DOWN)
             client.leave(protocol.LEFT_QUIT)
@@ -299,6 +349,7 @@ class RunServer:
         self.selector.close()  # also forgets the listener and wake-up socket
         for sock in (self.listener, self.wake_reader, self.wake_writer):
             sock.close()
+        self.doorman.close()
 
     def stop(self):
         """Stop serving: wake the loop, which says goodbye and closes everything; wait for it."""

@@ -168,6 +168,7 @@ HELP = (
     "* /quit  leave the room",
 )
 SHUTTING_DOWN = "* The server is shutting down. Bye!"
+SERVER_FULL = "* The server is full right now; please try again in a minute."  # then it hangs up
 
 
 def people(count):
@@ -229,11 +230,13 @@ class Notice:
 
 JOINED = Notice("* {nick} joined. {count} in the room.")
 LEFT = Notice("* {nick} {why}. {count} in the room.")
-WHO = Notice("* In the room ({number}): {nicks}")
+WHO = Notice("* In the room ({number}): {nicks}")  # repeated with the next names when one line would be too long
 MESSAGE = Notice("{nick}: {text}")  # what everyone hears when someone says something
 BYE = Notice("* Bye, {nick}!")
 UNKNOWN_COMMAND = Notice("* Unknown command {command}. Type /help.")
 LINE_TOO_LONG = Notice("* Line too long (over {limit} characters); disconnecting.")
+MESSAGE_TOO_LONG = Notice("* Message not sent: with your name in front it is over {limit} characters.")
+NICK_TOO_SLOW = Notice("* No nickname after {number} seconds; disconnecting.")
 
 # Why a nickname is refused (the server then asks again).
 NICK_EMPTY = "* A nickname needs at least one character."

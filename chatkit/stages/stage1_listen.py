@@ -40,7 +40,7 @@ class RunServer:
 
     def log(self, message):
         """Tell the person running the server what is happening."""
-        print(message, flush=True)
+        print(f"{message}\n", end="", flush=True)  # one write: lines from two threads never run together
 
     def run(self):
         """Wait until stop() is called: this stage accepts nobody."""

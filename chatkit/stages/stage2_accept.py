@@ -21,6 +21,7 @@ class RunServer(ListeningServer):
     """Accept clients one after the other and echo what each one sends."""
 
     poll_interval = 0.05  # seconds between looks at the stop flag
+    backoff = 0.5  # seconds to wait when accept() fails (out of file descriptors)
     greeting = "Welcome! Stage 2 serves one client at a time; what you type comes back."
 
     def __init__(self, host="127.0.0.1", port=0):
@@ -56,8 +57,13 @@ class RunServer(ListeningServer):
                 conn, (host, port) = self.listener.accept()
             except TimeoutError:
                 continue
-            except OSError:  # stop() closed the listener under us
-                break
+            except OSError as error:
+                if self.stopped.is_set():  # stop() closed the listener under us
+                    break
+                # Out of file descriptors (EMFILE), say: no reason to stop. Wait, try again.
+                self.log(f"accept() failed: {error.strerror}; trying again in {self.backoff:g} s")
+                self.stopped.wait(self.backoff)
+                continue
             self.log(f"connection from {host}:{port}")
             return conn
         return None

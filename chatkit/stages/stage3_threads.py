@@ -43,7 +43,13 @@ class RunServer(OneAtATimeServer):
         """Run target(conn, *args) in a new thread named after the client; run() waits for it at the end."""
         _, port = conn.getpeername()
         thread = threading.Thread(target=target, args=(conn, *args), name=f"client-{port}")
-        thread.start()
+        try:
+            thread.start()
+        except RuntimeError as error:  # the system has no thread to spare: turn this client away
+            self.log(f"cannot serve client-{port}: {error}")
+            self.forget(conn)
+            conn.close()
+            return
         self.threads = [t for t in self.threads if t.is_alive()] + [thread]
 
     def remember(self, conn):

@@ -106,7 +106,12 @@ class RunServer(ThreadedServer):
         Stage 4 has no nicknames: everyone is guest-PORT (stage 5 passes `nick`).
         """
         self.remember(conn)  # stop() hangs up on it, as in stage 2
-        _, port = conn.getpeername()
+        try:
+            _, port = conn.getpeername()
+        except OSError:  # gone already (or stop() hung up on it): nobody to serve
+            self.forget(conn)
+            conn.close()
+            return
         client = self.client_class(nick or f"guest-{port}", conn, self.room)
         threading.current_thread().name = f"client-{client.nick}"  # what the lab's thread view shows
         self.room.add_user(client)

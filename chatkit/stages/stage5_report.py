@@ -14,13 +14,28 @@ notebook 06 shows what breaks in it:
   character (3 bytes in UTF-8) can be cut in half at byte 1,024;
 * ``send_all`` sends to each member in turn while holding the lock, so a
   member who stops reading stalls the whole room;
-* a client that vanishes without ``/quit`` is never removed nor announced.
+* a client that vanishes without ``/quit`` is never removed nor announced;
+* what people type is relayed raw (escape sequences included), and any
+  answer is a nickname (empty, taken, with spaces).
 
-``chatkit.server`` is the same design made correct.
+Everything else that differs from the reference server (``chatkit.server``,
+the same design made correct), and notebook 06 shows it too:
+
+* no ``/who`` or ``/help``: every line but ``/quit`` is a message;
+* the report's own goodbye (``Bye!``) and rules line;
+* no line limit of its own (``recv(1024)`` cuts long lines anyway), no
+  nickname deadline, and no ``TCP_NODELAY``;
+* a thread per member, which sends to everyone itself: no outbox, no writer.
+
+Like every server of the kit it survives running out of file descriptors
+or threads (the newcomer is turned away), and stops cleanly on Ctrl+C or
+SIGTERM, telling the members without waiting for any of them.
 
 Run it:  python -m chatkit serve --stage 5
 Try it:  two `nc 127.0.0.1 PORT`, each answers the nickname question.
 """
+
+import socket
 
 from chatkit import protocol
 from chatkit.protocol import people  # noqa: F401  (exercise 5 counts people with it too)
@@ -98,3 +113,14 @@ class RunServer(stage4_broadcast.RunServer):
             return
         self.log(f"{nick} joined")
         self.start_thread(self.serve_client, conn, nick)  # stage 4's serve_client, in a thread
+
+    def stop(self):
+        """Tell the members the server is closing (waiting for none of them), then hang up on all."""
+        notice = f"{protocol.SHUTTING_DOWN}\n".encode()
+        for client in list(self.room.members):  # no lock: a stuck send_all may hold it (weakness 4)
+            try:
+                if hasattr(socket, "MSG_DONTWAIT"):  # (Windows has no way to send without waiting)
+                    client.sock.send(notice, socket.MSG_DONTWAIT)
+            except OSError:  # gone, or its buffers are full
+                pass
+        super().stop()

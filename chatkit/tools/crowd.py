@@ -19,7 +19,7 @@ from chatkit import protocol
 
 # A benchmark line as a client must receive it: the sender's name, then the text it sent,
 # which ends with the time it was due. A line merged with another or cut in half does not count.
-INTACT = re.compile(rb"\n[^ :\n]+: hello from [^ \n]+ #\d+ t=(\d+)(?=\n)")
+INTACT = re.compile(rb"\n([^ :\n]+): hello from [^ \n]+ #(\d+) t=(\d+)(?=\n)")
 STAMP = b" t="  # in every piece of a benchmark line, intact or not
 TEXT_AFTER_NAME = b": hello from "
 JOINING_AT_ONCE = 4  # clients joining at the same moment (stage 5's backlog is 5)
@@ -48,6 +48,7 @@ class Member:
         self.outgoing = bytearray()
         self.line_count = 0
         self.lines = [] if keep_lines else None
+        self.last_heard = {}  # sender -> the number of its last benchmark line heard (while measuring)
 
 
 class Crowd:
@@ -67,7 +68,10 @@ class Crowd:
         self.arrived = 0  # benchmark lines received, intact or not, by all members together
         self.delivered = 0  # benchmark lines received intact
         self.latencies = []  # seconds, for stamped lines while `measuring`
+        self.reordered = 0  # stamped lines that arrived after a later one from the same sender
         self.measuring = False
+        self.measuring_since = 0  # perf_counter_ns(): stamped lines due earlier are left out
+        self.timing = False  # while measuring: record latencies too (the members who read on time)
 
     def connect(self, count, asks_nickname=True, timeout=60.0, rcvbuf=None):
         """Connect `count` more clients and wait until each has joined the room.
@@ -136,9 +140,15 @@ class Crowd:
             member.state = "joined"
         self.arrived += complete.count(STAMP)
         if self.measuring:
-            stamps = INTACT.findall(b"\n" + complete)
-            self.delivered += len(stamps)
-            self.latencies.extend((now - int(sent)) / 1e9 for sent in stamps)
+            for sender, number, sent in INTACT.findall(b"\n" + complete):
+                if int(sent) < self.measuring_since:  # a late line of an earlier phase: not this one's
+                    continue
+                self.delivered += 1
+                if self.timing:
+                    self.latencies.append((now - int(sent)) / 1e9)
+                if int(number) < member.last_heard.get(sender, -1):  # a sender's numbers only grow
+                    self.reordered += 1
+                member.last_heard[sender] = int(number)
         else:  # the same count, only faster: the text of an intact line follows its sender's name
             self.delivered += complete.count(TEXT_AFTER_NAME)
 

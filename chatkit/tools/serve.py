@@ -1,7 +1,14 @@
-"""`python -m chatkit serve`: run the reference server, one of the stages, or the event loop."""
+"""`python -m chatkit serve`: run the reference server, one of the stages, or the event loop.
+
+Ctrl+C (SIGINT) and `kill` (SIGTERM) stop every server cleanly, at any
+moment: the signal handler only starts ``stop()`` in a thread of its own and
+returns, so no exception lands between two lines of the server's main
+thread (inside a ``with lock:``, say); ``run()`` then returns by itself.
+"""
 
 import signal
 import sys
+import threading
 
 from chatkit.client import remember_address
 from chatkit.tools import servers
@@ -13,28 +20,52 @@ def add_arguments(parser):
     parser.add_argument("--port", type=int, default=0, help="port to listen on (default 0: any free port)")
     parser.add_argument("--stage", type=int, choices=servers.numbers(),
                         help="run a staged server (6: the event loop) instead of the reference server")
+    parser.add_argument("--nickname-seconds", type=float,
+                        help="reference server and stage 6: disconnect a newcomer without a nickname after this long")
+    parser.add_argument("--max-joining", type=int,
+                        help="reference server and stage 6: connections that may wait to choose a nickname at once")
 
 
 def main(args):
     """Listen, print the address, serve until Ctrl+C (or SIGTERM)."""
     module = servers.choose(args.stage).load()
     chat_server = module.RunServer(args.host, args.port)
-    try:
-        chat_server.server_open()
-    except OSError as error:
-        print(f"Cannot listen on {args.host}:{args.port}: {error.strerror or error}.", file=sys.stderr)
-        return 1
+    for option in ("nickname_seconds", "max_joining"):
+        if getattr(args, option, None) is not None:
+            setattr(chat_server, option, getattr(args, option))
+    # The thread that will call stop() starts now, while threads can still be had: the signal
+    # handler only sets an Event, which cannot fail (no new thread, no exception in run()).
+    stop_requested = threading.Event()
+
+    def stop_when_asked():
+        stop_requested.wait()
+        chat_server.stop()
+
+    stopper = threading.Thread(target=stop_when_asked, name="stop")
+    stopper.start()
+
+    def on_signal(signum, frame):
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # a second Ctrl+C ends it at once
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stop_requested.set()
+
     for signum in (signal.SIGINT, signal.SIGTERM):  # `kill` stops it like Ctrl+C, even in the background
-        signal.signal(signum, signal.default_int_handler)
-    try:  # from the first line on, Ctrl+C means a clean stop
+        signal.signal(signum, on_signal)
+    try:
+        try:
+            chat_server.server_open()
+        except OSError as error:
+            print(f"Cannot listen on {args.host}:{args.port}: {error.strerror or error}.", file=sys.stderr)
+            return 1
         print(f"listening on {chat_server.host}:{chat_server.port}", flush=True)
         print("Press Ctrl+C to stop.", flush=True)
         remember_address(chat_server.host, chat_server.port)
-        chat_server.run()
-    except KeyboardInterrupt:
-        print(flush=True)  # after the ^C the terminal shows
+        chat_server.run()  # returns once stop() was called
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)  # a second Ctrl+C ends it at once
-        chat_server.stop()
+        signalled = stop_requested.is_set()
+        stop_requested.set()  # (run() ended by itself, or server_open() failed: stop anyway)
+        stopper.join()
+    if signalled:
+        print(flush=True)  # after the ^C the terminal shows
     print("Server stopped.", flush=True)
     return 0

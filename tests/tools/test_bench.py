@@ -9,9 +9,14 @@ import sys
 
 import pytest
 
-from chatkit.tools import bench, servers
+from pathlib import Path
 
-ROW_LABELS = [servers.choose(name).label for name in bench.DEFAULT_SERVERS.split(",")]
+from chatkit import server as reference
+from chatkit.tools import bench
+from chatkit.tools.bench.measure import server_variant
+
+ROW_LABELS = [server_variant(name)[0] for name in bench.DEFAULT_SERVERS.split(",")]
+ASYNCIO_PEER = Path(__file__).resolve().parents[2] / "benchmarks" / "peers" / "asyncio_server.py"
 
 
 def run_bench(*args, timeout=180):
@@ -21,7 +26,7 @@ def run_bench(*args, timeout=180):
 
 def test_bench_prints_conditions_baselines_and_a_row_per_server_and_size(tmp_path):
     plot = tmp_path / "bench.png"
-    result = run_bench("--clients", "3,12", "--seconds", "0.3", "--plot", str(plot))
+    result = run_bench("--clients", "3,12", "--seconds", "0.3", "--plot", str(plot), "--no-sustained")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     for condition in ("machine:", "python:", "load average", "method:"):
@@ -33,20 +38,40 @@ def test_bench_prints_conditions_baselines_and_a_row_per_server_and_size(tmp_pat
             row = [line for line in table.splitlines() if line.split()[:1] == [str(clients)] and label in line]
             assert len(row) == 1, f"no row for {label} with {clients} clients in:\n{table}"
             assert "gave up" not in row[0] and "disconnected" not in row[0], row[0]
-            *_, p50, p99, lost = row[0].split()
-            assert float(p50) <= float(p99), row[0]
+            *_, p50, p99, p999, lost, reordered, sustained, at_p99 = row[0].split()
+            assert float(p50) <= float(p99) <= float(p999), row[0]
+            assert lost.replace(",", "").isdigit() and reordered.replace(",", "").isdigit(), row[0]
+            assert sustained == at_p99 == "-", row[0]  # --no-sustained
     event_loop_row = next(line for line in table.splitlines() if line.split()[:1] == ["12"] and "event loop" in line)
     assert event_loop_row.split("(event loop)")[1].split()[0] == "1", "the event loop is one thread"
     reference_row = next(line for line in table.splitlines() if line.split()[:1] == ["12"] and "reference" in line)
-    assert reference_row.split("(threads)")[1].split()[0] == "25", "the reference: an accept loop + 2 per client"
+    threads = 12 + 1 + reference.WRITERS
+    assert reference_row.split("(threads)")[1].split()[0] == str(threads), "a reader per client, the accept loop, the Writers"
     assert f"plot saved to {plot}" in out
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bench_ramps_up_the_sustained_load_on_the_kit_and_on_a_peer_command():
+    """The sustained ramp prints its steps; --peer runs any server program (here the asyncio peer)."""
+    result = run_bench("--clients", "4", "--seconds", "0.2", "--servers", "ref", "--no-plot", "--ramp-steps", "2",
+                       "--peer", f"asyncio={sys.executable} {ASYNCIO_PEER} {{port}}")
+    assert result.returncode == 0, result.stderr
+    steps = [line for line in result.stdout.splitlines() if line.split()[:1] == ["ramp"]]
+    for label in ("reference (threads)", "asyncio"):
+        mine = [line for line in steps if label in line]
+        assert len(mine) == 2 and "20,000 lines/s" in mine[0] and "0,000 lines/s" in mine[1], steps
+    table = result.stdout[result.stdout.rindex("clients  server"):]
+    peer_row = next(line for line in table.splitlines() if "asyncio" in line)
+    assert peer_row.split()[:3] == ["4", "asyncio", "1"], peer_row  # its threads, read from /proc
+    assert "sustained:" in result.stdout
 
 
 @pytest.mark.parametrize("args, message", [
     (["--clients", "ten"], "--clients takes numbers"),
     (["--servers", "ref,no.such.module"], "no.such.module"),
     (["--servers", "3"], "stage 3 has no nicknames"),
+    (["--servers", "ref/fast"], "the only variant is /nagle"),
+    (["--peer", "go=./chatpeer"], "{port}"),
 ])
 def test_bench_says_what_is_wrong_with_its_arguments(args, message):
     result = run_bench(*args, "--seconds", "0.1", "--no-plot", timeout=60)

@@ -5,10 +5,15 @@
          out, and reads every line every client receives                    in a process of its own)
 
 For each server and each crowd size the bench measures, in one run,
-delivered lines per second, latency at a steady input rate, and the
-server's threads, memory and CPU (measure.py), beside the loopback limit:
-one socket pair sending chat-sized lines as fast as it can, in 64 KiB
-writes and one line per send() (processes.py).
+delivered lines per second (batched: many lines on their way), latency at
+a steady input rate (p50/p99/p999, lost, reordered), the sustained rate
+(an open-loop ramp: the highest rate with nothing lost and p99 under a
+bound), and the server's threads, memory and CPU (measure.py), beside the
+loopback limit: one socket pair sending chat-sized lines as fast as it
+can, in 64 KiB writes and one line per send() (processes.py). Any server
+program speaking the protocol can be measured beside the kit's servers
+(``--peer LABEL=COMMAND``; benchmarks/peers/ has asyncio, Twisted, uvloop,
+socketserver and Go servers).
 
 The numbers come from real sockets on 127.0.0.1, read by the clients; never
 from the server's own counters. The crowd (chatkit.tools.crowd) runs in this
@@ -20,25 +25,25 @@ the bottleneck.
     processes.py   the server under test in its own process; the loopback sender
     report.py      the conditions of the run, the table, the plot
 
-Run it:  python -m chatkit bench                      (about a minute)
-         python -m chatkit bench --clients 10,100 --seconds 1
+Run it:  python -m chatkit bench                      (a few minutes)
+         python -m chatkit bench --clients 10,100 --seconds 1 --no-sustained
+         python -m chatkit bench --servers ref,6 --peer "go=benchmarks/peers/go/chatpeer {port}"
 """
 
 import sys
 
-from chatkit.tools.bench.measure import Row, measure_server, server_choice
-from chatkit.tools.bench.processes import loopback, raise_fd_limit
-from chatkit.tools.bench.report import conditions, plot, table
+from chatkit.tools.bench.measure import Row, measure_server, server_variant
+from chatkit.tools.bench.processes import Command, loopback, raise_fd_limit
+from chatkit.tools.bench.report import conditions, plot, step_line, table
 
-DEFAULT_CLIENTS = "10,100,1000"
-DEFAULT_SERVERS = "5,ref,6"
+DEFAULT_CLIENTS = "10,100,1000,2000"
+DEFAULT_SERVERS = "5,ref,ref/nagle,6"
 DEFAULT_PLOT = "artifacts/bench.png"
 
 
 def run(clients=(10, 100, 1000), servers=tuple(DEFAULT_SERVERS.split(",")), seconds=2.0, rate=1000.0,
-        max_deliveries=100_000,
-        show=print):
-    """Measure every server at every crowd size; return (rows, loopback baselines)."""
+        max_deliveries=100_000, peers=(), sustained=True, ramp_steps=None, show=print):
+    """Measure every server (and peer command) at every crowd size; return (rows, loopback baselines)."""
     fd_limit = raise_fd_limit(max(clients) + 200)
     baselines = [Row("loopback, 64 KiB writes", 1, loopback(seconds, batched=True), threads=1),
                  Row("loopback, a send() per line", 1, loopback(seconds, batched=False), threads=1)]
@@ -48,8 +53,9 @@ def run(clients=(10, 100, 1000), servers=tuple(DEFAULT_SERVERS.split(",")), seco
         if count + 100 > fd_limit:
             show(f"{count:>7,}  skipped: needs {count + 100} open files, the system allows {fd_limit} (ulimit -n)")
             continue
-        for name in servers:
-            rows.append(measure_server(name, count, seconds, min(rate, max_deliveries / count), fd_limit))
+        for name in list(servers) + list(peers):
+            rows.append(measure_server(name, count, seconds, min(rate, max_deliveries / count), fd_limit,
+                                       sustained, lambda row, step: show(step_line(row, step)), ramp_steps))
             show(table([rows[-1]], baselines[0].delivered_per_s).splitlines()[-1])
     return rows, baselines
 
@@ -59,7 +65,12 @@ def add_arguments(parser):
                         help=f"crowd sizes, comma-separated (default {DEFAULT_CLIENTS})")
     parser.add_argument("--servers", default=DEFAULT_SERVERS,
                         help="servers to compare: stage numbers (5, 6), 'ref', a module or a .py file with a "
-                             f"RunServer class (default {DEFAULT_SERVERS})")
+                             f"RunServer class; NAME/nagle without TCP_NODELAY (default {DEFAULT_SERVERS})")
+    parser.add_argument("--peer", action="append", default=[], metavar="LABEL=COMMAND",
+                        help="also measure any server program speaking the protocol; {port} in COMMAND is "
+                             "replaced by the port it must listen on (repeat for several)")
+    parser.add_argument("--no-sustained", action="store_true", help="skip the sustained ramp (faster)")
+    parser.add_argument("--ramp-steps", type=int, help="at most this many steps of the ramp (default: until it fails)")
     parser.add_argument("--seconds", type=float, default=2.0, help="length of each measurement (default 2)")
     parser.add_argument("--rate", type=float, default=1000.0,
                         help="messages per second sent in for the latency measurement (default 1000)")
@@ -75,17 +86,22 @@ def main(args):
     except ValueError:
         print(f"--clients takes numbers separated by commas, like 10,100; not {args.clients!r}", file=sys.stderr)
         return 2
-    servers = [name.strip() for name in args.servers.split(",")]
+    servers = [name.strip() for name in args.servers.split(",") if name.strip()]
     try:
         for name in servers:
-            server_choice(name)
+            server_variant(name)
     except ValueError as error:
         print(f"--servers: {error}", file=sys.stderr)
         return 2
+    try:
+        peers = [Command.parse(text) for text in args.peer]
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
     fd_limit = raise_fd_limit(max(clients) + 200)
     print("\n".join(conditions(args, fd_limit)), end="\n\n", flush=True)
-    rows, baselines = run(clients, servers, args.seconds, args.rate, args.max_deliveries,
-                          show=lambda text: print(text, flush=True))
+    rows, baselines = run(clients, servers, args.seconds, args.rate, args.max_deliveries, peers,
+                          not args.no_sustained, args.ramp_steps, show=lambda text: print(text, flush=True))
     print()
     print("\n".join(conditions(args, fd_limit)[2:3]))  # the load average again, at the end
     print()

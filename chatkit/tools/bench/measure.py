@@ -3,10 +3,14 @@
 * delivered/s: chat lines received intact per second by all clients
   together, keeping IN_FLIGHT lines on their way (a closed loop: a new line
   is sent as soon as an earlier one has reached everyone);
-* p50 / p99: how long a line took from the moment it was due to be sent to
-  the moment a receiving client read it, at a steady input rate (an open
-  loop: messages are stamped with their scheduled time, so a server that
-  falls behind cannot hide it);
+* p50 / p99 / p999: how long a line took from the moment it was due to be
+  sent to the moment a receiving client read it, at a steady input rate (an
+  open loop: messages are stamped with their scheduled time, so a server that
+  falls behind cannot hide it), with the lines lost and reordered;
+* sustained: the same open loop as a ramp, the input rate doubling at each
+  step, one line per message: the highest rate (lines delivered per second)
+  with nothing lost, nothing reordered and p99 under a bound (BOUND_MS); a
+  step over the bound is measured once more before the ramp stops;
 * the server's threads, memory per connection and CPU use, asked of the
   server process itself.
 """
@@ -15,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 
 from chatkit.tools import servers
-from chatkit.tools.bench.processes import ServerProcess
+from chatkit.tools.bench.processes import Command, ServerProcess
 from chatkit.tools.crowd import Crowd, message
 
 IN_FLIGHT = 200  # closed loop: lines on their way at once (at most ~10 KB queued for any client)
@@ -23,6 +27,9 @@ TALKERS = 10  # clients who send; everyone listens
 OBSERVERS = 100  # clients who read during the latency measurement (the others right after it)
 STALL = 10.0  # seconds without progress before a phase gives up
 DRAIN = 3.0  # seconds to wait for late lines after a phase; what is still missing is lost
+BOUND_MS = 50.0  # the sustained ramp's latency bound: p99 under this
+RAMP_START = 20_000  # lines/s delivered at the ramp's first step (doubling after each step passed)
+RAMP_MAX = 40_000_000  # and never beyond this
 
 
 @dataclass
@@ -39,9 +46,31 @@ class Row:
     rate_in: float = None  # messages/s sent in the open loop
     p50: float = None  # seconds
     p99: float = None
+    p999: float = None
     lost: int = None
+    reordered: int = None
+    sustained: float = None  # lines/s: the ramp's highest step within the bound
+    sustained_p99: float = None  # seconds, at that step
     note: str = ""
     latencies: list = field(default_factory=list, repr=False)
+    steps: list = field(default_factory=list, repr=False)  # the ramp: Step per rate tried
+
+
+@dataclass
+class Step:
+    """One step of the sustained ramp."""
+
+    rate_in: float  # messages/s sent
+    delivered: float  # lines/s due to arrive (rate_in x clients)
+    p50: float
+    p99: float
+    p999: float
+    lost: int
+    reordered: int
+
+    @property
+    def passed(self):
+        return not self.lost and not self.reordered and self.p99 is not None and self.p99 * 1000 <= BOUND_MS
 
 
 def closed_loop(crowd, server, seconds):
@@ -71,7 +100,7 @@ def closed_loop(crowd, server, seconds):
 
 
 def open_loop(crowd, seconds, rate):
-    """Send `rate` messages/s for `seconds`; return (latencies, lines lost).
+    """Send `rate` messages/s for `seconds`; return (latencies, lines lost, lines reordered).
 
     Only OBSERVERS clients, spread over the order of joining, read while
     messages are sent: reading 1,000 sockets for every line would make this
@@ -84,9 +113,11 @@ def open_loop(crowd, seconds, rate):
     observers = set(talkers) | set(members[::max(1, len(members) // OBSERVERS)])
     crowd.pause([member for member in members if member not in observers])
     crowd.latencies = []
-    before = crowd.arrived, crowd.delivered
-    crowd.measuring = True
-    start_ns = time.perf_counter_ns()
+    for member in members:
+        member.last_heard = {}
+    before = crowd.arrived, crowd.delivered, crowd.reordered
+    crowd.measuring = crowd.timing = True
+    start_ns = crowd.measuring_since = time.perf_counter_ns()
     period_ns = int(1e9 / rate)
     sent = 0
     while (now_ns := time.perf_counter_ns()) < start_ns + seconds * 1e9:
@@ -96,10 +127,32 @@ def open_loop(crowd, seconds, rate):
             sent += 1
         crowd.turn((start_ns + sent * period_ns - time.perf_counter_ns()) / 1e9)
     drain(crowd, before[0] + sent * len(observers))
-    crowd.measuring = False
+    crowd.timing = False  # the others read now: count their lines, but their wait was ours
     crowd.resume()
     drain(crowd, before[0] + sent * len(members))
-    return crowd.latencies, sent * len(members) - (crowd.delivered - before[1])
+    crowd.measuring = False
+    return crowd.latencies, sent * len(members) - (crowd.delivered - before[1]), crowd.reordered - before[2]
+
+
+def ramp(crowd, seconds, show=None, most_steps=None):
+    """The sustained open loop: double the rate until a step loses, reorders or passes BOUND_MS at p99."""
+    clients = len(crowd.open_members())
+    steps, delivered, retried = [], RAMP_START, False
+    while delivered <= RAMP_MAX and len(steps) < (most_steps or RAMP_MAX):
+        latencies, lost, reordered = open_loop(crowd, seconds, delivered / clients)
+        steps.append(Step(delivered / clients, delivered, percentile(latencies, 0.50), percentile(latencies, 0.99),
+                          percentile(latencies, 0.999), lost, reordered))
+        if show:
+            show(steps[-1])
+        if len(crowd.open_members()) < clients or lost or reordered:
+            break
+        if not steps[-1].passed:  # over the bound: once more at the same rate (a busy machine hiccups)
+            if retried:
+                break
+            retried = True
+            continue
+        delivered, retried = delivered * 2, False
+    return steps
 
 
 def drain(crowd, expected):
@@ -115,6 +168,19 @@ def percentile(values, share):
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else None
 
 
+def server_variant(name):
+    """(label, name for the server process, Nagle on?) for a name of --servers.
+
+    "ref/nagle" and "6/nagle" are those servers without TCP_NODELAY (Nagle's
+    algorithm on), to show what it costs.
+    """
+    base, _, variant = name.partition("/")
+    if variant not in ("", "nagle"):
+        raise ValueError(f"{name!r}: the only variant is /nagle (the server without TCP_NODELAY)")
+    choice = server_choice(base)
+    return (choice.label.split(" (")[0] + ", no TCP_NODELAY" if variant else choice.label), choice.name, bool(variant)
+
+
 def server_choice(name):
     """The server a name of --servers means (chatkit.tools.servers); ValueError says what is wrong."""
     choice = servers.choose(name)
@@ -123,11 +189,16 @@ def server_choice(name):
     return choice
 
 
-def measure_server(name, clients, seconds, rate, fd_limit):
-    """One row: start the server, bring in the crowd, run both loops, stop."""
-    choice = server_choice(name)
-    row = Row(choice.label, clients)
-    server = ServerProcess(choice.name, fd_limit)
+def measure_server(name, clients, seconds, rate, fd_limit, sustained=True, show_step=None, ramp_steps=None):
+    """One row: start the server, bring in the crowd, run the closed loop, the fixed rate, the ramp; stop.
+
+    `name` is a name of --servers, or a Command (any server program).
+    """
+    if isinstance(name, Command):
+        row, server = Row(name.label, clients), name.start(fd_limit)
+    else:
+        label, server_name, nagle = server_variant(name)
+        row, server = Row(label, clients), ServerProcess(server_name, fd_limit, nagle=nagle)
     crowd = Crowd(server.address)
     try:
         idle = server.stats()
@@ -140,8 +211,13 @@ def measure_server(name, clients, seconds, rate, fd_limit):
         row.memory_per_client = (full["memory"] - idle["memory"]) / clients
         row.delivered_per_s, row.server_cpu, row.crowd_cpu = closed_loop(crowd, server, seconds)
         row.rate_in = rate
-        row.latencies, row.lost = open_loop(crowd, seconds, rate)
-        row.p50, row.p99 = percentile(row.latencies, 0.50), percentile(row.latencies, 0.99)
+        row.latencies, row.lost, row.reordered = open_loop(crowd, seconds, rate)
+        row.p50, row.p99, row.p999 = (percentile(row.latencies, share) for share in (0.50, 0.99, 0.999))
+        if sustained:
+            row.steps = ramp(crowd, seconds, show_step and (lambda step: show_step(row, step)), ramp_steps)
+            passed = [step for step in row.steps if step.passed]
+            if passed:
+                row.sustained, row.sustained_p99 = passed[-1].delivered, passed[-1].p99
         dropped = clients - len(crowd.open_members())
         if dropped:
             row.note = f"{dropped} clients disconnected"

@@ -2,16 +2,20 @@
 
     ServerProcess("5", fd_limit)    one server in a process of its own: its threads have their own GIL;
                                     it answers "stats" (threads, memory, CPU) and "stop" on its stdin
+    Command("go", "./peer {port}")  any server program speaking the protocol, started on a free port
+                                    (a peer to compare with); its stats are read from /proc (Linux)
     loopback(seconds, batched)      the limit: one socket pair, a sender process writing flat out
 """
 
 import json
 import os
+import shlex
 import socket
 import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 
 try:
     import resource  # Unix only
@@ -48,10 +52,13 @@ def serve_in_child():
     """Run one server quietly; answer "stats" and "stop" on stdin (in its own process).
 
     sys.argv[1] names the server as chatkit.tools.servers does ("5", "ref",
-    "6", a module or a file); sys.argv[2] says how many open files to allow.
+    "6", a module or a file); sys.argv[2] says how many open files to allow;
+    sys.argv[3] is "nagle" to leave TCP_NODELAY off.
     """
     raise_fd_limit(int(sys.argv[2]))
     server = servers.choose(sys.argv[1]).load().RunServer("127.0.0.1", 0)
+    if sys.argv[3:] == ["nagle"]:
+        server.nodelay = False
     server.log = lambda message: None
     server.server_open()
 
@@ -79,8 +86,8 @@ def python_child(call, *args):
 class ServerProcess:
     """A server under test in a process of its own, so its threads have their own GIL."""
 
-    def __init__(self, name, fd_limit):
-        self.process = python_child("serve_in_child", name, fd_limit)
+    def __init__(self, name, fd_limit, nagle=False):
+        self.process = python_child("serve_in_child", name, fd_limit, *(["nagle"] if nagle else []))
         first = self.process.stdout.readline().split()
         if len(first) != 2:
             self.close()
@@ -105,6 +112,61 @@ class ServerProcess:
             self.process.kill()
             self.process.wait()
         self.process.stdout.close()
+
+
+@dataclass(frozen=True)
+class Command:
+    """Any chat server program, as a shell-like command with {port} in it: `label=command` on --peer."""
+
+    label: str
+    command: str
+
+    @classmethod
+    def parse(cls, text):
+        label, sep, command = text.partition("=")
+        if not sep or "{port}" not in command:
+            raise ValueError(f"--peer takes LABEL=COMMAND with {{port}} in the command, not {text!r}")
+        return cls(label.strip(), command.strip())
+
+    def start(self, fd_limit):
+        return CommandProcess(self.command, fd_limit)
+
+
+class CommandProcess:
+    """A server program started on a free port; threads, memory and CPU come from /proc/PID (Linux)."""
+
+    def __init__(self, command, fd_limit):
+        with socket.socket() as probe:  # a free port (the program binds it a moment later)
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.address = ("127.0.0.1", port)
+        self.process = subprocess.Popen(shlex.split(command.format(port=port)), stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.DEVNULL, preexec_fn=lambda: raise_fd_limit(fd_limit))
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(self.address, timeout=1).close()
+                return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.close()
+                    raise RuntimeError(f"{command!r} did not start listening on port {port}")
+                time.sleep(0.05)  # waiting for another program to listen: nothing to wait on but time
+
+    def stats(self):
+        status = open(f"/proc/{self.process.pid}/status").read()
+        field = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        ticks = open(f"/proc/{self.process.pid}/stat").read().rsplit(")", 1)[1].split()
+        return {"threads": int(field["Threads"]), "memory": int(field["VmRSS"].split()[0]) * 1024,
+                "cpu": (int(ticks[11]) + int(ticks[12])) / os.sysconf("SC_CLK_TCK")}
+
+    def close(self):
+        self.process.terminate()
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def loopback(seconds, batched):

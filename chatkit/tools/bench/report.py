@@ -5,7 +5,7 @@ import platform
 import sys
 import time
 
-from chatkit.tools.bench.measure import IN_FLIGHT, OBSERVERS, TALKERS
+from chatkit.tools.bench.measure import BOUND_MS, IN_FLIGHT, OBSERVERS, RAMP_START, TALKERS
 
 
 def conditions(args, fd_limit):
@@ -25,8 +25,23 @@ def conditions(args, fd_limit):
         f"method:   {args.seconds:g} s closed loop ({IN_FLIGHT} lines in flight) for delivered/s, then "
         f"{args.seconds:g} s at a fixed input rate for latency; {TALKERS} clients talk, all listen",
         f"          (latency as read by {OBSERVERS} of the clients, spread over the order of joining);",
-        "          lost: lines that did not arrive intact in that second part (missing, merged or cut)",
+        "          lost: lines that did not arrive intact in that second part (missing, merged or cut),",
+        "          reord: lines heard after a later line of the same sender;",
+        f"          sustained: the same open loop, {args.seconds:g} s a step, from {RAMP_START:,} lines/s doubling "
+        f"each step: the highest rate with nothing lost or reordered and p99 <= {BOUND_MS:g} ms",
+        "          (a step over the bound is tried once more before the ramp stops)",
     ]
+
+
+def step_line(row, step):
+    """One step of the sustained ramp, printed as it is measured."""
+    def ms(seconds):
+        return "-" if seconds is None else f"{seconds * 1000:.1f}"
+
+    verdict = "ok" if step.passed else "over the bound" if not step.lost and not step.reordered else "lost lines"
+    return (f"         ramp {row.server:<27} {step.rate_in:>9,.0f} msg/s in = {step.delivered:>11,.0f} lines/s  "
+            f"p50 {ms(step.p50)}  p99 {ms(step.p99)}  p999 {ms(step.p999)} ms  lost {step.lost:,}  "
+            f"reordered {step.reordered:,}  {verdict}")
 
 
 def table(rows, limit):
@@ -38,7 +53,8 @@ def table(rows, limit):
         return "-" if seconds is None else f"{seconds * 1000:.1f}"
 
     header = (f"{'clients':>7}  {'server':<27} {'threads':>7} {'KiB/client':>10} {'delivered/s':>12} "
-              f"{'of limit':>8} {'srv CPU':>7} {'crowd CPU':>9} {'in msg/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'lost':>5}")
+              f"{'of limit':>8} {'srv CPU':>7} {'crowd CPU':>9} {'in msg/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
+              f"{'p999 ms':>7} {'lost':>5} {'reord':>5} {'sustained/s':>12} {'at p99':>6}")
     out = [header, "-" * len(header)]
     for row in rows:
         share = f"{100 * row.delivered_per_s / limit:.1f}%" if limit else "-"
@@ -47,7 +63,9 @@ def table(rows, limit):
         crowd = "-" if row.crowd_cpu is None else f"{100 * row.crowd_cpu:.0f}%"
         out.append(f"{row.clients:>7,}  {row.server:<27} {number(row.threads):>7} {number(memory):>10} "
                    f"{number(row.delivered_per_s):>12} {share:>8} {cpu:>7} {crowd:>9} {number(row.rate_in):>8} "
-                   f"{ms(row.p50):>7} {ms(row.p99):>7} {number(row.lost):>5}" + (f"  {row.note}" if row.note else ""))
+                   f"{ms(row.p50):>7} {ms(row.p99):>7} {ms(row.p999):>7} {number(row.lost):>5} "
+                   f"{number(row.reordered):>5} {number(row.sustained):>12} {ms(row.sustained_p99):>6}"
+                   + (f"  {row.note}" if row.note else ""))
     return "\n".join(out)
 
 
