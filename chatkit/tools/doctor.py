@@ -68,12 +68,13 @@ class Machine:
     """The facts the checks read; each can be replaced to fake another machine."""
 
     def __init__(self, environ=None, root="/", platform=sys.platform, python_prefix=sys.base_prefix,
-                 probe=None):
+                 probe=None, listening=None):
         self.environ = dict(os.environ if environ is None else environ)
         self.root = Path(root)  # where /proc, /mnt/wslg and /etc are looked up
         self.platform = platform
         self.python_prefix = python_prefix
         self.probe = probe or open_window  # probe(environ) -> None, or why Tk could not open a window
+        self.listening = listening or x_server_listening  # listening(display) -> is an X server there?
 
     def file_text(self, path):
         try:
@@ -189,7 +190,7 @@ def check_display(machine, diagnosis):
         diagnosis.add("FAIL", f"DISPLAY={display} is not a display name (like :0, or localhost:10.0 over ssh -X)")
         return f"correct DISPLAY (now {display!r}); on this machine's own screen it is usually :0"
     warn_about_startup_files(machine, diagnosis)
-    if not x_server_listening(display):
+    if not machine.listening(display):
         diagnosis.add("FAIL", f"DISPLAY={display}, but no X server is listening there; setting DISPLAY does not start one")
         return no_server_fix(machine, display)
     diagnosis.add("ok", f"an X server is listening at DISPLAY={display}")
