@@ -15,7 +15,7 @@ import time
 from chatkit import protocol
 from chatkit.grader.limits import CALL_TIMEOUT, STOP_TIMEOUT
 from chatkit.grader.peer import Peer
-from chatkit.grader.sandbox import Sandbox, StudentHang, StudentProblem
+from chatkit.grader.sandbox import Sandbox, StudentHang, StudentProblem, launch
 from chatkit.grader.sandbox.diagnose import explain_stacks
 
 _imports_that_hung = {}  # (path, modification time) -> StudentHang, so the next tests fail at once
@@ -29,6 +29,7 @@ class Exercise:
         self.path = path
         self.sandboxes = []
         self.servers = []
+        self.refused = []  # what the guard refused in sandboxes that never got going (at import)
         self._module = None
 
     @property
@@ -46,8 +47,10 @@ class Exercise:
             raise _imports_that_hung[version]
         try:
             sandbox = Sandbox(self.path)
-        except StudentHang as problem:
-            _imports_that_hung[version] = problem
+        except StudentProblem as problem:
+            self.refused += getattr(problem, "tampered", [])
+            if isinstance(problem, StudentHang):
+                _imports_that_hung[version] = problem
             raise
         self.sandboxes.append(sandbox)
         return sandbox
@@ -58,11 +61,17 @@ class Exercise:
         self.servers.append(server)
         return server
 
+    @property
+    def tampered(self):
+        """What the guard refused in this test's processes, in words (walls.py)."""
+        return list(dict.fromkeys(self.refused + [what for sandbox in self.sandboxes for what in sandbox.tampered]))
+
     def close(self):
         for server in self.servers:
             server.close()
         for sandbox in self.sandboxes:
             sandbox.close()
+        launch.sweep()  # processes the student's code started, in their own session or not
 
 
 class RunningServer:

@@ -1,20 +1,41 @@
-"""Run the grader (pytest on the kit's exercise tests) in a process of its own.
+"""Run the grader (pytest on the kit's exercise tests) in a process of its own, on a clean copy.
 
-Used by ``check()`` in a notebook, by ``python -m chatkit progress`` and by
-the bulk grader. The process gets a session (process group) of its own and
-a time limit: when the limit passes, the whole group is killed, and the
-results written so far (the plugin saves them after every test) are kept.
+Used by `pytest exercises/` (the plugin hands its run over to here), by
+``check()`` in a notebook, by ``python -m chatkit progress`` and by the bulk
+grader. Grading never happens where the student's files are: a scratch
+folder gets the kit's graded tests and conftest.py (KitTests), a
+pyproject.toml made from the manifest's pytest settings, and the student's
+exercise files (exercises/exNN_*.py), nothing else; pytest runs there in a
+fresh interpreter in isolated mode (``python -I``: no PYTHONPATH, no user
+site, not the current folder), with plugin autoloading off. Conftest files,
+pytest settings, plugins and customize modules of the student's repository
+are never loaded. The process gets a session of its own and a time limit:
+when the limit passes, the whole group is killed, and the results written
+so far (the plugin saves them after every test) are kept.
 """
 
+import hashlib
+import json
 import os
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from chatkit.grader import layout, processes
+from chatkit.grader.authoring import tamper
 from chatkit.grader.limits import RUN_TIME_LIMIT
 from chatkit.grader.results import Results
+
+CLEAN_RUN = "CHATKIT_CLEAN_RUN"  # set in every run made here: the plugin grades where it is
+IGNORED = "CHATKIT_IGNORED"  # JSON: what the student's repository held that the run ignored
+STUDENT_RUN_LIMIT = 600  # `pytest exercises/`: every step has its own, far shorter, limit
+PACKAGE_PARENT = str(Path(__file__).resolve().parents[3])  # the folder the running chatkit is imported from
+# pytest in isolated mode, importing the same chatkit as the grader that started it
+BOOT = "import sys; sys.path.insert(0, sys.argv[1]); import pytest; sys.exit(pytest.main(sys.argv[2:]))"
 
 
 @dataclass
@@ -26,32 +47,119 @@ class Run:
     seconds: float
 
 
+@dataclass
+class KitTests:
+    """The kit's graded tests and conftest.py, read once (bytes), and how they differ from the manifest."""
+
+    files: dict  # name -> bytes
+    settings: dict  # the pytest settings the manifest records
+    problems: list  # sentences: edited or missing files
+
+    @classmethod
+    def read(cls, exercises_dir, manifest=None):
+        manifest = manifest or tamper.load_manifest()
+        files, problems = {}, []
+        for name, expected in manifest.get("files", {}).items():
+            try:
+                data = (Path(exercises_dir) / name).read_bytes()
+            except OSError:
+                problems.append(f"exercises/{name} is missing")
+                continue
+            files[name] = data
+            if hashlib.sha256(data).hexdigest() != expected:
+                problems.append(f"exercises/{name} was edited (it differs from the kit's copy)")
+        return cls(files, manifest.get("pytest_settings", {}), problems)
+
+    def write(self, root, exercise_files):
+        """root/exercises: these tests and `exercise_files` ({exercise: bytes}); root/pyproject.toml."""
+        exercises = Path(root) / "exercises"
+        exercises.mkdir(parents=True, exist_ok=True)
+        for name, data in self.files.items():
+            (exercises / name).write_bytes(data)
+        for exercise, data in exercise_files.items():
+            (exercises / f"{exercise}.py").write_bytes(data)
+        settings = "".join(f"{key} = {json.dumps(value)}\n" for key, value in self.settings.items())
+        (Path(root) / "pyproject.toml").write_text(f"[tool.pytest.ini_options]\n{settings}", encoding="utf-8")
+        return exercises
+
+
+def exercise_sources(exercises_dir, exercise_ids):
+    """{exercise: bytes} of the exercise files found in a folder."""
+    found = {}
+    for exercise in exercise_ids:
+        path = Path(exercises_dir) / f"{exercise}.py"
+        if path.is_file():
+            found[exercise] = path.read_bytes()
+    return found
+
+
 def pytest_arguments(paths, results_path, solutions, extra_args):
     arguments = [*map(str, paths), "-p", "no:cacheprovider", "--grade-json", str(results_path), "-q",
                  "--color=no", *extra_args]
     return arguments + ["--solutions"] if solutions else arguments
 
 
-def run_grader(paths, results_path, solutions=False, time_limit=RUN_TIME_LIMIT, cwd=None, extra_args=(), env=None):
-    """Grade `paths` (test files or folders) in a new Python process; return a Run."""
-    command = [sys.executable, "-m", "pytest", *pytest_arguments(paths, results_path, solutions, extra_args)]
-    # Only the grader plugin: pytest plugins installed for other work (anyio, hypothesis, ...) cost
-    # seconds of start-up and could change how tests run.
-    environment = {**os.environ, **(env or {}), "PYTHONDONTWRITEBYTECODE": "1", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(layout.KIT_ROOT), environment.get("PYTHONPATH")]))
+def run_grader(paths, results_path=None, solutions=False, time_limit=RUN_TIME_LIMIT, cwd=None, extra_args=(),
+               env=None, echo=False, ignored=()):
+    """Grade `paths` (test files, or the exercises folder) on a clean copy, in a new Python; return a Run.
+
+    solutions=True grades the reference answers where they are (nothing of
+    a student's is involved). echo=True prints pytest's output as it comes.
+    """
+    with tempfile.TemporaryDirectory(prefix="chatkit-clean-") as clean:
+        results_path = results_path or Path(clean) / "results.json"
+        if solutions:
+            selection, cwd = [Path(p) for p in paths], cwd or layout.KIT_ROOT
+        else:
+            folders = {Path(p) if Path(p).is_dir() else Path(p).parent for p in paths}
+            if len(folders) != 1:
+                raise ValueError(f"grade one exercises folder at a time, not {sorted(map(str, folders))}")
+            folder = folders.pop()
+            kit = KitTests.read(folder)
+            manifest_ids = list(tamper.load_manifest().get("tests", {})) or layout.exercise_ids()
+            target = kit.write(clean, exercise_sources(folder, manifest_ids))
+            selection = [target if Path(p).is_dir() else target / Path(p).name for p in paths]
+            cwd = clean
+            extra_args = ["--rootdir", clean, "-c", str(Path(clean) / "pyproject.toml"), "--confcutdir", clean,
+                          *extra_args]
+        command = [sys.executable, "-I", "-c", BOOT, PACKAGE_PARENT,
+                   *pytest_arguments(selection, results_path, solutions, extra_args)]
+        # Only the grader plugin: pytest plugins installed for other work (anyio, hypothesis, ...) cost
+        # seconds of start-up and could change how tests run.
+        environment = {key: value for key, value in {**os.environ, **(env or {})}.items()
+                       if key not in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")}
+        environment.update({"PYTHONDONTWRITEBYTECODE": "1", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", CLEAN_RUN: "1",
+                            IGNORED: json.dumps(list(ignored)), "PYTHONIOENCODING": "utf-8"})
+        return run_command(command, cwd, environment, results_path, time_limit, echo)
+
+
+def run_command(command, cwd, environment, results_path, time_limit, echo):
+    """Run a grading command in a session of its own, within `time_limit`; read its results."""
     started = time.monotonic()
-    process = subprocess.Popen(command, cwd=cwd or layout.KIT_ROOT, env=environment, stdin=subprocess.DEVNULL,
+    process = subprocess.Popen(command, cwd=cwd, env=environment, stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    chunks = []
+
+    def read():
+        for line in process.stdout:
+            chunks.append(line)
+            if echo:
+                sys.stdout.write(line.decode("utf-8", errors="replace"))
+                sys.stdout.flush()
+
+    reader = threading.Thread(target=read, name="grading output", daemon=True)
+    reader.start()
     timed_out = False
     try:
-        output, _ = process.communicate(timeout=time_limit)
+        process.wait(timeout=time_limit)
     except subprocess.TimeoutExpired:
         timed_out = True
-        processes.kill_group(process)
-        output, _ = process.communicate()
     finally:
-        processes.kill_group(process)  # anything the run left behind in its group
-    return finish(results_path, output.decode("utf-8", errors="replace"), process.returncode, timed_out, started)
+        processes.kill_group(process)  # after a timeout, and anything the run left behind in its group
+        process.wait()
+    reader.join(2)  # a process that escaped the group may hold the pipe: its output is not waited for
+    output = b"".join(chunks).decode("utf-8", errors="replace")
+    return finish(results_path, output, process.returncode, timed_out, started)
 
 
 def run_grader_forked(paths, results_path, cwd, time_limit=RUN_TIME_LIMIT):
@@ -94,6 +202,7 @@ def pytest_in_child(arguments, cwd, output_path):
     sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)
     sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    os.environ[CLEAN_RUN] = "1"  # the bulk grader made the clean copy itself
     sys.dont_write_bytecode = True
     import pytest
 

@@ -1,33 +1,63 @@
 """Starting the child that runs one student file: forked from a fork server, or spawned.
 
-    start(path)   a child running child.py on the student's file at `path`
+    configure(**settings)   what the walls of this run protect (the plugin sets it once)
+    walls()                 the walls every child raises (sandbox/walls.py)
+    start(path)             a child running child.py on the student's file at `path`
+    sweep()                 after a test: every process the student started, found and killed
 
 Forking a copy of a fork server that has the kit imported takes ~5 ms;
 starting Python afresh ~50 ms (the way on Windows, or with
-CHATKIT_GRADER_SPAWN=1). The child gets a session of its own either way.
+CHATKIT_GRADER_SPAWN=1). The child gets a session of its own either way,
+and a forked one a Unix socket on which it hands sockets over to the
+grader (probes.py looks at them in the grader's process).
 """
 
+import json
+import multiprocessing.forkserver
+import multiprocessing.resource_tracker
 import os
+import socket
 import subprocess
 import sys
 from multiprocessing.connection import Connection
 
 from chatkit.grader import layout, processes
+from chatkit.grader.limits import LIMITS_ON, STUDENT_LIMITS
 from chatkit.grader.sandbox import child
 
-PRELOAD = ["chatkit.grader.sandbox.child", "chatkit.grader.sandbox.probes", "chatkit.protocol",
+PRELOAD = ["chatkit.grader.sandbox.child", "chatkit.protocol",
            "chatkit.server", "chatkit.stages.stage1_listen", "chatkit.stages.stage2_accept",
            "chatkit.stages.stage3_threads", "chatkit.stages.stage4_broadcast", "chatkit.stages.stage5_report"]
+PACKAGE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # chatkit/
+
+_settings = {}
+
+
+def configure(**settings):
+    """protected=[paths], secret=[paths], uid=..., tasks=...: set once per grading run."""
+    _settings.update(settings)
+
+
+def walls():
+    """The walls for the next child: the kit's code and the run's files protected, answers hidden."""
+    solutions = layout.solutions_dir()
+    pids = [os.getpid(), getattr(multiprocessing.forkserver._forkserver, "_forkserver_pid", None)]
+    return {"guard": True, "limits": dict(STUDENT_LIMITS) if LIMITS_ON else None,
+            "protected": [PACKAGE, *_settings.get("protected", ())],
+            "secret": [str(solutions), *_settings.get("secret", ())],
+            "uid": _settings.get("uid"), "tasks": _settings.get("tasks", 0),
+            "grader_pids": [pid for pid in pids if pid]}
 
 
 class Forked:
-    """A sandbox child forked from the fork server: pid, pipes, wait()."""
+    """A sandbox child forked from the fork server: pid, pipes, the socket side door, wait()."""
 
     def __init__(self, context, path):
         pipes = [os.pipe() for _ in range(3)]  # requests, replies, log
+        self.side, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         child_ends = [Connection(pipes[0][0], writable=False), Connection(pipes[1][1], readable=False),
-                      Connection(pipes[2][1], readable=False)]
-        self.process = context.Process(target=child.forked_main, args=(path, *child_ends), daemon=True,
+                      Connection(pipes[2][1], readable=False), Connection(theirs.detach())]
+        self.process = context.Process(target=child.forked_main, args=(path, *child_ends, walls()), daemon=True,
                                        name=f"sandbox {os.path.basename(path)}")
         with processes.main_module_hidden():
             self.process.start()
@@ -50,13 +80,18 @@ class Forked:
 class Spawned:
     """A sandbox child started as a new Python process (where there is no fork server)."""
 
+    side = None
+
     def __init__(self, path):
         environment = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
                        "PYTHONIOENCODING": "utf-8"}
         environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(layout.KIT_ROOT), os.environ.get("PYTHONPATH")]))
-        self.process = subprocess.Popen([sys.executable, "-m", "chatkit.grader.sandbox.child", path],
+        options = {"start_new_session": True} if hasattr(os, "setsid") else {
+            "creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
+        self.process = subprocess.Popen([sys.executable, "-m", "chatkit.grader.sandbox.child", path,
+                                         json.dumps(walls())],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        env=environment, start_new_session=True)
+                                        env=environment, **options)
         self.pid = self.process.pid
         self.stdin, self.stdout, self.stderr = self.process.stdin, self.process.stdout, self.process.stderr
 
@@ -65,6 +100,14 @@ class Spawned:
 
     def kill(self):
         self.process.kill()
+
+
+def sweep():
+    """Kill what the test's children left behind: their user's processes, and orphans we adopted."""
+    processes.kill_user(_settings.get("uid"))
+    keep = [getattr(multiprocessing.forkserver._forkserver, "_forkserver_pid", None),
+            getattr(multiprocessing.resource_tracker._resource_tracker, "_pid", None)]
+    return processes.sweep(keep=[pid for pid in keep if pid])
 
 
 def start(path):
