@@ -70,12 +70,7 @@ def pytest_cmdline_main(config):
     graded = [Path(arg.split("::")[0]).resolve() for arg in config.args if is_graded_path(arg.split("::")[0])]
     if not graded:
         return None
-    passed_on = []
-    if config.getoption("keyword"):
-        passed_on += ["-k", config.getoption("keyword")]
-    if config.getoption("maxfail"):
-        passed_on += ["--maxfail", str(config.getoption("maxfail"))]
-    passed_on += ["-v"] * max(0, config.getoption("verbose")) + ["-q"] * max(0, -config.getoption("verbose"))
+    passed_on = chosen_options(config.invocation_params.args)  # typed by the user, not ini addopts
     if config.getoption("grade_classroom"):
         passed_on += ["--grade-classroom", str(Path(config.getoption("grade_classroom")).resolve())]
     results_path = Path(config.getoption("grade_json")).resolve() if config.getoption("grade_json") else None
@@ -85,6 +80,23 @@ def pytest_cmdline_main(config):
     if outcome.timed_out:
         print(f"\nThe grading run was stopped after {run.STUDENT_RUN_LIMIT} s.")
     return outcome.returncode if outcome.returncode in (0, 1) else pytest.ExitCode.INTERNAL_ERROR
+
+
+PASSED_ON = {"-k": 1, "--maxfail": 1, "-x": 0, "--exitfirst": 0, "-v": 0, "-vv": 0, "-q": 0, "--verbose": 0,
+             "--quiet": 0, "--tb": 1}
+
+
+def chosen_options(args):
+    """The options of the command line that the clean run honours too (-k, -x, -v, ...)."""
+    chosen, args = [], list(args)
+    while args:
+        arg = args.pop(0)
+        name, _, value = arg.partition("=")
+        if name in PASSED_ON:
+            chosen.append(name)
+            if PASSED_ON[name]:
+                chosen.append(value or (args.pop(0) if args else ""))
+    return chosen
 
 
 def is_graded_path(arg):

@@ -28,6 +28,7 @@ import sys
 import threading
 
 from chatkit.grader import processes
+from chatkit.grader.sandbox.diagnose import short
 
 try:
     import resource
@@ -145,9 +146,9 @@ def install_guard(report, walls):
                 return None
             mode, flags = (args[1] or ""), (args[2] if len(args) > 2 and isinstance(args[2], int) else 0)
             if inside(path, secret):
-                return f"opens {path}, one of the reference answers"
+                return f"opens {short(path)}, one of the reference answers"
             if inside(path, protected) and (any(c in str(mode) for c in "wax+") or flags & WRITES):
-                return f"writes {path}, one of the grader's own files"
+                return f"writes {short(path)}, one of the grader's own files"
         elif event in CHANGES or event in LISTINGS:
             for arg in args:
                 if isinstance(arg, (str, bytes, os.PathLike)):
@@ -155,9 +156,9 @@ def install_guard(report, walls):
                     if path is None:
                         continue
                     if inside(path, secret):
-                        return f"looks into {path}, the reference answers"
+                        return f"looks into {short(path)}, the reference answers"
                     if event in CHANGES and inside(path, protected):
-                        return f"changes {path}, one of the grader's own files ({event})"
+                        return f"changes {short(path)}, one of the grader's own files ({event})"
         elif event in INTROSPECTION:
             return f"searches the interpreter's objects ({event}), as only code looking for the grader's does"
         elif event == "object.__setattr__" and args and isinstance(args[0], type):
