@@ -83,6 +83,12 @@ class KitTests:
         return exercises
 
 
+def added_files(exercises_dir):
+    """Test files and conftest.py in the student's exercises folder that are not the kit's (never copied)."""
+    return [problem.replace(" was added (", " (") for problem in
+            tamper.problems(exercises_dir, tamper.load_manifest(), complete=False) if " was added " in problem]
+
+
 def exercise_sources(exercises_dir, exercise_ids):
     """{exercise: bytes} of the exercise files found in a folder."""
     found = {}
@@ -116,6 +122,7 @@ def run_grader(paths, results_path=None, solutions=False, time_limit=RUN_TIME_LI
                 raise ValueError(f"grade one exercises folder at a time, not {sorted(map(str, folders))}")
             folder = folders.pop()
             kit = KitTests.read(folder)
+            ignored = [*ignored, *added_files(folder)]
             manifest_ids = list(tamper.load_manifest().get("tests", {})) or layout.exercise_ids()
             target = kit.write(clean, exercise_sources(folder, manifest_ids))
             selection = [target if Path(p).is_dir() else target / Path(p).name for p in paths]
@@ -158,6 +165,8 @@ def run_command(command, cwd, environment, results_path, time_limit, echo):
         processes.kill_group(process)  # after a timeout, and anything the run left behind in its group
         process.wait()
     reader.join(2)  # a process that escaped the group may hold the pipe: its output is not waited for
+    if not reader.is_alive():
+        process.stdout.close()
     output = b"".join(chunks).decode("utf-8", errors="replace")
     return finish(results_path, output, process.returncode, timed_out, started)
 
