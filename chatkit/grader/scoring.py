@@ -108,6 +108,8 @@ def default_hint(error):
 def kind_of(error):
     """Why a test failed, in one word (results.KINDS): todo, syntax, limit, hang, crash, error or wrong."""
     kinds = getattr(error, "kinds", [])
+    if getattr(error, "kind", None):
+        return error.kind
     if "NotImplementedError" in kinds:
         return "todo"
     if "SyntaxError" in kinds:
