@@ -100,13 +100,13 @@ class Results:
                                "hint": test.hint, "seconds": round(test.seconds, 3)},
             })
         return {
-            "score": self.score, "max_score": self.max_score,
+            "score": self.score,
             "execution_time": round(self.seconds, 2),
             "output": "```\n" + text_table(self) + "\n```", "output_format": "md",
             "test_output_format": "text", "test_name_format": "text",
             "visibility": "visible", "stdout_visibility": "hidden",
             "tests": tests,
-            "extra_data": {"exercises": {ex: {"score": s, "max_score": m} for ex, s, m in self.by_exercise()},
+            "extra_data": {"max_score": self.max_score, "exercises": {ex: {"score": s, "max_score": m} for ex, s, m in self.by_exercise()},
                            "tampered": self.tampered, "complete": self.complete, "solutions": self.solutions,
                            "ignored": self.ignored, "notes": self.notes},
         }
