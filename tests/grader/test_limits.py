@@ -1,11 +1,6 @@
 """Limits on student code, enforced by the OS, said in words; as root, student code runs as a user of its own."""
 
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -46,26 +41,3 @@ def test_open_files(tmp_path):
 def test_as_root_student_code_runs_as_another_user(tmp_path):
     run = grade_copy(tmp_path, "ex06_framing", WHO)
     assert run.results.score == 7, first_output(run)
-
-
-@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("setpriv"),
-                    reason="needs root and setpriv to run the grader as an ordinary user")
-def test_as_an_ordinary_user_the_process_limit_still_holds():
-    """RLIMIT_NPROC counts every task of the user: the grader adds what the user runs already."""
-    runs = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
-                           "import chatkit"], capture_output=True, timeout=30)
-    if runs.returncode != 0:
-        pytest.skip("this Python or the kit cannot be read by an ordinary user (nobody) here")
-    tmp_path = Path(tempfile.mkdtemp(prefix="chatkit-nobody-"))
-    os.chmod(tmp_path, 0o777)
-    script = ("import sys; sys.path.insert(0, sys.argv[1]); from grading_helpers import grade_copy; "
-              "run = grade_copy(sys.argv[2], 'ex06_framing', open(sys.argv[3]).read()); "
-              "print('\\n'.join(t.output for t in run.results.tests))")
-    source = tmp_path / "threads.py"
-    source.write_text(THREADS, encoding="utf-8")
-    os.chmod(source, 0o644)
-    done = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
-                           script, os.path.dirname(__file__) + "/..", str(tmp_path / "work"), str(source)],
-                          capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": str(tmp_path)})
-    shutil.rmtree(tmp_path, ignore_errors=True)
-    assert "processes and threads at once" in done.stdout, done.stdout[-2000:] + done.stderr[-2000:]
