@@ -2,7 +2,10 @@
 
     __init__.py    TestResult, Results: the data, read from and written to results.json
     tables.py      the score table as text (the end of `pytest exercises/`) and as HTML (check())
-    classroom.py   GitHub Classroom's runner result
+    classroom.py   GitHub Classroom's runner result (one entry per point: the reporter's totals agree)
+    gradebook.py   the roster joined to the submissions; Canvas, Moodle and CSV import files
+    feedback.py    one file per student to hand back: score table, hints, what happened
+    words.py       the feedback's sentences, through gettext
 
 results.json is Gradescope's format (top-level ``score``,
 ``execution_time``, ``output``, ``tests[]`` with ``name``, ``number``,
