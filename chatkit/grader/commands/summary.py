@@ -35,8 +35,10 @@ def failure_counts(rows):
         specific = [(hint, n) for hint, n in counter.most_common() if hint not in GENERIC_HINTS.values()]
         return (specific or counter.most_common())[0][0]
 
-    return [(exercise, test, count, telling(hints[(exercise, test)]), skipped[(exercise, test)])
-            for (exercise, test), count in failed.most_common()]
+    keys = sorted(set(failed) | set(skipped), key=lambda key: (-failed[key], -skipped[key]))
+    return [(exercise, test, failed[(exercise, test)],
+             telling(hints[(exercise, test)]) if (exercise, test) in hints else "", skipped[(exercise, test)])
+            for exercise, test in keys]
 
 
 def histogram(totals, maximum, bins=10):
