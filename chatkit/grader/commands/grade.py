@@ -329,6 +329,7 @@ def add_arguments(parser):
                         help="the assignment column's name in the LMS file (Canvas: as the assignment is named)")
     parser.add_argument("--feedback", metavar="DIR", help="write one feedback file per student into DIR")
     parser.add_argument("--feedback-format", choices=("md", "html"), default="md")
+    parser.set_defaults(sweep=True)
 
 
 def main(args):
@@ -346,14 +347,17 @@ def main(args):
     exercise_ids = list(manifest.get("tests", {}))
     print(f"Grading {len(submissions)} submissions, {args.jobs} at a time, "
           f"at most {args.time_limit:g} s each.", file=sys.stderr)
-    processes.adopt_orphans()  # what a student's run leaves behind comes to us, and is swept
+    sweeping = getattr(args, "sweep", False)  # the command line owns its process; a caller's may have other children
+    if sweeping:
+        processes.adopt_orphans()  # what a student's run leaves behind comes to us, and is swept
     started = time.monotonic()
     try:
         rows = grade_all(submissions, args.jobs, args.time_limit, progress=Progress(len(submissions)))
     except RuntimeError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    processes.sweep()
+    if sweeping:
+        launch.sweep()
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_gradebook(rows, out, exercise_ids)
