@@ -18,8 +18,8 @@ What a graded test runs on:
     layout.py      where the exercises and solutions are, and what they are called
     processes.py   fork servers and killing process groups, for the sandboxes and the runs
     sandbox/       student code in a child process: the grader's end, the child's end, the pipe
-                   between them, the walls raised before student code runs (limits, a user of its
-                   own, the guard), the grader's checks, and what went wrong in words
+                   between them, the walls raised before student code runs (namespaces, limits, a
+                   user of its own, the guard), the grader's checks, and what went wrong in words
 
 The workflows on top:
     commands/      check (notebooks), progress, grade (a class, with its summary), run (pytest

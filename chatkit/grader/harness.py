@@ -30,6 +30,7 @@ class Exercise:
         self.sandboxes = []
         self.servers = []
         self.refused = []  # what the guard refused in sandboxes that never got going (at import)
+        self.refused_walls = []  # walls those sandboxes could not raise
         self._module = None
 
     @property
@@ -51,6 +52,7 @@ class Exercise:
             sandbox = Sandbox(self.path)
         except StudentProblem as problem:
             self.refused += getattr(problem, "tampered", [])
+            self.refused_walls += getattr(problem, "missing_walls", [])
             if isinstance(problem, StudentHang):
                 _imports_that_hung[version] = problem
             raise
@@ -67,6 +69,11 @@ class Exercise:
     def tampered(self):
         """What the guard refused in this test's processes, in words (walls.py)."""
         return list(dict.fromkeys(self.refused + [what for sandbox in self.sandboxes for what in sandbox.tampered]))
+
+    @property
+    def missing_walls(self):
+        """The walls this test's processes could not raise, in words (walls.py, namespaces.py)."""
+        return list(dict.fromkeys(self.refused_walls + [m for sandbox in self.sandboxes for m in sandbox.missing_walls]))
 
     def close(self):
         for server in self.servers:

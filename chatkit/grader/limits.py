@@ -36,6 +36,9 @@ STUDENT_LIMITS = {
     "cpu_seconds": 30,  # CPU time of one process: an endless loop is stopped (correct code needs < 2 s)
 }
 LIMITS_ON = os.environ.get("CHATKIT_GRADER_LIMITS", "on") != "off"
+# Namespaces of its own for student code, where Linux allows them (sandbox/namespaces.py);
+# CHATKIT_GRADER_NAMESPACES=off grades without them (what other systems do).
+NAMESPACES_ON = os.environ.get("CHATKIT_GRADER_NAMESPACES", "on") != "off"
 
 # -- whole runs --------------------------------------------------------------------
 RUN_TIME_LIMIT = 120  # one pytest run in a process of its own, by default

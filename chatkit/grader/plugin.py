@@ -155,6 +155,7 @@ class PartsFailed(AssertionError):
     def __init__(self, failed):
         self.failed = failed
         self.chatkit_hint = failed[0][2]
+        self.kind = scoring.kind_of(failed[0][3])  # a stub's part fails on its TODO: not attempted, not wrong
         super().__init__("\n".join(f"This part ({points_text(points)}) failed: {hint}\n"
                                    f"{indent(str(error))}" for points, _, hint, error in failed))
 
@@ -180,7 +181,8 @@ class Grading:
         processes.adopt_orphans()  # whatever the student's code starts becomes ours to sweep
         uid = processes.student_uid()
         results = [os.path.abspath(p) for p in (self.json_path, self.classroom_path) if p]
-        launch.configure(uid=uid, protected=results, tasks=0 if uid is not None else processes.tasks_of_user())
+        launch.configure(uid=uid, protected=results, secret=[layout.solutions_dir()],
+                         tasks=0 if uid is not None else processes.tasks_of_user())
 
     # -- which tests -----------------------------------------------------------
 
@@ -254,7 +256,7 @@ class Grading:
                 for note in (f"{result.exercise}: your code {what}",):
                     if note not in self.results.tampered:
                         self.results.tampered.append(note)
-            for missing in {m for sandbox in getattr(student, "sandboxes", []) for m in sandbox.missing_walls}:
+            for missing in getattr(student, "missing_walls", []):
                 if missing not in self.results.notes:
                     self.results.notes.append(missing)
             self.zero_touched()

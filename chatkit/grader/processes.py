@@ -19,6 +19,9 @@ imported (commands/run.py); sandbox/launch.py starts the sandboxes.
 
 Finding every process a student started, in order of strength:
 
+- Linux, where namespaces are allowed (sandbox/namespaces.py): each child
+  is process 1 of a PID namespace of its own, and everything it started
+  dies with it, whatever it did to hide;
 - the grader is root (Gradescope, containers): student code runs as a user
   id of its own (student_uid(), one per grading run), so `kill_user` ends
   all of it, and the per-user process limit counts only the student;

@@ -15,6 +15,8 @@ THREADS = solution_text("ex06_framing") + (
     "    threading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n")
 FILES = solution_text("ex06_framing") + "\nimport socket\nhandles = [socket.socket() for _ in range(2000)]\n"
 WHO = solution_text("ex06_framing") + "\nimport os\nassert os.getuid() != 0, 'student code runs as root'\n"
+# modules nothing loads before the student's file: the student's own user must be able to read Python's files
+IMPORTS = solution_text("ex06_framing") + "\nimport wave, xml.dom.minidom  # noqa\n"
 
 
 def first_output(run):
@@ -40,4 +42,11 @@ def test_open_files(tmp_path):
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root can switch users")
 def test_as_root_student_code_runs_as_another_user(tmp_path):
     run = grade_copy(tmp_path, "ex06_framing", WHO)
+    assert run.results.score == 7, first_output(run)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root can switch users")
+def test_as_another_user_student_code_imports_what_it_likes(tmp_path):
+    """Even where Python is installed in a private folder (a pyenv in /root)."""
+    run = grade_copy(tmp_path, "ex06_framing", IMPORTS)
     assert run.results.score == 7, first_output(run)

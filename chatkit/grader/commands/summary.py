@@ -20,9 +20,10 @@ NOT_ATTEMPTED = ("todo", "not run")  # the TODO still there, or never reached: n
 def failure_counts(rows):
     """[(exercise, test, students whose answer was wrong, hint heard most, students who had not attempted it)],
     most wrong first."""
-    failed, skipped, hints = Counter(), Counter(), {}
+    failed, skipped, hints, order = Counter(), Counter(), {}, {}
     for row in rows:
         for test in row.tests:
+            order.setdefault((test.exercise, test.test), (test.exercise, len(order)))  # the kit's order
             if test.passed:
                 continue
             key = (test.exercise, test.test)
@@ -35,7 +36,7 @@ def failure_counts(rows):
         specific = [(hint, n) for hint, n in counter.most_common() if hint not in GENERIC_HINTS.values()]
         return (specific or counter.most_common())[0][0]
 
-    keys = sorted(set(failed) | set(skipped), key=lambda key: (-failed[key], -skipped[key]))
+    keys = sorted(set(failed) | set(skipped), key=lambda key: (-failed[key], -skipped[key], order[key]))
     return [(exercise, test, failed[(exercise, test)],
              telling(hints[(exercise, test)]) if (exercise, test) in hints else "", skipped[(exercise, test)])
             for exercise, test in keys]

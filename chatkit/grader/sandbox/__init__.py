@@ -4,6 +4,8 @@
     child.py      the child's end: imports the student's file, answers requests
     pipe.py       the JSON lines between them, encoded the same way on both ends
     launch.py     starting the child: forked from a fork server (fast), or spawned; the walls it gets
+    preload.py    what the fork server loads for every child: child.py, the kit's code it builds on
+    namespaces.py in the child, first: PID and mount namespaces (every process found, answers hidden)
     walls.py      in the child, before the student's file: limits, a user of its own, the guard
     watch.py      in the child: what the grader watches there (uses of room.members), as events
     probes.py     the grader's checks, run in the grader's process: a socket handed over, watch events
@@ -106,16 +108,15 @@ class Sandbox:
         if self.ready is None:
             problem = (StudentGone(f"importing {self.name}", self.returncode, self.log) if self.returncode is not None
                        else StudentHang(f"importing {self.name}", start_timeout, [], self.path))
+        elif not self.ready["ready"]:
+            problem = StudentError(f"importing {self.name}", self.ready["error"], self.path)
+        else:
+            problem = None
+        self.missing_walls = (self.ready or {}).get("missing_walls", [])
+        if problem is not None:
             self.close()
-            problem.tampered = list(self.tampered)
+            problem.tampered, problem.missing_walls = list(self.tampered), self.missing_walls
             raise problem
-        if not self.ready["ready"]:
-            error = self.ready["error"]
-            self.close()
-            problem = StudentError(f"importing {self.name}", error, self.path)
-            problem.tampered = list(self.tampered)
-            raise problem
-        self.missing_walls = self.ready.get("missing_walls", [])
         self.module = Remote(self, self.ready["module"], self.name.removesuffix(".py"))
 
     # -- the pipes -----------------------------------------------------------

@@ -15,8 +15,8 @@ run in the grader (probes.py): the child only answers plain requests
 (an attribute, a length, a socket handed over) and reports what watch.py
 observes.
 
-Run by chatkit.grader.sandbox as:  python -m chatkit.grader.sandbox.child FILE [WALLS-JSON]
-(or forked from a fork server that has it imported already: forked_main)
+Forked from a fork server that has it imported already (forked_main), or
+started as  python -m chatkit.grader.sandbox.preload FILE [WALLS-JSON]  (main).
 """
 
 import importlib.util
@@ -30,7 +30,7 @@ import time
 import traceback
 
 from chatkit.grader.limits import CHILD_LIFETIME, MAX_LOG_LINE
-from chatkit.grader.sandbox import pipe, probes, walls, watch
+from chatkit.grader.sandbox import namespaces, pipe, probes, walls, watch
 
 
 class Channel:
@@ -230,6 +230,7 @@ class LineLimited:
 
 
 def main(path, walls_wanted=None, side=None):
+    entered = namespaces.enter(walls_wanted or {})  # first: it forks, and no thread may run yet
     requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
     channel = Channel(os.fdopen(os.dup(1), "w", encoding="utf-8"))
     os.dup2(2, 1)  # print() in student code lands in the log (stderr), not in our replies
@@ -241,12 +242,13 @@ def main(path, walls_wanted=None, side=None):
     threading.Thread(target=watchdog, name="grader lifetime", daemon=True).start()
     child = Child(path, channel, side)
     threading.excepthook = lambda args: child.report_thread_error(args)  # noqa: PLW0108 - no bound method to reach us by
+    missing = list(entered)
     try:
         source = read_source(child.path)
-        missing = walls.raise_walls(walls_wanted, lambda what: channel.send({"event": "tampered", "what": what}))
+        missing += walls.raise_walls(walls_wanted, lambda what: channel.send({"event": "tampered", "what": what}))
         module = load_module(child.path, source)
     except BaseException as error:
-        channel.send({"ready": False, "error": child.describe_error(error)})
+        channel.send({"ready": False, "error": child.describe_error(error), "missing_walls": missing})
         os._exit(1)  # what was sent stays readable in the pipe
     channel.send({"ready": True, "module": child.encode(module), "missing_walls": missing})
     child.serve(requests)
@@ -263,6 +265,3 @@ def forked_main(path, requests, replies, log, side, walls_wanted):
     side.close()
     main(path, walls_wanted, side_door)
 
-
-if __name__ == "__main__":
-    main(sys.argv[1], json.loads(sys.argv[2]) if len(sys.argv) > 2 else None)

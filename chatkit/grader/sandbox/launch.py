@@ -21,30 +21,32 @@ import subprocess
 import sys
 from multiprocessing.connection import Connection
 
-from chatkit.grader import layout, processes
-from chatkit.grader.limits import LIMITS_ON, STUDENT_LIMITS
+from chatkit.grader import processes
+from chatkit.grader.limits import LIMITS_ON, NAMESPACES_ON, STUDENT_LIMITS
 from chatkit.grader.sandbox import child
 
-PRELOAD = ["chatkit.grader.sandbox.child", "chatkit.protocol",
-           "chatkit.server", "chatkit.stages.stage1_listen", "chatkit.stages.stage2_accept",
-           "chatkit.stages.stage3_threads", "chatkit.stages.stage4_broadcast", "chatkit.stages.stage5_report"]
+PRELOAD = ["chatkit.grader.sandbox.preload"]  # child.py and the kit's code, loaded once in the fork server
 PACKAGE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # chatkit/
 
 _settings = {}
 
 
 def configure(**settings):
-    """protected=[paths], secret=[paths], uid=..., tasks=...: set once per grading run."""
+    """protected=[paths], secret=[paths], uid=..., tasks=...: set once per grading run.
+
+    Settings that name paths add to what earlier calls named.
+    """
+    for key in ("protected", "secret"):
+        if key in settings:
+            settings[key] = list(dict.fromkeys([*_settings.get(key, ()), *map(str, settings[key])]))
     _settings.update(settings)
 
 
 def walls():
-    """The walls for the next child: the kit's code and the run's files protected, answers hidden."""
-    solutions = layout.solutions_dir()
+    """The walls for the next child: the kit's code and the run's files protected, the answers hidden."""
     pids = [os.getpid(), getattr(multiprocessing.forkserver._forkserver, "_forkserver_pid", None)]
-    return {"guard": True, "limits": dict(STUDENT_LIMITS) if LIMITS_ON else None,
-            "protected": [PACKAGE, *_settings.get("protected", ())],
-            "secret": [str(solutions), *_settings.get("secret", ())],
+    return {"guard": True, "limits": dict(STUDENT_LIMITS) if LIMITS_ON else None, "namespaces": NAMESPACES_ON,
+            "protected": [PACKAGE, *_settings.get("protected", ())], "secret": list(_settings.get("secret", ())),
             "uid": _settings.get("uid"), "tasks": _settings.get("tasks", 0),
             "grader_pids": [pid for pid in pids if pid]}
 
@@ -85,10 +87,10 @@ class Spawned:
     def __init__(self, path):
         environment = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
                        "PYTHONIOENCODING": "utf-8"}
-        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(layout.KIT_ROOT), os.environ.get("PYTHONPATH")]))
+        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [os.path.dirname(PACKAGE), os.environ.get("PYTHONPATH")]))
         options = {"start_new_session": True} if hasattr(os, "setsid") else {
             "creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
-        self.process = subprocess.Popen([sys.executable, "-m", "chatkit.grader.sandbox.child", path,
+        self.process = subprocess.Popen([sys.executable, "-m", "chatkit.grader.sandbox.preload", path,
                                          json.dumps(walls())],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         env=environment, **options)

@@ -10,7 +10,10 @@
 - a user of its own: when the grader is root, the child becomes a user id
   no account has (processes.student_uid()), so it cannot write the kit's
   files or the results, cannot signal or trace the grader, and every
-  process it starts can be found by its user and killed;
+  process it starts can be found by its user and killed (unless Python
+  lives in a private folder that user could not read, and namespaces.py
+  could not open it up: then imports would fail, and the child stays root,
+  which the results' notes say);
 - the grader's modules leave sys.modules, so the student's file finds no
   probe or pipe to replace;
 - the guard, an audit hook (PEP 578: once added, it cannot be removed):
@@ -28,6 +31,7 @@ import sys
 import threading
 
 from chatkit.grader import processes
+from chatkit.grader.sandbox import namespaces
 from chatkit.grader.sandbox.diagnose import short
 
 try:
@@ -51,7 +55,11 @@ def raise_walls(walls, report):
     missing = []
     if walls.get("limits"):
         missing += set_limits(walls["limits"], walls.get("uid") is not None, walls.get("tasks", 0))
-    if walls.get("uid") is not None:
+    private = private_python() if walls.get("uid") is not None else None
+    if private:  # another user could not import from it: every `import` not done yet would fail
+        missing.append(f"student code runs as root: Python is installed in a private folder ({private}) that "
+                       "a user of its own could not read, and no mount namespace could open it up")
+    elif walls.get("uid") is not None:
         try:
             processes.drop_privileges(walls["uid"])
         except OSError as error:
@@ -60,6 +68,15 @@ def raise_walls(walls, report):
     if walls.get("guard", True):
         install_guard(report, walls)
     return missing
+
+
+def private_python():
+    """The first folder on the way to Python's files that other users may not enter, or None."""
+    for folder in namespaces.python_folders():
+        found = namespaces.blocked_at(folder)
+        if found:
+            return found[0]
+    return None
 
 
 def set_limits(limits, own_user, tasks_now):
