@@ -2,11 +2,14 @@
 the Classroom workflow's grading step in a git repository, and its result through the real reporter."""
 
 import base64
+import http.server
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import threading
 import zipfile
 from pathlib import Path
 
@@ -24,6 +27,7 @@ SPEC_TEST = {"score", "max_score", "status", "name", "name_format", "number", "o
              "visibility", "extra_data"}
 FORMATS = {"text", "simple_format", "html", "md", "ansi"}
 VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
+NOT_CHECKED = "NOT CHECKED:"  # a skip that tests/grader/conftest.py repeats at the end of the run
 
 
 def check_spec(data):
@@ -123,31 +127,110 @@ def test_classroom_result_adds_up_either_way():
                                                 "Hint: Loop.\nWhat happened: nothing came back"]
 
 
+REPORTER = "classroom-resources/autograding-grading-reporter"  # what the workflow runs, at its tag v1
+
+
 def reporter():
-    """The real reporter (classroom-resources/autograding-grading-reporter), where one is at hand."""
+    """The real reporter, as GitHub Actions runs it: the `main` of its action.yml (dist/main.js) under Node.
+
+    It is not on npm under any name, and GitHub is out of reach from here:
+    CHATKIT_CLASSROOM_REPORTER names a checkout of it (tag v1). Without one
+    this check is skipped, and tests/grader/conftest.py repeats at the end of
+    the run exactly what is missing.
+    """
     folder = os.environ.get("CHATKIT_CLASSROOM_REPORTER")
+    missing = []
     if not shutil.which("node"):
-        pytest.skip("node is not installed: the GitHub Classroom reporter runs under Node")
-    if not folder or not (Path(folder) / "src" / "main.js").exists():
-        pytest.skip("set CHATKIT_CLASSROOM_REPORTER to a checkout of classroom-resources/autograding-grading-reporter "
-                    "with its node_modules (npm install): GitHub Actions fetches it from GitHub, it is not on npm")
-    return Path(folder)
+        missing.append("node (Node 20: Debian's nodejs)")
+    entry = None
+    if not folder:
+        missing.append(f"CHATKIT_CLASSROOM_REPORTER=<a checkout of {REPORTER} at its tag v1> (it is not on npm, "
+                       "and this machine cannot fetch it from GitHub)")
+    else:
+        action = Path(folder) / "action.yml"
+        main = re.search(r"^\s*main:\s*[\"']?([^\"'\s]+)", action.read_text(encoding="utf-8"), re.MULTILINE) \
+            if action.is_file() else None
+        entry = Path(folder) / main.group(1) if main else None
+        if entry is None or not entry.is_file():
+            missing.append(f"{folder} holds no action.yml whose `main` file exists (dist/main.js of {REPORTER}@v1)")
+    if missing:
+        pytest.skip(f"{NOT_CHECKED} GitHub Classroom's reporter was not run: missing " + "; ".join(missing))
+    return entry
 
 
-def run_reporter(folder, result):
-    env = {**os.environ, "INPUT_RUNNERS": "chatkit", "CHATKIT_RESULTS": base64.b64encode(result).decode(),
-           "GITHUB_OUTPUT": "", "GITHUB_STEP_SUMMARY": ""}
-    done = subprocess.run(["node", str(folder / "src" / "main.js")], env=env, capture_output=True, text=True,
-                          timeout=60)
-    return done.stdout + done.stderr
+class FakeGitHub(http.server.BaseHTTPRequestHandler):
+    """The three calls of GitHub's API the reporter makes to record a score; the score it sends is kept."""
+
+    recorded = []
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        if "/actions/runs/" in self.path:
+            self.answer({"check_suite_url": "http://127.0.0.1/repos/school/student/check-suites/7"})
+        elif "/check-suites/7/check-runs" in self.path:
+            self.answer({"total_count": 1, "check_runs": [{"id": 11, "name": "run-autograding-tests"}]})
+        else:
+            self.answer({}, 404)
+
+    def do_PATCH(self):  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        FakeGitHub.recorded.append(json.loads(body["output"]["text"]))
+        self.answer({"id": 11})
+
+    def answer(self, data, status=200):
+        text = json.dumps(data).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(text)))
+        self.end_headers()
+        self.wfile.write(text)
+
+    def log_message(self, *args):
+        pass
 
 
-def test_the_real_reporter_shows_hints_and_the_recorded_total(tmp_path):
-    folder = reporter()
-    out = run_reporter(folder, json.dumps(classroom_format.payload(sample_results())).encode())
+def run_reporter(entry, result):
+    """Run the reporter on a runner result (bytes): (what it printed, the score it recorded with GitHub)."""
+    FakeGitHub.recorded = []
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeGitHub) as api:
+        serving = threading.Thread(target=api.serve_forever, name="fake GitHub API")
+        serving.start()
+        try:
+            env = {**{k: v for k, v in os.environ.items() if "proxy" not in k.lower()},
+                   "INPUT_RUNNERS": "chatkit", "CHATKIT_RESULTS": base64.b64encode(result).decode(),
+                   "GITHUB_OUTPUT": "", "GITHUB_STEP_SUMMARY": "", "GITHUB_TOKEN": "not-a-real-token",
+                   "GITHUB_REPOSITORY": "school/student", "GITHUB_RUN_ID": "5",
+                   "GITHUB_API_URL": f"http://127.0.0.1:{api.server_address[1]}", "NO_COLOR": "1"}
+            done = subprocess.run(["node", str(entry)], env=env, capture_output=True, text=True, timeout=60)
+        finally:
+            api.shutdown()
+            serving.join()
+    return done.stdout + done.stderr, FakeGitHub.recorded
+
+
+def check_reporter(entry, data):
+    """What a student and Classroom see of `data`: no undefined, every hint, both totals the points earned."""
+    out, recorded = run_reporter(entry, json.dumps(data).encode())
+    earned, points = sum(t["score"] for t in data["tests"]), data["max_score"]
     assert "undefined" not in out, out
+    for test in data["tests"]:
+        if test.get("test_code"):
+            assert test["test_code"] in out, (test, out)
+    assert f"Total points for chatkit: {earned:.2f}/{points}" in out, out
+    assert recorded == [{"totalPoints": earned, "maxPoints": points}], (recorded, out)
+    return out
+
+
+def test_the_real_reporter_shows_hints_and_the_recorded_total():
+    entry = reporter()
+    out = check_reporter(entry, classroom_format.payload(sample_results()))
     assert "Hint: Look at b." in out and "What happened: b was 2, not 3" in out and "Hint: Loop." in out, out
-    assert "Total points for chatkit: 3.00/6" in out and '"totalPoints":3,"maxPoints":6' in out, out
+
+
+def test_the_real_reporter_on_a_real_result(classroom_run):
+    """The result the workflow's grading step wrote for a student's repository, through the real reporter."""
+    entry = reporter()
+    out = check_reporter(entry, classroom_run["data"])
+    assert "Total points for chatkit: 7.00/48" in out and out.count("Hint: ") >= 6, out
 
 
 def make_template(folder):
@@ -164,8 +247,10 @@ def make_template(folder):
     return git
 
 
-def test_the_workflow_grades_with_the_template_kit(tmp_path):
-    """The workflow's grading step, run in a student's clone: the student's edits to the kit are ignored."""
+@pytest.fixture(scope="module")
+def classroom_run(tmp_path_factory):
+    """The workflow's grading step, run in a student's clone (ex06 solved; the grader edited; a conftest.py)."""
+    tmp_path = tmp_path_factory.mktemp("classroom")
     repo = tmp_path / "student-repo"
     git = make_template(repo)
     shutil.copy(layout.solutions_dir() / "ex06_framing.py", repo / "exercises" / "ex06_framing.py")
@@ -183,12 +268,23 @@ def test_the_workflow_grades_with_the_template_kit(tmp_path):
     env = {**os.environ, "RUNNER_TEMP": str(temp), "GITHUB_WORKSPACE": str(repo), "GITHUB_OUTPUT": str(output)}
     subprocess.run(["bash", "-c", script], cwd=repo, env=env, check=True, timeout=300)
     encoded = output.read_text().split("result=", 1)[1].strip()
-    data = json.loads(base64.b64decode(encoded))
+    return {"data": json.loads(base64.b64decode(encoded)), "repo": repo, "script": script, "env": env,
+            "tmp_path": tmp_path}
+
+
+def test_the_workflow_grades_with_the_template_kit(classroom_run):
+    """The student's edits to the kit are ignored: ex06's 7 points, out of 48."""
+    data = classroom_run["data"]
     assert data["max_score"] == 48 and sum(t["score"] for t in data["tests"]) == 7, data
+
+
+def test_the_workflow_records_a_score_when_grading_fails_early(classroom_run):
+    tmp_path, script = classroom_run["tmp_path"], classroom_run["script"]
     (tmp_path / "fresh").mkdir()  # a new run: a new runner temp folder
-    broken = subprocess.run(["bash", "-c", script.replace(sys.executable, "/nonexistent/python")], cwd=repo,
-                            env={**env, "RUNNER_TEMP": str(tmp_path / "fresh"), "GITHUB_OUTPUT": str(tmp_path / "second")},
-                            timeout=120)
+    broken = subprocess.run(["bash", "-c", script.replace(sys.executable, "/nonexistent/python")],
+                            cwd=classroom_run["repo"], timeout=120,
+                            env={**classroom_run["env"], "RUNNER_TEMP": str(tmp_path / "fresh"),
+                                 "GITHUB_OUTPUT": str(tmp_path / "second")})
     fallback = json.loads(base64.b64decode((tmp_path / "second").read_text().split("result=", 1)[1]))
     assert broken.returncode == 0 and fallback["status"] == "error" and fallback["max_score"] == 48
 
