@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-from chatkit.grader import layout, processes, scoring
+from chatkit.grader import forks, layout, processes, scoring
 from chatkit.grader.authoring import tamper
 from chatkit.grader.commands import run
 from chatkit.grader.harness import Exercise
@@ -175,6 +175,7 @@ class Grading:
         self.save_failed = None
         if not self.solutions:
             self.raise_walls()
+        forks.server()  # now, while this process runs one thread: the sandboxes are forked from it
 
     def raise_walls(self):
         """What student code in this run may not touch, and who it runs as (sandbox/walls.py)."""

@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chatkit.grader import layout, processes
+from chatkit.grader import forks, layout, processes
 from chatkit.grader.authoring import tamper
 from chatkit.grader.commands import run, summary
 from chatkit.grader.results import feedback, gradebook
@@ -256,6 +256,7 @@ def grade_all(submissions, jobs=2, time_limit=STUDENT_TIME_LIMIT, kit_root=layou
         raise RuntimeError("the kit's own graded tests differ from its manifest (" + "; ".join(kit.problems)
                            + "): run `python -m chatkit stubs --check` in the kit")
     guard = KitGuard()
+    forks.server()  # before the worker threads: every student's run is forked from it
     rows, suspects, lock = {}, [], threading.Lock()
     running, recent = set(), set()  # being graded; finished since the kit was last found intact
 

@@ -25,7 +25,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from chatkit.grader import layout, processes
+import pytest
+
+# harness (the sandboxes, and the kit's code they load) and pytest are imported before the fork server is
+# made (run_grader_forked): every student's run forked from it has them already
+from chatkit.grader import forks, harness, layout, processes  # noqa: F401
 from chatkit.grader.authoring import tamper
 from chatkit.grader.limits import RUN_TIME_LIMIT
 from chatkit.grader.results import Results
@@ -174,24 +178,21 @@ def run_command(command, cwd, environment, results_path, time_limit, echo):
 def run_grader_forked(paths, results_path, cwd, time_limit=RUN_TIME_LIMIT):
     """The same as run_grader, in a process forked from one that has pytest imported already.
 
-    For the bulk grader: importing pytest and the plugin takes ~0.6 s, more
-    than grading a good submission's 33 tests; a fork takes 5 ms. The child
-    is still a process of its own, with a session of its own and the time
-    limit. Falls back to run_grader where there is no fork server.
+    For the bulk grader: starting Python and importing pytest, the plugin
+    and the kit takes ~0.6 s, more than grading a good submission's 33
+    tests; a fork of the grader's fork server (forks.py) takes a few ms.
+    The child is still a process of its own, with a session of its own and
+    the time limit. Falls back to run_grader where there is no fork server.
     """
-    context = processes.fork_server(GRADING_PRELOAD)
-    if context is None:
+    server = forks.server()
+    if server is None:
         return run_grader(paths, results_path, time_limit=time_limit, cwd=cwd)
     output_path = os.path.join(cwd, "pytest-output.txt")
     started = time.monotonic()
-    process = context.Process(target=pytest_in_child, name="chatkit grading",
-                              args=(pytest_arguments(paths, results_path, False, ()), str(cwd), output_path))
-    with processes.main_module_hidden():
-        process.start()
-    process.join(time_limit)
-    timed_out = process.exitcode is None
+    process = server.start(pytest_in_child, (pytest_arguments(paths, results_path, False, ()), str(cwd), output_path))
+    timed_out = process.wait(time_limit) is None
     processes.kill_group(process)  # after a timeout, and anything a finished run left behind
-    process.join()
+    process.wait()
     try:
         with open(output_path, encoding="utf-8", errors="replace") as file:
             output = file.read()
@@ -213,17 +214,10 @@ def pytest_in_child(arguments, cwd, output_path):
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     os.environ[CLEAN_RUN] = "1"  # the bulk grader made the clean copy itself
     sys.dont_write_bytecode = True
-    import pytest
-
     status = pytest.main(arguments)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(int(status))
-
-
-# Not chatkit.grader.plugin itself: pytest rewrites its asserts, so it must import it.
-GRADING_PRELOAD = ["pytest", "chatkit.grader.harness", "chatkit.grader.results", "chatkit.grader.authoring.tamper",
-                   "chatkit.grader.commands.run"]
 
 
 def finish(results_path, output, returncode, timed_out, started):

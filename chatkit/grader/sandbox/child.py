@@ -255,13 +255,11 @@ def main(path, walls_wanted=None, side=None):
 
 
 def forked_main(path, requests, replies, log, side, walls_wanted):
-    """Start in a child forked from the fork server (chatkit.grader.processes): its pipes become fds 0, 1, 2."""
+    """Start in a child forked from the fork server (chatkit.grader.forks): its pipes (fds) become fds 0, 1, 2."""
     os.setsid()  # a process group of our own: the grader kills it whole
-    for connection, fd in ((requests, 0), (replies, 1), (log, 2)):
-        os.dup2(connection.fileno(), fd)
-        connection.close()
+    for fd, target in ((requests, 0), (replies, 1), (log, 2)):
+        os.dup2(fd, target)
+        if fd not in (0, 1, 2):
+            os.close(fd)
     sys.stdin = open(0, encoding="utf-8", closefd=False)
-    side_door = socket.socket(fileno=os.dup(side.fileno()))
-    side.close()
-    main(path, walls_wanted, side_door)
-
+    main(path, walls_wanted, socket.socket(fileno=side))

@@ -5,27 +5,24 @@
     start(path)             a child running child.py on the student's file at `path`
     sweep()                 after a test: every process the student started, found and killed
 
-Forking a copy of a fork server that has the kit imported takes ~5 ms;
-starting Python afresh ~50 ms (the way on Windows, or with
-CHATKIT_GRADER_SPAWN=1). The child gets a session of its own either way,
+Forking a copy of the fork server (forks.py: a copy of the grading process,
+with the kit and preload.py imported) takes a few ms; starting Python
+afresh ~50 ms (the way on Windows, where a process has threads before
+the fork server could be made, or with CHATKIT_GRADER_SPAWN=1). The child gets a session of its own either way,
 and a forked one a Unix socket on which it hands sockets over to the
 grader (probes.py looks at them in the grader's process).
 """
 
 import json
-import multiprocessing.forkserver
-import multiprocessing.resource_tracker
 import os
 import socket
 import subprocess
 import sys
-from multiprocessing.connection import Connection
 
-from chatkit.grader import processes
+from chatkit.grader import forks, processes
 from chatkit.grader.limits import LIMITS_ON, NAMESPACES_ON, STUDENT_LIMITS
-from chatkit.grader.sandbox import child
+from chatkit.grader.sandbox import child, preload  # noqa: F401  (preload: in every process a fork server is made from)
 
-PRELOAD = ["chatkit.grader.sandbox.preload"]  # child.py and the kit's code, loaded once in the fork server
 PACKAGE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # chatkit/
 
 _settings = {}
@@ -44,7 +41,8 @@ def configure(**settings):
 
 def walls():
     """The walls for the next child: the kit's code and the run's files protected, the answers hidden."""
-    pids = [os.getpid(), getattr(multiprocessing.forkserver._forkserver, "_forkserver_pid", None)]
+    server = forks.server()
+    pids = [os.getpid(), server.pid if server else None]
     return {"guard": True, "limits": dict(STUDENT_LIMITS) if LIMITS_ON else None, "namespaces": NAMESPACES_ON,
             "protected": [PACKAGE, *_settings.get("protected", ())], "secret": list(_settings.get("secret", ())),
             "uid": _settings.get("uid"), "tasks": _settings.get("tasks", 0),
@@ -54,17 +52,16 @@ def walls():
 class Forked:
     """A sandbox child forked from the fork server: pid, pipes, the socket side door, wait()."""
 
-    def __init__(self, context, path):
+    def __init__(self, server, path):
         pipes = [os.pipe() for _ in range(3)]  # requests, replies, log
         self.side, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        child_ends = [Connection(pipes[0][0], writable=False), Connection(pipes[1][1], readable=False),
-                      Connection(pipes[2][1], readable=False), Connection(theirs.detach())]
-        self.process = context.Process(target=child.forked_main, args=(path, *child_ends, walls()), daemon=True,
-                                       name=f"sandbox {os.path.basename(path)}")
-        with processes.main_module_hidden():
-            self.process.start()
-        for end in child_ends:
-            end.close()  # the child has its copies; ours would keep the pipes open after it died
+        child_ends = [pipes[0][0], pipes[1][1], pipes[2][1], theirs.fileno()]
+        try:
+            self.process = server.start(child.forked_main, (path, *map(forks.Fd, range(4)), walls()), child_ends)
+        finally:
+            for fd in child_ends[:3]:
+                os.close(fd)  # the child has its copies; ours would keep the pipes open after it died
+            theirs.close()
         self.pid = self.process.pid
         self.stdin = open(pipes[0][1], "wb")
         self.stdout = open(pipes[1][0], "rb")
@@ -72,8 +69,7 @@ class Forked:
 
     def wait(self):
         """Wait for the child to end; its exit status (negative: killed by that signal)."""
-        self.process.join()
-        return self.process.exitcode
+        return self.process.wait()
 
     def kill(self):
         self.process.kill()
@@ -107,12 +103,11 @@ class Spawned:
 def sweep():
     """Kill what the test's children left behind: their user's processes, and orphans we adopted."""
     processes.kill_user(_settings.get("uid"))
-    keep = [getattr(multiprocessing.forkserver._forkserver, "_forkserver_pid", None),
-            getattr(multiprocessing.resource_tracker._resource_tracker, "_pid", None)]
-    return processes.sweep(keep=[pid for pid in keep if pid])
+    server = forks.server()
+    return processes.sweep(keep=[server.pid] if server else [])
 
 
 def start(path):
     """A child process running child.py on the student's file at `path`."""
-    context = processes.fork_server(PRELOAD) if os.environ.get("CHATKIT_GRADER_SPAWN") != "1" else None
-    return Forked(context, path) if context is not None else Spawned(path)
+    server = forks.server() if os.environ.get("CHATKIT_GRADER_SPAWN") != "1" else None
+    return Forked(server, path) if server is not None else Spawned(path)

@@ -1,7 +1,8 @@
 """What every sandbox child has loaded before its walls go up: child.py, and the kit's code it builds on.
 
-The fork server imports this module once (launch.PRELOAD), so each forked
-child starts with it all in memory. The kit's teaching code loads some
+launch.py imports it, so every process a fork server is made from
+(chatkit.grader.forks) holds it, and each forked child starts with it all
+in memory. The kit's teaching code loads some
 libraries on first use (protocol.nickname_key loads the look-alike tables
 of disarm); that first use happens here, not in a child whose walls are
 up, where the user it runs as may not be allowed to read them, and where
