@@ -16,7 +16,8 @@ What a graded test runs on:
     peer.py        Peer, the test client that explains its failures
     limits.py      every deadline, size and count, in one place
     layout.py      where the exercises and solutions are, and what they are called
-    processes.py   fork servers and killing process groups, for the sandboxes and the runs
+    forks.py       the grader's fork server: a copy of the grading process that forks the children
+    processes.py   ending processes with all they started (groups, orphans, users); who student code is
     sandbox/       student code in a child process: the grader's end, the child's end, the pipe
                    between them, the walls raised before student code runs (namespaces, limits, a
                    user of its own, the guard), the grader's checks, and what went wrong in words
