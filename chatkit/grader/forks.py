@@ -23,6 +23,7 @@ run starts, the bulk grader before its worker threads).
 """
 
 import contextlib
+import gc
 import os
 import pickle
 import select
@@ -75,6 +76,10 @@ class ForkServer:
     def __init__(self):
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         parent = os.getpid()
+        # Every object alive now (pytest, the kit, disarm's tables) is here for good: the garbage
+        # collector leaves them alone from now on, here and in every child. Otherwise each collection
+        # walks them all, and in a child, touching them copies the memory it shares with us.
+        gc.freeze()
         pid = os.fork()
         if pid == 0:
             ours.close()

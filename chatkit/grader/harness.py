@@ -31,6 +31,7 @@ class Exercise:
         self.servers = []
         self.refused = []  # what the guard refused in sandboxes that never got going (at import)
         self.refused_walls = []  # walls those sandboxes could not raise
+        self.confined = True  # every sandbox so far ran in a PID namespace of its own
         self._module = None
 
     @property
@@ -53,10 +54,12 @@ class Exercise:
         except StudentProblem as problem:
             self.refused += getattr(problem, "tampered", [])
             self.refused_walls += getattr(problem, "missing_walls", [])
+            self.confined = self.confined and getattr(problem, "confined", False)
             if isinstance(problem, StudentHang):
                 _imports_that_hung[version] = problem
             raise
         self.sandboxes.append(sandbox)
+        self.confined = self.confined and sandbox.confined
         return sandbox
 
     def start_server(self, asks_nickname=False):
@@ -80,7 +83,7 @@ class Exercise:
             server.close()
         for sandbox in self.sandboxes:
             sandbox.close()
-        launch.sweep()  # processes the student's code started, in their own session or not
+        launch.sweep(by_user=not self.confined)  # what the student's code started, in their own session or not
 
 
 class RunningServer:

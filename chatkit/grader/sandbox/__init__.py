@@ -97,6 +97,7 @@ class Sandbox:
         self.tampered = []  # what the guard refused, in words ("imports chatkit.grader.sandbox.probes, ...")
         self.watched = {}  # watch number -> the events watch.py sent
         self.missing_walls = []  # walls the child could not raise (no limits on this OS, say)
+        self.confined = False  # True once the child said it runs in a PID namespace of its own
         self.listeners = []  # callables told when something goes wrong (Peer.expect wakes up)
         self.process = launch.start(self.path)
         self.readers = [threading.Thread(target=self._read_replies, name=f"sandbox replies {self.name}", daemon=True),
@@ -113,9 +114,11 @@ class Sandbox:
         else:
             problem = None
         self.missing_walls = (self.ready or {}).get("missing_walls", [])
+        self.confined = bool((self.ready or {}).get("confined"))  # in a PID namespace: nothing escapes it
         if problem is not None:
             self.close()
             problem.tampered, problem.missing_walls = list(self.tampered), self.missing_walls
+            problem.confined = self.confined
             raise problem
         self.module = Remote(self, self.ready["module"], self.name.removesuffix(".py"))
 

@@ -243,14 +243,16 @@ def main(path, walls_wanted=None, side=None):
     child = Child(path, channel, side)
     threading.excepthook = lambda args: child.report_thread_error(args)  # noqa: PLW0108 - no bound method to reach us by
     missing = list(entered)
+    confined = os.getpid() == 1  # the first process of a PID namespace of our own: all we start dies with us
     try:
         source = read_source(child.path)
         missing += walls.raise_walls(walls_wanted, lambda what: channel.send({"event": "tampered", "what": what}))
         module = load_module(child.path, source)
     except BaseException as error:
-        channel.send({"ready": False, "error": child.describe_error(error), "missing_walls": missing})
+        channel.send({"ready": False, "error": child.describe_error(error), "missing_walls": missing,
+                      "confined": confined})
         os._exit(1)  # what was sent stays readable in the pipe
-    channel.send({"ready": True, "module": child.encode(module), "missing_walls": missing})
+    channel.send({"ready": True, "module": child.encode(module), "missing_walls": missing, "confined": confined})
     child.serve(requests)
 
 

@@ -3,7 +3,7 @@
     configure(**settings)   what the walls of this run protect (the plugin sets it once)
     walls()                 the walls every child raises (sandbox/walls.py)
     start(path)             a child running child.py on the student's file at `path`
-    sweep()                 after a test: every process the student started, found and killed
+    sweep(by_user)          after a test: every process the student started, found and killed
 
 Forking a copy of the fork server (forks.py: a copy of the grading process,
 with the kit and preload.py imported) takes a few ms; starting Python
@@ -100,9 +100,16 @@ class Spawned:
         self.process.kill()
 
 
-def sweep():
-    """Kill what the test's children left behind: their user's processes, and orphans we adopted."""
-    processes.kill_user(_settings.get("uid"))
+def sweep(by_user=True):
+    """Kill what the test's children left behind: orphans we adopted, and (by_user) their user's processes.
+
+    by_user=False when every child ran in a PID namespace of its own
+    (namespaces.py): whatever it started died with it, and looking for its
+    user's processes in every process of the machine costs a fork and a
+    scan of them all.
+    """
+    if by_user:
+        processes.kill_user(_settings.get("uid"))
     server = forks.server()
     return processes.sweep(keep=[server.pid] if server else [])
 
