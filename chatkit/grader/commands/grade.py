@@ -25,6 +25,7 @@ ok; the summary's "Look at these" lists each one with its reason.
 """
 
 import csv
+import os
 import sys
 import tempfile
 import threading
@@ -41,6 +42,7 @@ from chatkit.grader.results import feedback, gradebook
 from chatkit.grader.sandbox import launch
 from chatkit.grader.limits import STUDENT_TIME_LIMIT
 
+DEFAULT_JOBS = 2 * len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2 * (os.cpu_count() or 1)
 SKIPPED_FOLDERS = {".git", ".venv", "venv", "__pycache__", "solutions", "node_modules", ".ipynb_checkpoints"}
 # The statuses of a gradebook row, most serious first: a row shows the first that applies
 STATUSES = ["tampered", "error", "timeout", "syntax error", "hang", "crash", "limit", "duplicate files", "empty", "ok"]
@@ -318,7 +320,9 @@ def write_test_results(rows, path):
 def add_arguments(parser):
     parser.add_argument("submissions", help="a folder with one folder (or .zip) per student")
     parser.add_argument("--out", default="grades.csv", help="the gradebook to write (default grades.csv)")
-    parser.add_argument("-j", "--jobs", type=int, default=2, help="students graded at the same time (default 2)")
+    parser.add_argument("-j", "--jobs", type=int, default=DEFAULT_JOBS,
+                        help=f"students graded at the same time (default {DEFAULT_JOBS}: twice the cores, since a "
+                             "student whose program hangs only waits)")
     parser.add_argument("--time-limit", type=float, default=STUDENT_TIME_LIMIT,
                         help=f"seconds for one student's whole run (default {STUDENT_TIME_LIMIT})")
     parser.add_argument("--roster", help="a CSV of the class (Canvas, Moodle or GitHub Classroom export) to match to")
