@@ -35,7 +35,7 @@ import pytest
 from chatkit.grader import forks, layout, processes, scoring
 from chatkit.grader.authoring import tamper
 from chatkit.grader.commands import run
-from chatkit.grader.harness import Exercise
+from chatkit.grader.harness import Exercise, next_test_grades
 from chatkit.grader.limits import MAX_OUTPUT
 from chatkit.grader.results import Results, TestResult, classroom
 from chatkit.grader.results.tables import number, text_table
@@ -137,14 +137,22 @@ def relative(path, config):
         return str(path)
 
 
+def graded_file(config, test_path):
+    """The file a graded test file's tests grade: the student's exercise, or the solution (--solutions)."""
+    exercise_id = layout.exercise_of(test_path)
+    if exercise_id is None:
+        return None
+    folder = Path(test_path).parent.parent / "solutions" if config.getoption("solutions") else Path(test_path).parent
+    return folder / f"{exercise_id}.py"
+
+
 @pytest.fixture
 def student(request):
     """The exercise under test: start_server(), module, all cleaned up after the test."""
-    exercise_id = layout.exercise_of(request.path)
-    if exercise_id is None:
+    path = graded_file(request.config, request.path)
+    if path is None:
         raise pytest.UsageError("the student fixture is for exercises/exNN_name_test.py files")
-    folder = request.path.parent.parent / "solutions" if request.config.getoption("solutions") else request.path.parent
-    exercise = Exercise(exercise_id, folder / f"{exercise_id}.py")
+    exercise = Exercise(layout.exercise_of(request.path), path)
     yield exercise
     exercise.close()
 
@@ -225,6 +233,12 @@ class Grading:
     # -- running one test ----------------------------------------------------
 
     @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item, nextitem):
+        """Tell the harness what the next test grades: it starts that test's first sandbox ahead."""
+        graded = nextitem is not None and nextitem.nodeid in self.by_nodeid
+        next_test_grades(graded_file(self.config, nextitem.path) if graded else None)
+
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item):
         if item.nodeid in self.by_nodeid:
             scoring.start_test(item.get_closest_marker("points").args[0])
@@ -301,6 +315,7 @@ class Grading:
     # -- the end ---------------------------------------------------------------
 
     def pytest_sessionfinish(self, session, exitstatus):
+        next_test_grades(None)  # no spare sandbox outlives the run
         if self.results is not None:
             self.results.complete = exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
             self.results.seconds = time.monotonic() - self.started

@@ -84,7 +84,7 @@ class StudentGone(StudentProblem):
 class Sandbox:
     """One child process running one student file."""
 
-    def __init__(self, path, start_timeout=START_TIMEOUT):
+    def __init__(self, path, start_timeout=START_TIMEOUT, wait=True):
         self.path = str(path)
         self.name = os.path.basename(self.path)
         self.log = []  # what the student's code printed (stderr), line by line
@@ -104,8 +104,15 @@ class Sandbox:
                         threading.Thread(target=self._read_log, name=f"sandbox log {self.name}", daemon=True)]
         for reader in self.readers:
             reader.start()
+        self.start_timeout = start_timeout
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self):
+        """Wait for the student's file to be imported; raise what went wrong (a Sandbox made with wait=False)."""
         with self.changed:
-            self.changed.wait_for(lambda: self.ready is not None or self.returncode is not None, start_timeout)
+            self.changed.wait_for(lambda: self.ready is not None or self.returncode is not None, self.start_timeout)
+        start_timeout = self.start_timeout
         if self.ready is None:
             problem = (StudentGone(f"importing {self.name}", self.returncode, self.log) if self.returncode is not None
                        else StudentHang(f"importing {self.name}", start_timeout, [], self.path))
