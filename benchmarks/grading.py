@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from chatkit.grader.authoring import samples  # noqa: E402
-from chatkit.grader.commands import grade as bulk  # noqa: E402
+from chatkit.grader.commands.grade import DEFAULT_JOBS  # noqa: E402
 
 QUIET = ["-q", "-p", "no:cacheprovider"]
 NO_AUTOLOAD = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
@@ -72,7 +72,8 @@ def load():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=20)
-    parser.add_argument("--jobs", type=int, default=bulk.DEFAULT_JOBS, help="students at a time, for both (the grader's default)")
+    parser.add_argument("--jobs", type=int, default=DEFAULT_JOBS,
+                        help="students at a time, for both (the grader's default)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement; the median is shown")
     args = parser.parse_args()
     n, jobs, repeat = args.students, args.jobs, args.repeat
