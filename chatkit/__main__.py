@@ -13,6 +13,8 @@ COMMANDS = {
     "progress": ("chatkit.grader.commands.progress", "show which exercises pass and what is next"),
     "grade": ("chatkit.grader.commands.grade", "grade a whole class's submissions"),
     "stubs": ("chatkit.grader.authoring.stubs", "regenerate exercises/ from solutions/"),
+    "gradescope": ("chatkit.grader.hosted.gradescope", "build the Gradescope autograder zip"),
+    "classroom": ("chatkit.grader.hosted.classroom", "grade a student's repository in GitHub Classroom's workflow"),
     "bench": ("chatkit.tools.bench", "measure the servers side by side"),
 }
 

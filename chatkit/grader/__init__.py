@@ -6,6 +6,7 @@
     python -m chatkit progress         which exercises pass, and what to do next
     python -m chatkit grade DIR        grade a whole class, in parallel
     python -m chatkit stubs            make exercises/ from solutions/
+    python -m chatkit gradescope Z     the Gradescope autograder; classroom: GitHub Classroom's workflow
 
 What a graded test runs on:
     plugin.py      the pytest plugin (exercises/conftest.py turns it on): points, the `student`
@@ -15,14 +16,18 @@ What a graded test runs on:
     peer.py        Peer, the test client that explains its failures
     limits.py      every deadline, size and count, in one place
     layout.py      where the exercises and solutions are, and what they are called
-    processes.py   fork servers and killing process groups, for the sandboxes and the runs
+    forks.py       the grader's fork server: a copy of the grading process that forks the children
+    processes.py   ending processes with all they started (groups, orphans, users); who student code is
     sandbox/       student code in a child process: the grader's end, the child's end, the pipe
-                   between them, the probes run inside, and what went wrong in words
+                   between them, the walls raised before student code runs (namespaces, limits, a
+                   user of its own, the guard), the grader's checks, and what went wrong in words
 
 The workflows on top:
     commands/      check (notebooks), progress, grade (a class, with its summary), run (pytest
                    in a process of its own, with a time limit)
-    results/       results.json (Gradescope's format), the score tables, GitHub Classroom's format
+    results/       results.json (Gradescope's format), the score tables, GitHub Classroom's format,
+                   the LMS gradebook (roster, Canvas/Moodle), feedback files and their words
+    hosted/        where classes hand in: the Gradescope autograder, the GitHub Classroom workflow
     authoring/     stubs from solutions/, the manifest of checksums, the tamper check, and
                    made-up buggy submissions for the kit's own tests
 """

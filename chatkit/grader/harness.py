@@ -7,7 +7,8 @@
 
 Each server gets a process of its own; the test's end closes every client,
 stops every server and kills every process, so nothing leaks into the next
-test.
+test. The next test's first process is started while this one runs (a
+spare, importing the same file: fresh, and already waiting).
 """
 
 import time
@@ -15,10 +16,33 @@ import time
 from chatkit import protocol
 from chatkit.grader.limits import CALL_TIMEOUT, STOP_TIMEOUT
 from chatkit.grader.peer import Peer
-from chatkit.grader.sandbox import Sandbox, StudentHang, StudentProblem
+from chatkit.grader.sandbox import Sandbox, StudentHang, StudentProblem, launch
 from chatkit.grader.sandbox.diagnose import explain_stacks
 
 _imports_that_hung = {}  # (path, modification time) -> StudentHang, so the next tests fail at once
+_spares = {}  # path -> ((path, modification time), a Sandbox importing that file already, for the next need)
+_next = {"path": None}  # the exercise file the next test grades (plugin.py says), or None
+
+
+def next_test_grades(path):
+    """Say which exercise file the next test grades (None: no more tests); spares for others are closed.
+
+    While a test runs, the sandbox its successor will need is started
+    (spare): forking and importing the student's file then happen while this
+    test waits on the network, not before the next one can begin.
+    """
+    _next["path"] = str(path) if path else None
+    for key in [key for key in _spares if key != _next["path"]]:
+        _spares.pop(key)[1].close()
+
+
+def take_spare(path, version):
+    """The spare sandbox for `path` if it is still of use (the same file, alive), else None."""
+    made_for, spare = _spares.pop(str(path), (None, None))
+    if spare is not None and (made_for != version or spare.returncode is not None):
+        spare.close()
+        return None
+    return spare
 
 
 class Exercise:
@@ -29,6 +53,9 @@ class Exercise:
         self.path = path
         self.sandboxes = []
         self.servers = []
+        self.refused = []  # what the guard refused in sandboxes that never got going (at import)
+        self.refused_walls = []  # walls those sandboxes could not raise
+        self.confined = True  # every sandbox so far ran in a PID namespace of its own
         self._module = None
 
     @property
@@ -40,16 +67,27 @@ class Exercise:
 
     def sandbox(self):
         if not self.path.exists():
-            raise AssertionError(f"{self.path.name} is missing: the exercise file should be at {self.path}")
+            missing = AssertionError(f"{self.path.name} is missing: the exercise file should be at {self.path}")
+            missing.kind = "todo"  # not attempted, rather than wrong
+            raise missing
         version = (str(self.path), self.path.stat().st_mtime_ns)
         if version in _imports_that_hung:  # the same file would hang again: say so at once
             raise _imports_that_hung[version]
         try:
-            sandbox = Sandbox(self.path)
-        except StudentHang as problem:
-            _imports_that_hung[version] = problem
+            sandbox = take_spare(self.path, version) or Sandbox(self.path, wait=False)
+            if _next["path"] == str(self.path):  # this test may need another, the next one will
+                _spares[str(self.path)] = (version, Sandbox(self.path, wait=False))
+            sandbox.wait_ready()
+        except StudentProblem as problem:
+            self.refused += getattr(problem, "tampered", [])
+            self.refused_walls += getattr(problem, "missing_walls", [])
+            self.confined = self.confined and getattr(problem, "confined", False)
+            if isinstance(problem, StudentHang):
+                _imports_that_hung[version] = problem
+                next_test_grades(None)  # its spare would hang too
             raise
         self.sandboxes.append(sandbox)
+        self.confined = self.confined and sandbox.confined
         return sandbox
 
     def start_server(self, asks_nickname=False):
@@ -58,11 +96,24 @@ class Exercise:
         self.servers.append(server)
         return server
 
+    @property
+    def tampered(self):
+        """What the guard refused in this test's processes, in words (walls.py)."""
+        return list(dict.fromkeys(self.refused + [what for sandbox in self.sandboxes for what in sandbox.tampered]))
+
+    @property
+    def missing_walls(self):
+        """The walls this test's processes could not raise, in words (walls.py, namespaces.py)."""
+        return list(dict.fromkeys(self.refused_walls + [m for sandbox in self.sandboxes for m in sandbox.missing_walls]))
+
     def close(self):
         for server in self.servers:
             server.close()
         for sandbox in self.sandboxes:
             sandbox.close()
+        if not self.confined:
+            next_test_grades(None)  # the sweep by user would kill the spares (they run as that user too)
+        launch.sweep(by_user=not self.confined)  # what the student's code started, in their own session or not
 
 
 class RunningServer:
@@ -140,4 +191,4 @@ class RunningServer:
         return f"<RunningServer {self.name} on 127.0.0.1:{self.port}>"
 
 
-__all__ = ["Exercise", "RunningServer"]
+__all__ = ["Exercise", "RunningServer", "next_test_grades"]

@@ -20,10 +20,25 @@ MEMBERS_TIMEOUT = 2.5  # waiting inside the child for the room to have N members
 
 # -- the child process -------------------------------------------------------------
 EXIT_GRACE = 0.5  # a child told to exit, before it is killed
-READER_JOIN = 5.0  # the grader's pipe readers, once the child is gone
+READER_JOIN = 0.5  # the pipe readers after a kill (a process the student started may hold the pipes: the sweep ends it)
 CHILD_LIFETIME = 300  # a child whose grader vanished without a word still ends
 LOG_LINES_KEPT = 2000  # what the student's code printed, newest lines kept
+MAX_LOG_LINE = 500  # characters of one printed line kept (a megabyte line is cut here)
+MAX_OUTPUT = 4000  # characters of one failure's explanation kept in the results
 MAX_PEER_LINE = 1 << 20  # characters a test client takes without a newline
+
+# -- what student code may use, per process (the OS enforces them: sandbox/walls.py) ---
+# CHATKIT_GRADER_LIMITS=off turns them off (to measure what they cost: benchmarks/grading.py).
+STUDENT_LIMITS = {
+    "memory_mb": 512,  # address space: a list that grows forever stops here, with MemoryError
+    "processes": 128,  # processes and threads at once
+    "open_files": 256,  # files and sockets at once
+    "cpu_seconds": 30,  # CPU time of one process: an endless loop is stopped (correct code needs < 2 s)
+}
+LIMITS_ON = os.environ.get("CHATKIT_GRADER_LIMITS", "on") != "off"
+# Namespaces of its own for student code, where Linux allows them (sandbox/namespaces.py);
+# CHATKIT_GRADER_NAMESPACES=off grades without them (what other systems do).
+NAMESPACES_ON = os.environ.get("CHATKIT_GRADER_NAMESPACES", "on") != "off"
 
 # -- whole runs --------------------------------------------------------------------
 RUN_TIME_LIMIT = 120  # one pytest run in a process of its own, by default

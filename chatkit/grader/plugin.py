@@ -14,19 +14,33 @@ the test that noticed; the score table (per exercise and total) comes at
 the very end of the run, with the next thing to do and any tampering found
 (authoring/tamper.py). Results are saved after each test, so a run that is killed
 still leaves every result it reached.
+
+`pytest exercises/` never grades in the process it was started in: that
+process has already loaded whatever the student's repository holds
+(conftest.py files, pytest settings, -p plugins, customize modules). It
+grades a clean copy instead, in a fresh interpreter (commands/run.py), and
+says what it ignored; only --solutions grades in place. Exercise code that
+touches the grader (the guard of sandbox/walls.py refuses it) earns its
+exercise 0 points and is named in the table; so does an edited test file.
 """
 
+import json
+import os
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from chatkit.grader import layout, scoring
+from chatkit.grader import forks, layout, processes, scoring
 from chatkit.grader.authoring import tamper
-from chatkit.grader.harness import Exercise
+from chatkit.grader.commands import run
+from chatkit.grader.harness import Exercise, next_test_grades
+from chatkit.grader.limits import MAX_OUTPUT
 from chatkit.grader.results import Results, TestResult, classroom
 from chatkit.grader.results.tables import number, text_table
 from chatkit.grader.results.tables import points as points_text
+from chatkit.grader.sandbox import launch
 
 
 def pytest_addoption(parser, pluginmanager):
@@ -48,14 +62,97 @@ def pytest_configure(config):
     config.pluginmanager.register(Grading(config), "chatkit-grading")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config):
+    """`pytest exercises/` from a student's repository: grade a clean copy instead (see above)."""
+    if os.environ.get(run.CLEAN_RUN) or config.getoption("solutions") or config.getoption("collectonly"):
+        return None
+    graded = [Path(arg.split("::")[0]).resolve() for arg in config.args if is_graded_path(arg.split("::")[0])]
+    if not graded:
+        return None
+    passed_on = chosen_options(config.invocation_params.args)  # typed by the user, not ini addopts
+    if config.getoption("grade_classroom"):
+        passed_on += ["--grade-classroom", str(Path(config.getoption("grade_classroom")).resolve())]
+    results_path = Path(config.getoption("grade_json")).resolve() if config.getoption("grade_json") else None
+    ignored = foreign(config, graded)
+    outcome = run.run_grader(graded, results_path, extra_args=passed_on, echo=True, ignored=ignored,
+                             time_limit=run.STUDENT_RUN_LIMIT)
+    if outcome.timed_out:
+        print(f"\nThe grading run was stopped after {run.STUDENT_RUN_LIMIT} s.")
+    return outcome.returncode if outcome.returncode in (0, 1) else pytest.ExitCode.INTERNAL_ERROR
+
+
+PASSED_ON = {"-k": 1, "--maxfail": 1, "-x": 0, "--exitfirst": 0, "-v": 0, "-vv": 0, "-q": 0, "--verbose": 0,
+             "--quiet": 0, "--tb": 1}
+
+
+def chosen_options(args):
+    """The options of the command line that the clean run honours too (-k, -x, -v, ...)."""
+    chosen, args = [], list(args)
+    while args:
+        arg = args.pop(0)
+        name, _, value = arg.partition("=")
+        if name in PASSED_ON:
+            chosen.append(name)
+            if PASSED_ON[name]:
+                chosen.append(value or (args.pop(0) if args else ""))
+    return chosen
+
+
+def is_graded_path(arg):
+    path = Path(arg)
+    if path.is_dir():
+        return any(layout.exercise_of(test) for test in path.glob("ex[0-9][0-9]_*_test.py"))
+    return layout.exercise_of(path) is not None
+
+
+def foreign(config, graded):
+    """What this pytest loaded from outside the kit, in words: the clean run ignores all of it."""
+    kit_conftests = {(path if path.is_dir() else path.parent) / "conftest.py" for path in graded}
+    found = []
+    for plugin in config.pluginmanager.get_plugins():
+        where = getattr(plugin, "__file__", None)
+        if where and Path(where).name == "conftest.py" and Path(where).resolve() not in kit_conftests:
+            found.append(f"{relative(where, config)} (a conftest.py that is not the kit's)")
+    if config.inipath is not None and (config.inipath.name != "pyproject.toml"
+                                       or tamper.pytest_settings(config.inipath) != tamper.load_manifest().get(
+                                           "pytest_settings", {})):
+        found.append(f"the pytest settings in {relative(config.inipath, config)}")
+    found += [f"-p {name}" for name in config.option.plugins or [] if not name.startswith("no:")]
+    for name in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTHONPATH", "PYTHONSTARTUP"):
+        if os.environ.get(name):
+            found.append(f"{name}={os.environ[name][:80]}")
+    for name in ("sitecustomize", "usercustomize"):
+        module = sys.modules.get(name)
+        where = getattr(module, "__file__", None)
+        if where and Path(where).resolve().is_relative_to(config.rootpath):
+            found.append(f"{relative(where, config)}")
+    return found
+
+
+def relative(path, config):
+    try:
+        return Path(path).resolve().relative_to(config.rootpath).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def graded_file(config, test_path):
+    """The file a graded test file's tests grade: the student's exercise, or the solution (--solutions)."""
+    exercise_id = layout.exercise_of(test_path)
+    if exercise_id is None:
+        return None
+    folder = Path(test_path).parent.parent / "solutions" if config.getoption("solutions") else Path(test_path).parent
+    return folder / f"{exercise_id}.py"
+
+
 @pytest.fixture
 def student(request):
     """The exercise under test: start_server(), module, all cleaned up after the test."""
-    exercise_id = layout.exercise_of(request.path)
-    if exercise_id is None:
+    path = graded_file(request.config, request.path)
+    if path is None:
         raise pytest.UsageError("the student fixture is for exercises/exNN_name_test.py files")
-    folder = request.path.parent.parent / "solutions" if request.config.getoption("solutions") else request.path.parent
-    exercise = Exercise(exercise_id, folder / f"{exercise_id}.py")
+    exercise = Exercise(layout.exercise_of(request.path), path)
     yield exercise
     exercise.close()
 
@@ -66,6 +163,7 @@ class PartsFailed(AssertionError):
     def __init__(self, failed):
         self.failed = failed
         self.chatkit_hint = failed[0][2]
+        self.kind = scoring.kind_of(failed[0][3])  # a stub's part fails on its TODO: not attempted, not wrong
         super().__init__("\n".join(f"This part ({points_text(points)}) failed: {hint}\n"
                                    f"{indent(str(error))}" for points, _, hint, error in failed))
 
@@ -81,6 +179,19 @@ class Grading:
         self.results = None  # made once we know which exercises are collected
         self.by_nodeid = {}
         self.started = time.monotonic()
+        self.touched = {}  # exercise -> what its code did to the grader (it earns 0 points)
+        self.save_failed = None
+        if not self.solutions:
+            self.raise_walls()
+        forks.server()  # now, while this process runs one thread: the sandboxes are forked from it
+
+    def raise_walls(self):
+        """What student code in this run may not touch, and who it runs as (sandbox/walls.py)."""
+        processes.adopt_orphans()  # whatever the student's code starts becomes ours to sweep
+        uid = processes.student_uid()
+        results = [os.path.abspath(p) for p in (self.json_path, self.classroom_path) if p]
+        launch.configure(uid=uid, protected=results, secret=[layout.solutions_dir()],
+                         tasks=0 if uid is not None else processes.tasks_of_user())
 
     # -- which tests -----------------------------------------------------------
 
@@ -90,6 +201,7 @@ class Grading:
         if not graded:
             return
         exercises_folder = graded[0].path.parent
+        launch.configure(protected=[str(exercises_folder), *([str(config.inipath)] if config.inipath else [])])
         manifest = tamper.load_manifest()
         tampered = tamper.problems(exercises_folder, manifest, config)
         chosen = list(dict.fromkeys(layout.exercise_of(item.path) for item in graded))
@@ -106,8 +218,12 @@ class Grading:
             if key not in known:  # a test the manifest does not know: graded, and reported as added
                 expected.append(TestResult(*key, first_line(item.obj.__doc__), 0, marker.args[0], "not run"))
                 tampered.append(f"{item.nodeid} is not one of the kit's graded tests")
-        self.results = Results(expected, tampered, complete=False, solutions=self.solutions)
+        ignored = json.loads(os.environ.get(run.IGNORED, "[]"))
+        self.results = Results(expected, tampered, complete=False, solutions=self.solutions, ignored=ignored)
         self.by_nodeid = {item.nodeid: item for item in graded}
+        for problem in tampered:  # an edited test file: its exercise earns nothing
+            for exercise in tamper.exercises_named(problem, chosen):
+                self.touched.setdefault(exercise, []).append(problem)
         self.save()
 
     def result_for(self, item):
@@ -115,6 +231,12 @@ class Grading:
         return next(t for t in self.results.tests if (t.exercise, t.test) == key)
 
     # -- running one test ----------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item, nextitem):
+        """Tell the harness what the next test grades: it starts that test's first sandbox ahead."""
+        graded = nextitem is not None and nextitem.nodeid in self.by_nodeid
+        next_test_grades(graded_file(self.config, nextitem.path) if graded else None)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item):
@@ -139,9 +261,22 @@ class Grading:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item, call):
         report = yield
-        if item.nodeid not in self.by_nodeid or report.when == "teardown" and report.passed:
+        if item.nodeid not in self.by_nodeid:
             return report
         result = self.result_for(item)
+        if report.when == "teardown":  # the test's processes are gone: all the guard saw has arrived
+            student = item.funcargs.get("student")
+            for what in getattr(student, "tampered", []):
+                self.touched.setdefault(result.exercise, []).append(f"your code {what}")
+                for note in (f"{result.exercise}: your code {what}",):
+                    if note not in self.results.tampered:
+                        self.results.tampered.append(note)
+            for missing in getattr(student, "missing_walls", []):
+                if missing not in self.results.notes:
+                    self.results.notes.append(missing)
+            self.zero_touched()
+            if report.passed:
+                return report
         marker = item.get_closest_marker("points")
         if report.when == "call" or report.failed or report.skipped:
             result.seconds += report.duration
@@ -156,10 +291,21 @@ class Grading:
                 result.score = record.earned_on_failure() if report.when == "call" else 0
                 error = call.excinfo.value if call.excinfo else None
                 result.hint = scoring.hint_for(error, marker.kwargs.get("hint", ""))
-                result.output = explain_failure(item, call, result.hint, report.when)
+                result.kind = scoring.kind_of(error) if error is not None else "wrong"
+                result.output = explain_failure(item, call, result.hint, report.when)[:MAX_OUTPUT]
                 if self.config.getoption("tbstyle") in ("auto", "short"):
                     report.longrepr = f"{result.output}\n({number(result.score)} of {points_text(result.max_score)})"
+        self.zero_touched()
         return report
+
+    def zero_touched(self):
+        """Every test of an exercise whose code touched the grader: 0 points, and why."""
+        for test in self.results.tests:
+            reasons = self.touched.get(test.exercise)
+            if reasons and test.kind != "tampered":
+                test.status, test.score, test.kind = "failed", 0, "tampered"
+                test.hint = scoring.GENERIC_HINTS["tampered"]
+                test.output = f"Hint: {test.hint}\n" + "\n".join(dict.fromkeys(reasons))[:MAX_OUTPUT]
 
     def pytest_runtest_logfinish(self, nodeid):
         if nodeid in self.by_nodeid:
@@ -169,6 +315,7 @@ class Grading:
     # -- the end ---------------------------------------------------------------
 
     def pytest_sessionfinish(self, session, exitstatus):
+        next_test_grades(None)  # no spare sandbox outlives the run
         if self.results is not None:
             self.results.complete = exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
             self.results.seconds = time.monotonic() - self.started
@@ -189,10 +336,16 @@ class Grading:
     def save(self):
         if self.results is None:
             return
-        if self.json_path:
-            self.results.save(self.json_path)
-        if self.classroom_path:
-            classroom.save(self.results, self.classroom_path)
+        try:
+            if self.json_path:
+                self.results.save(self.json_path)
+            if self.classroom_path:
+                classroom.save(self.results, self.classroom_path)
+        except OSError as error:  # said once, at the end; the run goes on
+            self.save_failed = error
+            note = f"the results file could not be written: {error}"
+            if note not in self.results.notes:
+                self.results.notes.append(note)
 
 
 def explain_failure(item, call, hint, when):
@@ -211,7 +364,10 @@ def explain_failure(item, call, hint, when):
         entries = [entry for entry in call.excinfo.traceback if Path(str(entry.path)) == item.path]
         if entries:
             entry = entries[-1]
-            source = str(entry.statement).strip().splitlines()[0] if entry.statement else ""
+            try:  # the test file may have changed since it was imported: then the line is unknown
+                source = str(entry.statement).strip().splitlines()[0] if entry.statement else ""
+            except (IndexError, ValueError, OSError):
+                source = "?"
             lines.append(f"(noticed at {item.path.name}:{entry.lineno + 1}: {source})")
     elif when == "setup":
         lines.append("(while preparing the test)")

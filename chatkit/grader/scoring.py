@@ -16,7 +16,7 @@ failure gives the hint shown above its traceback.
 
 import threading
 
-from chatkit.grader.sandbox import StudentError, StudentGone, StudentHang
+from chatkit.grader.sandbox import StudentError, StudentGone, StudentHang, diagnose
 
 
 class TestRecord:
@@ -84,6 +84,9 @@ class part(hint):
 
 GENERIC_HINTS = {
     "todo": "Write the TODO named below: it is what this test needs first.",
+    "syntax": "Python cannot read your file: fix the line named below (a missing colon, bracket or quote?).",
+    "limit": "Your program used more than the grader allows (see below): look for something that keeps growing.",
+    "tampered": "Your code touched the grader's own files or code: this exercise earns 0 points.",
     "hang": "Your code waits for something that never happens: see what your program was doing, below.",
     "gone": "Your program ended while being tested: look for sys.exit(), os._exit() or a crash.",
     "error": "Your code raised an exception: look at the line of your file named below.",
@@ -99,12 +102,24 @@ def hint_for(error, test_hint=""):
 
 def default_hint(error):
     """A hint for a failure that no `hint` block covers, from the kind of failure."""
-    if "NotImplementedError" in getattr(error, "kinds", []):
-        return GENERIC_HINTS["todo"]
+    return GENERIC_HINTS[{"crash": "gone", "wrong": "other"}.get(kind_of(error), kind_of(error))]
+
+
+def kind_of(error):
+    """Why a test failed, in one word (results.KINDS): todo, syntax, limit, hang, crash, error or wrong."""
+    kinds = getattr(error, "kinds", [])
+    if getattr(error, "kind", None):
+        return error.kind
+    if "NotImplementedError" in kinds:
+        return "todo"
+    if "SyntaxError" in kinds:
+        return "syntax"
+    if getattr(error, "limit", None) or diagnose.hit_limit(str(error)):
+        return "limit"
     if isinstance(error, StudentHang) or "What your program was doing" in str(error):
-        return GENERIC_HINTS["hang"]
-    if isinstance(error, StudentGone):
-        return GENERIC_HINTS["gone"]
+        return "hang"
+    if isinstance(error, StudentGone) or (isinstance(error, StudentError) and error.label.startswith("thread ")):
+        return "crash"
     if isinstance(error, StudentError):
-        return GENERIC_HINTS["error"]
-    return GENERIC_HINTS["other"]
+        return "error"
+    return "wrong"

@@ -68,7 +68,7 @@ def test_crash_in_one_test_does_not_stop_the_run(graded):
 
 
 def test_edited_test_file_is_reported(tmp_path):
-    """Editing a graded test (or adding one, or a conftest.py) shows in the table and the JSON."""
+    """An edited graded test zeroes its exercise; an added conftest.py is ignored; both are said."""
     exercises = exercises_copy(tmp_path)
     test_file = exercises / "ex06_framing_test.py"
     test_file.write_text(test_file.read_text(encoding="utf-8").replace("points(2)", "points(20)"), encoding="utf-8")
@@ -78,10 +78,12 @@ def test_edited_test_file_is_reported(tmp_path):
 
     run = run_grader([exercises / "ex06_framing_test.py"], tmp_path / "results.json", cwd=tmp_path)
     assert "exercises/ex06_framing_test.py was edited (it differs from the kit's copy)" in run.results.tampered
-    assert "exercises/extra/conftest.py was added (test files and conftest.py belong to the kit)" in run.results.tampered
+    assert "exercises/extra/conftest.py (test files and conftest.py belong to the kit)" in run.results.ignored
     assert "WARNING: exercises/ex06_framing_test.py was edited" in run.output
+    assert "NOTE: ignored exercises/extra/conftest.py" in run.output
     korean = next(t for t in run.results.tests if t.test == "test_korean_cut_anywhere")
     assert korean.max_score == 2, "points come from the kit's manifest, not from the edited file"
+    assert {t.kind for t in run.results.tests} == {"tampered"}, "the edited test file's exercise earns nothing"
 
 
 def test_deselected_tests_count_zero(tmp_path):

@@ -12,6 +12,7 @@ goes further: it always grades with the kit's own copies.
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 try:
@@ -89,3 +90,9 @@ def configuration_problems(config, manifest):
     if pytest_settings(inipath) != manifest.get("pytest_settings", {}):
         return [f"the pytest settings in {inipath.name} were changed ({', '.join(WATCHED_SETTINGS[:4])}, ...)"]
     return []
+
+
+def exercises_named(problem, exercises):
+    """The exercises a tamper problem touches: the one whose test file it names, else all of them."""
+    named = [exercise for exercise in exercises if re.search(rf"\b{re.escape(exercise)}_test\.py\b", problem)]
+    return named or list(exercises)

@@ -9,14 +9,23 @@ those, whatever else the submission holds); pytest grades it in a process
 of its own with a time limit, N students at a time. A submission that
 hangs or crashes costs its own time limit, never the batch; what it earned
 before being stopped is kept. Test files a student edited or added are
-reported (status ``tampered``), and never used.
+reported (status ``tampered``), and never used; exercise code that touches
+the grader earns its exercise 0 points (the plugin's guard).
 
-Writes the gradebook (one row a student), grades-tests.csv (one row a
-student and test), and a summary: a text table and a plot beside the CSV.
+Writes the gradebook (one row a student, UTF-8 with a byte order mark
+for Excel), grades-tests.csv (one row a student and test), and a summary:
+a text table and a plot beside the CSV. With --roster, the submissions are
+matched to the class list and an LMS import file is written
+(results/gradebook.py: --format canvas|moodle|csv); with --feedback DIR,
+one file per student to hand back (results/feedback.py).
+
+Every row has an honest status (the most serious that applies): tampered,
+error, timeout, syntax error, hang, crash, limit, duplicate files, empty,
+ok; the summary's "Look at these" lists each one with its reason.
 """
 
 import csv
-import shutil
+import os
 import sys
 import tempfile
 import threading
@@ -26,13 +35,18 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chatkit.grader import layout
+from chatkit.grader import forks, layout, processes
 from chatkit.grader.authoring import tamper
-from chatkit.grader.commands import summary
-from chatkit.grader.commands.run import run_grader_forked
+from chatkit.grader.commands import run, summary
+from chatkit.grader.results import feedback, gradebook
+from chatkit.grader.sandbox import launch
 from chatkit.grader.limits import STUDENT_TIME_LIMIT
 
+DEFAULT_JOBS = 2 * len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2 * (os.cpu_count() or 1)
 SKIPPED_FOLDERS = {".git", ".venv", "venv", "__pycache__", "solutions", "node_modules", ".ipynb_checkpoints"}
+# The statuses of a gradebook row, most serious first: a row shows the first that applies
+STATUSES = ["tampered", "error", "timeout", "syntax error", "hang", "crash", "limit", "duplicate files", "empty", "ok"]
+KIND_STATUS = {"tampered": "tampered", "syntax": "syntax error", "hang": "hang", "crash": "crash", "limit": "limit"}
 
 
 @dataclass
@@ -43,10 +57,12 @@ class Graded:
     scores: dict  # exercise -> points
     total: float
     max: float
-    status: str  # ok / timeout / error / tampered
+    status: str  # the most serious of STATUSES that applies
     seconds: float
     notes: str = ""
     tests: list = field(default_factory=list)  # TestResult
+    problems: list = field(default_factory=list)  # (status, reason): every one that applies, for "Look at these"
+    source: str = ""  # the submission's folder or .zip
 
 
 def find_submissions(folder):
@@ -62,73 +78,113 @@ def find_submissions(folder):
     return found
 
 
-def exercise_files(folder, exercise_ids):
-    """{exercise_id: path} of the student's exercise files; exercises/ wins over other places."""
+def candidates(folder, exercise_ids):
+    """{exercise_id: [paths]} of every copy of each exercise file, exercises/ first, then shallower."""
     found = {}
     for path in sorted(Path(folder).rglob("ex[0-9][0-9]_*.py"), key=lambda p: (p.parent.name != "exercises", len(p.parts))):
-        if SKIPPED_FOLDERS & set(path.relative_to(folder).parts[:-1]):
+        if SKIPPED_FOLDERS & set(path.relative_to(folder).parts[:-1]) or not path.is_file():
             continue
-        if path.stem in exercise_ids and path.stem not in found:
-            found[path.stem] = path
+        if path.stem in exercise_ids:
+            found.setdefault(path.stem, []).append(path)
     return found
 
 
+def choose_files(folder, exercise_ids, manifest):
+    """({exercise_id: path} to grade, [duplicate notes]): an untouched stub never beats a student's copy."""
+    stubs = manifest.get("stubs", {})
+    chosen, duplicates = {}, []
+    for exercise, paths in candidates(folder, exercise_ids).items():
+        worked = [p for p in paths if tamper.checksum(p) != stubs.get(exercise)] or paths
+        distinct = list({tamper.checksum(p): p for p in reversed(worked)}.values())[::-1]
+        chosen[exercise] = distinct[0]
+        if len(distinct) > 1:
+            where = ", ".join(p.relative_to(folder).as_posix() for p in distinct)
+            duplicates.append(f"{len(distinct)} different copies of {exercise}.py ({where}); "
+                              f"graded {distinct[0].relative_to(folder).as_posix()}")
+    return chosen, duplicates
+
+
+def exercise_files(folder, exercise_ids):
+    """{exercise_id: path} of the student's exercise files; exercises/ wins over other places."""
+    return choose_files(folder, exercise_ids, tamper.load_manifest())[0]
+
+
 def tampering(folder, files, manifest):
-    """Test-infrastructure files of the submission that differ from (or are not in) the kit's."""
+    """Test-infrastructure files of the submission that differ from (or are not in) the kit's: never used."""
     folders = sorted({path.parent for path in files.values()} or {Path(folder)})
     return [problem for place in folders for problem in tamper.problems(place, manifest, complete=False)]
 
 
-def grade_submission(student_id, source, kit_root=layout.KIT_ROOT, time_limit=STUDENT_TIME_LIMIT, manifest=None):
-    """Grade one submission (a folder or a .zip) in a scratch folder; return its Graded row."""
+def grade_submission(student_id, source, kit_root=layout.KIT_ROOT, time_limit=STUDENT_TIME_LIMIT, manifest=None,
+                     kit=None):
+    """Grade one submission (a folder or a .zip) in a scratch folder; return its Graded row.
+
+    Whatever goes wrong while preparing it (a broken zip, an unreadable
+    file) is this student's `error`, never the batch's end.
+    """
     manifest = manifest or tamper.load_manifest()
-    exercise_ids = list(manifest.get("tests", {})) or layout.exercise_ids(kit_root)
     max_score = sum(test["points"] for tests in manifest.get("tests", {}).values() for test in tests)
     started = time.monotonic()
+    try:
+        kit = kit or run.KitTests.read(layout.exercises_dir(kit_root), manifest)
+        return grade_prepared(student_id, Path(source), kit, manifest, max_score, time_limit, started)
+    except Exception as error:  # noqa: BLE001 - one student's trouble is that student's row
+        reason = f"grading could not start: {type(error).__name__}: {error}"
+        return Graded(student_id, {}, 0, max_score, "error", round(time.monotonic() - started, 1), reason,
+                      problems=[("error", reason)], source=str(source))
+
+
+def grade_prepared(student_id, source, kit, manifest, max_score, time_limit, started):
+    exercise_ids = list(manifest.get("tests", {})) or layout.exercise_ids()
     with tempfile.TemporaryDirectory(prefix=f"chatkit-grade-{safe(student_id)}-") as scratch:
         scratch = Path(scratch)
         folder = source
-        if Path(source).suffix == ".zip":
+        if source.suffix == ".zip":
             folder = scratch / "submission"
             try:
                 with zipfile.ZipFile(source) as archive:
                     archive.extractall(folder)
-            except (zipfile.BadZipFile, OSError) as error:
-                return Graded(student_id, {}, 0, max_score, "error", 0.0, f"cannot open the zip file: {error}")
-        files = exercise_files(folder, exercise_ids)
-        tampered = tampering(folder, files, manifest)
-        work = scratch / "grading" / "exercises"
-        work.mkdir(parents=True)
-        kit_exercises = layout.exercises_dir(kit_root)
-        for name in manifest.get("files", {}):  # the kit's own tests and conftest.py, never the student's
-            shutil.copy(kit_exercises / name, work / name)
-        shutil.copy(Path(kit_root) / "pyproject.toml", work.parent / "pyproject.toml")
-        for exercise, path in files.items():
-            shutil.copy(path, work / f"{exercise}.py")
-        run = run_grader_forked([work], scratch / "results.json", cwd=work.parent, time_limit=time_limit)
-    results = run.results
+            except (zipfile.BadZipFile, OSError, ValueError) as error:
+                reason = f"cannot open the zip file: {error}"
+                return Graded(student_id, {}, 0, max_score, "error", 0.0, reason, problems=[("error", reason)],
+                              source=str(source))
+        files, duplicates = choose_files(folder, exercise_ids, manifest)
+        ignored = tampering(folder, files, manifest)
+        work = kit.write(scratch / "grading", {exercise: path.read_bytes() for exercise, path in files.items()})
+        results_dir = scratch / "results"
+        results_dir.mkdir(mode=0o700)
+        grading = run.run_grader_forked([work], results_dir / "results.json", cwd=work.parent, time_limit=time_limit)
+    return row_for(student_id, grading, files, duplicates, ignored, exercise_ids, max_score, time_limit, started,
+                   source)
+
+
+def row_for(student_id, grading, files, duplicates, ignored, exercise_ids, max_score, time_limit, started, source):
+    """The gradebook row: scores, the most serious status, and every problem with its reason."""
+    results = grading.results
     scores = {exercise: score for exercise, score, _ in results.by_exercise()}
-    notes = []
-    if tampered:
-        status = "tampered"
-        notes.append("graded with the kit's own tests; " + "; ".join(tampered))
-    elif run.timed_out:
-        status = "timeout"
-    elif not results.tests or run.returncode not in (0, 1):
-        status = "error"
-    else:
-        status = "ok"
-    if run.timed_out:
-        notes.append(f"stopped after {time_limit} s; tests not reached count 0")
-    if not results.tests:
-        notes.append("the grader did not run: " + " ".join(run.output.strip().splitlines()[-2:])[:300])
+    problems = [("tampered", problem) for problem in results.tampered]
+    if grading.timed_out:
+        problems.append(("timeout", f"stopped after {time_limit:g} s; tests not reached count 0"))
+    elif not results.tests or grading.returncode not in (0, 1):
+        tail = " ".join(grading.output.strip().splitlines()[-2:])[:300]
+        problems.append(("error", f"the grader did not finish (exit status {grading.returncode}): {tail}"))
+    for exercise in dict.fromkeys(t.exercise for t in results.tests):
+        kinds = [t for t in results.tests if t.exercise == exercise and t.kind in KIND_STATUS]
+        for kind in dict.fromkeys(t.kind for t in kinds if t.kind != "tampered"):
+            first = next(t for t in kinds if t.kind == kind)
+            problems.append((KIND_STATUS[kind], f"{exercise}: {first.what_happened[:160]}"))
+    problems += [("duplicate files", note) for note in duplicates]
     missing = [exercise for exercise in exercise_ids if exercise not in files]
+    if len(missing) == len(exercise_ids):
+        problems.append(("empty", "no exercise files found"))
+    if ignored:  # the submission's own test files: never used, but the instructor should know
+        problems.insert(0, ("tampered", "graded with the kit's own tests; " + "; ".join(ignored)))
+    notes = [reason for _, reason in problems]
     if missing and len(missing) < len(exercise_ids):
         notes.append("missing: " + ", ".join(missing))
-    elif missing:
-        notes.append("no exercise files found")
+    status = next((s for s in STATUSES if any(p[0] == s for p in problems)), "ok")
     return Graded(student_id, scores, results.score, max_score, status, round(time.monotonic() - started, 1),
-                  "; ".join(notes), results.tests)
+                  "; ".join(notes), results.tests, problems, str(source))
 
 
 def safe(text):
@@ -165,23 +221,84 @@ class Progress:
             self.stream.flush()
 
 
+class KitGuard:
+    """The kit's own code, read at the start of a batch and checked (and put back) before every student.
+
+    Student code cannot write the kit when the grader runs as root (it runs
+    as a user of its own) and the guard of sandbox/walls.py refuses it in
+    the student's process; a program the student started could still try,
+    as the grader's own user. Whatever changed is restored before the next
+    student is graded, and the students graded meanwhile are graded again.
+    """
+
+    def __init__(self, package=launch.PACKAGE):
+        self.files = {path: path.read_bytes() for path in sorted(Path(package).rglob("*"))
+                      if path.is_file() and "__pycache__" not in path.parts}
+
+    def restore(self):
+        """Put back every file that changed or went missing; return their paths."""
+        changed = []
+        for path, data in self.files.items():
+            try:
+                same = path.read_bytes() == data
+            except OSError:
+                same = False
+            if not same:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+                changed.append(path)
+        return changed
+
+
 def grade_all(submissions, jobs=2, time_limit=STUDENT_TIME_LIMIT, kit_root=layout.KIT_ROOT, progress=None):
     """Grade [(student_id, path)] with `jobs` at a time; return the Graded rows in input order."""
     manifest = tamper.load_manifest()
-    rows = {}
+    kit = run.KitTests.read(layout.exercises_dir(kit_root), manifest)
+    if kit.problems:
+        raise RuntimeError("the kit's own graded tests differ from its manifest (" + "; ".join(kit.problems)
+                           + "): run `python -m chatkit stubs --check` in the kit")
+    guard = KitGuard()
+    forks.server()  # before the worker threads: every student's run is forked from it
+    rows, suspects, lock = {}, [], threading.Lock()
+    running, recent = set(), set()  # being graded; finished since the kit was last found intact
+
+    def look(student):
+        if guard.restore():  # someone graded since the last look changed the kit: grade them again, alone
+            suspects.extend(sorted(running | recent | {student}))
+        recent.clear()
+
+    def grade(student, path):
+        with lock:
+            look(student)
+            running.add(student)
+        graded = grade_submission(student, path, kit_root, time_limit, manifest, kit)
+        with lock:
+            running.discard(student)
+            recent.add(student)
+            look(student)
+        return graded
+
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(grade_submission, student, path, kit_root, time_limit, manifest): student
-                   for student, path in submissions}
+        futures = {pool.submit(grade, student, path): student for student, path in submissions}
         for future in as_completed(futures):
             graded = future.result()
             rows[futures[future]] = graded
             if progress:
                 progress.update(graded)
+    sources = dict(submissions)
+    for student in dict.fromkeys(suspects):  # one at a time: whoever changes the kit now is the one
+        graded = grade_submission(student, sources[student], kit_root, time_limit, manifest, kit)
+        if guard.restore():
+            reason = "the kit's own files changed while this submission was graded (they were put back)"
+            graded.status, graded.problems = "tampered", [("tampered", reason), *graded.problems]
+            graded.notes = "; ".join(filter(None, [reason, graded.notes]))
+            graded.scores, graded.total = {ex: 0 for ex in graded.scores}, 0
+        rows[student] = graded
     return [rows[student] for student, _ in submissions]
 
 
 def write_gradebook(rows, path, exercise_ids):
-    with open(path, "w", newline="", encoding="utf-8") as file:
+    with open(path, "w", newline="", encoding=gradebook.ENCODING) as file:
         writer = csv.writer(file)
         writer.writerow(["student_id", *exercise_ids, "total", "max", "status", "seconds", "notes"])
         for row in rows:
@@ -190,21 +307,34 @@ def write_gradebook(rows, path, exercise_ids):
 
 
 def write_test_results(rows, path):
-    with open(path, "w", newline="", encoding="utf-8") as file:
+    with open(path, "w", newline="", encoding=gradebook.ENCODING) as file:
         writer = csv.writer(file)
-        writer.writerow(["student_id", "exercise", "test", "score", "max_score", "status", "hint"])
+        writer.writerow(["student_id", "exercise", "test", "score", "max_score", "status", "kind", "hint",
+                         "what_happened"])
         for row in rows:
             for test in row.tests:
                 writer.writerow([row.student_id, test.exercise, test.test, f"{test.score:g}",
-                                 f"{test.max_score:g}", test.status, test.hint])
+                                 f"{test.max_score:g}", test.status, test.kind, test.hint, test.what_happened])
 
 
 def add_arguments(parser):
     parser.add_argument("submissions", help="a folder with one folder (or .zip) per student")
     parser.add_argument("--out", default="grades.csv", help="the gradebook to write (default grades.csv)")
-    parser.add_argument("-j", "--jobs", type=int, default=2, help="students graded at the same time (default 2)")
+    parser.add_argument("-j", "--jobs", type=int, default=DEFAULT_JOBS,
+                        help=f"students graded at the same time (default {DEFAULT_JOBS}: twice the cores, since a "
+                             "student whose program hangs only waits)")
     parser.add_argument("--time-limit", type=float, default=STUDENT_TIME_LIMIT,
                         help=f"seconds for one student's whole run (default {STUDENT_TIME_LIMIT})")
+    parser.add_argument("--roster", help="a CSV of the class (Canvas, Moodle or GitHub Classroom export) to match to")
+    parser.add_argument("--match", help="a regular expression on folder names with groups github, number, "
+                                        "email or name (default: try each)")
+    parser.add_argument("--format", choices=gradebook.FORMATS, default="csv",
+                        help="with --roster: the LMS import file to write beside the gradebook (default csv)")
+    parser.add_argument("--assignment", default="chatkit exercises",
+                        help="the assignment column's name in the LMS file (Canvas: as the assignment is named)")
+    parser.add_argument("--feedback", metavar="DIR", help="write one feedback file per student into DIR")
+    parser.add_argument("--feedback-format", choices=("md", "html"), default="md")
+    parser.set_defaults(sweep=True)
 
 
 def main(args):
@@ -216,22 +346,45 @@ def main(args):
     if not submissions:
         print(f"error: {folder} holds no submissions (one folder or .zip file per student)", file=sys.stderr)
         return 2
+    roster_path = getattr(args, "roster", None)
+    roster = gradebook.read_roster(roster_path) if roster_path else None
     manifest = tamper.load_manifest()
     exercise_ids = list(manifest.get("tests", {}))
     print(f"Grading {len(submissions)} submissions, {args.jobs} at a time, "
           f"at most {args.time_limit:g} s each.", file=sys.stderr)
+    sweeping = getattr(args, "sweep", False)  # the command line owns its process; a caller's may have other children
+    if sweeping:
+        processes.adopt_orphans()  # what a student's run leaves behind comes to us, and is swept
     started = time.monotonic()
-    rows = grade_all(submissions, args.jobs, args.time_limit, progress=Progress(len(submissions)))
+    try:
+        rows = grade_all(submissions, args.jobs, args.time_limit, progress=Progress(len(submissions)))
+    except RuntimeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if sweeping:
+        launch.sweep()
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_gradebook(rows, out, exercise_ids)
     tests_csv = out.with_name(out.stem + "-tests.csv")
     write_test_results(rows, tests_csv)
+    written = [out.name, tests_csv.name]
     text = summary.summary(rows, exercise_ids)
+    if roster is not None:
+        matched = gradebook.match(rows, roster, getattr(args, "match", None))
+        lms = out.with_name(f"{out.stem}-{args.format}.csv")
+        gradebook.write_lms(rows, matched, roster, lms, args.format, args.assignment, max(r.max for r in rows))
+        text += "\n\n" + "\n".join([f"Roster: {len(roster)} students, {len(matched.by_student)} matched."]
+                                   + gradebook.roster_report(matched, roster))
+        written.append(lms.name)
+    if getattr(args, "feedback", None):
+        for row in rows:
+            feedback.write_feedback(row, args.feedback, args.feedback_format)
+        written.append(f"{len(rows)} feedback files in {args.feedback}")
     summary_path, plot_path = out.with_name(out.stem + "-summary.txt"), out.with_suffix(".png")
     summary_path.write_text(text + "\n", encoding="utf-8")
     summary.plot(rows, plot_path)
     print(text)
     print(f"\nGraded {len(rows)} submissions in {time.monotonic() - started:.0f} s.")
-    print(f"Wrote {out}, {tests_csv.name}, {summary_path.name} and {plot_path.name}.")
+    print(f"Wrote {', '.join(written + [summary_path.name, plot_path.name])}.")
     return 0

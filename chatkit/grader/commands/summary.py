@@ -14,20 +14,32 @@ from chatkit.grader.scoring import GENERIC_HINTS
 BAR = 40  # characters of the widest histogram bar
 
 
+NOT_ATTEMPTED = ("todo", "not run")  # the TODO still there, or never reached: not a wrong answer
+
+
 def failure_counts(rows):
-    """[(exercise, test, students who failed it, hint heard most)], most failed first."""
-    failed, hints = Counter(), {}
+    """[(exercise, test, students whose answer was wrong, hint heard most, students who had not attempted it)],
+    most wrong first."""
+    failed, skipped, hints, order = Counter(), Counter(), {}, {}
     for row in rows:
         for test in row.tests:
-            if not test.passed:
-                key = (test.exercise, test.test)
-                failed[key] += 1
-                hints.setdefault(key, Counter())[test.hint] += 1
+            order.setdefault((test.exercise, test.test), (test.exercise, len(order)))  # the kit's order
+            if test.passed:
+                continue
+            key = (test.exercise, test.test)
+            if test.kind in NOT_ATTEMPTED or test.status == "not run":
+                skipped[key] += 1
+                continue
+            failed[key] += 1
+            hints.setdefault(key, Counter())[test.hint] += 1
     def telling(counter):  # a test's own hint says more to an instructor than a generic one
         specific = [(hint, n) for hint, n in counter.most_common() if hint not in GENERIC_HINTS.values()]
         return (specific or counter.most_common())[0][0]
 
-    return [(exercise, test, count, telling(hints[(exercise, test)])) for (exercise, test), count in failed.most_common()]
+    keys = sorted(set(failed) | set(skipped), key=lambda key: (-failed[key], -skipped[key], order[key]))
+    return [(exercise, test, failed[(exercise, test)],
+             telling(hints[(exercise, test)]) if (exercise, test) in hints else "", skipped[(exercise, test)])
+            for exercise, test in keys]
 
 
 def histogram(totals, maximum, bins=10):
@@ -64,15 +76,19 @@ def summary(rows, exercise_ids):
         lines.append(f"  {exercise:<20} {statistics.mean(scores):5.1f} / {number(full):<3}   full marks: {complete}")
     failures = failure_counts(rows)
     if failures:
-        lines += ["", "Tests failed most:"]
-        for exercise, test, count, hint in failures[:10]:
-            lines.append(f"  {count:4} ({100 * count / len(rows):3.0f}%)  {exercise}::{test}")
+        lines += ["", "Tests failed most (students with a wrong answer; not attempted counted apart):"]
+        for exercise, test, count, hint, skipped in failures[:10]:
+            lines.append(f"  {count:4} ({100 * count / len(rows):3.0f}%) wrong, {skipped:4} not attempted  "
+                         f"{exercise}::{test}")
             if hint:
                 lines.append(f"{'':16}hint: {hint[:100]}")
-    problems = [row for row in rows if row.status != "ok"]
-    if problems:
+    flagged = [row for row in rows if getattr(row, "problems", None) or row.status != "ok"]
+    if flagged:
         lines += ["", "Look at these:"]
-        lines += [f"  {row.student_id}: {row.status}; {row.notes}" for row in problems]
+        for row in flagged:
+            reasons = getattr(row, "problems", None) or [(row.status, row.notes)]
+            lines.append(f"  {row.student_id}: {row.status}")
+            lines += [f"      {status}: {reason}" for status, reason in reasons]
     return "\n".join(lines)
 
 
@@ -82,6 +98,7 @@ def plot(rows, path):
 
     matplotlib.use("Agg")
     from matplotlib import pyplot
+    from matplotlib.ticker import MaxNLocator
 
     figure, (left, right) = pyplot.subplots(1, 2, figsize=(12, 4.5), gridspec_kw={"width_ratios": [1, 1.3]})
     maximum = max((row.max for row in rows), default=1)
@@ -90,12 +107,17 @@ def plot(rows, path):
     left.set_title(f"Total scores ({len(rows)} submissions)")
     left.set_xlabel(f"points (out of {number(maximum)})")
     left.set_ylabel("students")
+    left.yaxis.set_major_locator(MaxNLocator(integer=True))  # whole students, never a quarter of one
     failures = failure_counts(rows)[:10][::-1]
     if failures:
-        labels = [f"{exercise[:4]} {test.removeprefix('test_')}" for exercise, test, _, _ in failures]
-        right.barh(labels, [100 * count / len(rows) for _, _, count, _ in failures], color="#dd8452")
-        right.set_xlim(0, 100)
-        right.set_xlabel("students who failed it (%)")
+        labels = [f"{exercise[:4]} {test.removeprefix('test_')}" for exercise, test, _, _, _ in failures]
+        right.barh(labels, [count for _, _, count, _, _ in failures], color="#dd8452", label="wrong")
+        right.barh(labels, [skipped for *_, skipped in failures], left=[count for _, _, count, _, _ in failures],
+                   color="#cccccc", label="not attempted")
+        right.set_xlim(0, len(rows))
+        right.xaxis.set_major_locator(MaxNLocator(integer=True))
+        right.set_xlabel("students")
+        right.legend(loc="lower right")
         right.set_title("Tests failed most")
     else:
         right.text(0.5, 0.5, "every test passed for everyone", ha="center", va="center")

@@ -2,7 +2,10 @@
 
     __init__.py    TestResult, Results: the data, read from and written to results.json
     tables.py      the score table as text (the end of `pytest exercises/`) and as HTML (check())
-    classroom.py   GitHub Classroom's runner result
+    classroom.py   GitHub Classroom's runner result (one entry per point: the reporter's totals agree)
+    gradebook.py   the roster joined to the submissions; Canvas, Moodle and CSV import files
+    feedback.py    one file per student to hand back: score table, hints, what happened
+    words.py       the feedback's sentences, through gettext
 
 results.json is Gradescope's format (top-level ``score``,
 ``execution_time``, ``output``, ``tests[]`` with ``name``, ``number``,
@@ -15,6 +18,7 @@ format.
 
 import json
 import os
+import tempfile
 from dataclasses import dataclass, field
 
 from chatkit.grader.results.tables import text_table
@@ -32,6 +36,7 @@ class TestResult:
     hint: str = ""
     output: str = ""
     seconds: float = 0.0
+    kind: str = ""  # why it failed: todo, wrong, hang, crash, error, syntax, limit, tampered (KINDS)
 
     @property
     def passed(self):
@@ -44,6 +49,20 @@ class TestResult:
         return lines[0] if lines else ""
 
 
+# Why a test did not pass, from the failure (scoring.kind_of): what the gradebook's statuses come from.
+KINDS = {
+    "todo": "not attempted (the TODO is still there)",
+    "wrong": "wrong answer",
+    "hang": "hangs (a call never returned)",
+    "crash": "crashed (the program or one of its threads died)",
+    "error": "raised an exception",
+    "syntax": "syntax error (Python cannot read the file)",
+    "limit": "hit a resource limit (memory, processes, open files or CPU time)",
+    "tampered": "tampered (touched the grader's own files or code)",
+    "not run": "not reached",
+}
+
+
 @dataclass
 class Results:
     tests: list = field(default_factory=list)
@@ -51,15 +70,18 @@ class Results:
     complete: bool = True  # False while a run is still going (or was killed)
     solutions: bool = False  # graded the reference answers
     seconds: float = 0.0
+    ignored: list = field(default_factory=list)  # what the student's repository held that grading ignored
+    notes: list = field(default_factory=list)  # what the grader could not do here (walls it could not raise)
 
     @classmethod
     def from_json(cls, data):
         extra = data.get("extra_data", {})
         tests = [TestResult(**{"status": test["status"], **test["extra_data"], "score": test["score"],
                                "max_score": test["max_score"], "output": test.get("output", "")})
-                 for test in data.get("tests", [])]
+                 for test in data.get("tests", []) if "exercise" in test.get("extra_data", {})]
         return cls(tests, extra.get("tampered", []), extra.get("complete", True),
-                   extra.get("solutions", False), data.get("execution_time", 0.0))
+                   extra.get("solutions", False), data.get("execution_time", 0.0),
+                   extra.get("ignored", []), extra.get("notes", []))
 
     @classmethod
     def load(cls, path):
@@ -67,34 +89,38 @@ class Results:
             return cls.from_json(json.load(file))
 
     def to_json(self):
-        tests = []
-        for number, test in enumerate(self.tests, 1):
+        tests, numbers = [], {}
+        for test in self.tests:  # numbered within each exercise: 1.1 ... 1.4, 2.1 ...
+            numbers[test.exercise] = numbers.get(test.exercise, 0) + 1
             tests.append({
                 "name": f"{test.exercise}: {test.description or test.test}",
-                "number": f"{test.exercise[2:4].lstrip('0')}.{number}",
+                "number": f"{test.exercise[2:4].lstrip('0')}.{numbers[test.exercise]}",
                 "score": test.score, "max_score": test.max_score,
                 "status": "passed" if test.passed else "failed",
-                "output": test.output, "visibility": "visible",
+                "output": test.output, "output_format": "text", "visibility": "visible",
                 "extra_data": {"exercise": test.exercise, "test": test.test, "status": test.status,
-                               "description": test.description,
+                               "description": test.description, "kind": test.kind,
                                "hint": test.hint, "seconds": round(test.seconds, 3)},
             })
         return {
-            "score": self.score, "max_score": self.max_score,
+            "score": self.score,
             "execution_time": round(self.seconds, 2),
-            "output": text_table(self),
-            "visibility": "visible", "stdout_visibility": "visible",
+            "output": "```\n" + text_table(self) + "\n```", "output_format": "md",
+            "test_output_format": "text", "test_name_format": "text",
+            "visibility": "visible", "stdout_visibility": "hidden",
             "tests": tests,
-            "extra_data": {"exercises": {ex: {"score": s, "max_score": m} for ex, s, m in self.by_exercise()},
-                           "tampered": self.tampered, "complete": self.complete, "solutions": self.solutions},
+            "extra_data": {"max_score": self.max_score, "exercises": {ex: {"score": s, "max_score": m} for ex, s, m in self.by_exercise()},
+                           "tampered": self.tampered, "complete": self.complete, "solutions": self.solutions,
+                           "ignored": self.ignored, "notes": self.notes},
         }
 
     def save(self, path):
-        """Write atomically: a run killed half-way still leaves a valid file."""
-        temporary = f"{path}.part"
-        with open(temporary, "w", encoding="utf-8") as file:
-            json.dump(self.to_json(), file, ensure_ascii=False, indent=1)
-        os.replace(temporary, path)
+        """Write atomically: a run killed half-way still leaves a valid file.
+
+        The temporary file gets a name nobody can guess, so nothing made in
+        its place beforehand can stop the save.
+        """
+        write_atomically(path, json.dumps(self.to_json(), ensure_ascii=False, indent=1))
 
     @property
     def score(self):
@@ -116,3 +142,17 @@ class Results:
     def first_failure(self):
         """The test a student should look at next: the first one not passed, in order."""
         return next((test for test in self.tests if not test.passed), None)
+
+
+def write_atomically(path, text):
+    """Write `text` to `path` through a fresh temporary file beside it, then rename it into place."""
+    folder, name = os.path.split(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise

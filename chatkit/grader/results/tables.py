@@ -14,6 +14,8 @@ def text_table(results):
     rows.append(f"{'total':<20} {'':>7} {number(results.score):>4}/{number(results.max_score):<4}")
     rows += next_step_lines(results)
     rows += [f"WARNING: {problem}" for problem in results.tampered]
+    rows += [f"NOTE: ignored {what}" for what in getattr(results, "ignored", [])]
+    rows += [f"NOTE: {note}" for note in getattr(results, "notes", [])]
     if not results.complete:
         rows.append("WARNING: this run did not finish; tests not reached count 0.")
     return "\n".join(rows)

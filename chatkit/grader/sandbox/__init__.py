@@ -3,8 +3,12 @@
     __init__.py   the grader's end: Sandbox, Remote objects, the problems a test meets
     child.py      the child's end: imports the student's file, answers requests
     pipe.py       the JSON lines between them, encoded the same way on both ends
-    launch.py     starting the child: forked from a fork server (fast), or spawned
-    probes.py     the grader's helpers that run inside the child
+    launch.py     starting the child: forked from a fork server (fast), or spawned; the walls it gets
+    preload.py    what the fork server loads for every child: child.py, the kit's code it builds on
+    namespaces.py in the child, first: PID and mount namespaces (every process found, answers hidden)
+    walls.py      in the child, before the student's file: limits, a user of its own, the guard
+    watch.py      in the child: what the grader watches there (uses of room.members), as events
+    probes.py     the grader's checks, run in the grader's process: a socket handed over, watch events
     diagnose.py   what a stuck or crashed student program was doing, in words
 
     sandbox = Sandbox("exercises/ex03_threads.py")   # starts child.py
@@ -19,19 +23,23 @@ StudentHang, which says what the child's threads were doing (diagnose.py);
 an exception in the student's code raises StudentError; a child that died
 (``os._exit``, a crash) raises StudentGone. All three are AssertionErrors:
 they fail the test that met them, never the run. Uncaught exceptions in
-the student's own threads are collected in ``sandbox.thread_errors``.
+the student's own threads are collected in ``sandbox.thread_errors``;
+what the guard refused (walls.py) in ``sandbox.tampered``. What the child
+prints is kept line by line, each line cut at MAX_LOG_LINE characters and
+only the last LOG_LINES_KEPT lines, however much it prints.
 """
 
 import itertools
 import json
 import os
+import socket
 import threading
 import time
 
 from chatkit.grader import processes
-from chatkit.grader.limits import (CALL_TIMEOUT, EXIT_GRACE, LOG_LINES_KEPT, READER_JOIN, STACK_SAMPLE_GAP,
-                                   STACKS_TIMEOUT, START_TIMEOUT)
-from chatkit.grader.sandbox import diagnose, launch, pipe
+from chatkit.grader.limits import (CALL_TIMEOUT, EXIT_GRACE, LOG_LINES_KEPT, MAX_LOG_LINE, READER_JOIN,
+                                   STACK_SAMPLE_GAP, STACKS_TIMEOUT, START_TIMEOUT)
+from chatkit.grader.sandbox import diagnose, launch, pipe, probes
 
 
 class StudentProblem(AssertionError):
@@ -76,7 +84,7 @@ class StudentGone(StudentProblem):
 class Sandbox:
     """One child process running one student file."""
 
-    def __init__(self, path, start_timeout=START_TIMEOUT):
+    def __init__(self, path, start_timeout=START_TIMEOUT, wait=True):
         self.path = str(path)
         self.name = os.path.basename(self.path)
         self.log = []  # what the student's code printed (stderr), line by line
@@ -86,39 +94,66 @@ class Sandbox:
         self.ids = itertools.count(1)
         self.returncode = None  # set once the child has exited
         self.ready = None
+        self.tampered = []  # what the guard refused, in words ("imports chatkit.grader.sandbox.probes, ...")
+        self.watched = {}  # watch number -> the events watch.py sent
+        self.missing_walls = []  # walls the child could not raise (no limits on this OS, say)
+        self.confined = False  # True once the child said it runs in a PID namespace of its own
         self.listeners = []  # callables told when something goes wrong (Peer.expect wakes up)
         self.process = launch.start(self.path)
         self.readers = [threading.Thread(target=self._read_replies, name=f"sandbox replies {self.name}", daemon=True),
                         threading.Thread(target=self._read_log, name=f"sandbox log {self.name}", daemon=True)]
         for reader in self.readers:
             reader.start()
+        self.start_timeout = start_timeout
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self):
+        """Wait for the student's file to be imported; raise what went wrong (a Sandbox made with wait=False)."""
         with self.changed:
-            self.changed.wait_for(lambda: self.ready is not None or self.returncode is not None, start_timeout)
+            self.changed.wait_for(lambda: self.ready is not None or self.returncode is not None, self.start_timeout)
+        start_timeout = self.start_timeout
         if self.ready is None:
             problem = (StudentGone(f"importing {self.name}", self.returncode, self.log) if self.returncode is not None
                        else StudentHang(f"importing {self.name}", start_timeout, [], self.path))
+        elif not self.ready["ready"]:
+            problem = StudentError(f"importing {self.name}", self.ready["error"], self.path)
+        else:
+            problem = None
+        self.missing_walls = (self.ready or {}).get("missing_walls", [])
+        self.confined = bool((self.ready or {}).get("confined"))  # in a PID namespace: nothing escapes it
+        if problem is not None:
             self.close()
+            problem.tampered, problem.missing_walls = list(self.tampered), self.missing_walls
+            problem.confined = self.confined
             raise problem
-        if not self.ready["ready"]:
-            error = self.ready["error"]
-            self.close()
-            raise StudentError(f"importing {self.name}", error, self.path)
         self.module = Remote(self, self.ready["module"], self.name.removesuffix(".py"))
 
     # -- the pipes -----------------------------------------------------------
 
     def _read_replies(self):
         for line in self.process.stdout:
-            message = json.loads(line)
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue  # not the child's: the pipe is ours and the child's alone
             with self.changed:
-                if "ready" in message:
+                event = message.get("event") if isinstance(message, dict) else None
+                if not isinstance(message, dict):
+                    pass
+                elif "ready" in message:
                     self.ready = message
                 elif "id" in message:
                     self.replies[message["id"]] = message
-                elif message.get("event") == "thread_error":
+                elif event == "thread_error":
                     self.thread_errors.append((message["thread"], message["error"]))
+                elif event == "tampered" and message.get("what") not in self.tampered:
+                    self.tampered.append(str(message.get("what"))[:MAX_LOG_LINE])
+                elif event == "members":
+                    self.watched.setdefault(message.get("watch"), []).append(message)
                 self.changed.notify_all()
             self._tell_listeners()  # a reply may be run() ending: a waiting Peer should look
+        self.process.stdout.close()
         returncode = self.process.wait()  # only this thread waits for the child
         with self.changed:
             self.returncode = returncode
@@ -126,11 +161,34 @@ class Sandbox:
         self._tell_listeners()
 
     def _read_log(self):
-        for raw in self.process.stderr:
-            line = raw.decode("utf-8", errors="replace").rstrip("\n")
+        """Keep what the child prints, line by line, each line cut short, the newest lines only."""
+        fd, pending, cut = self.process.stderr.fileno(), b"", False
+        while True:
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                data = b""
+            if not data:
+                break
+            *lines, pending = (pending + data).split(b"\n")
+            if len(pending) > MAX_LOG_LINE * 4:  # a line without end: keep its start, drop the rest
+                lines.append(pending[:MAX_LOG_LINE] + b" [cut]")
+                pending, cut = b"", True
+            kept = []
+            for raw in lines:
+                if cut:  # the end of a line already cut
+                    cut = False
+                    continue
+                line = raw.decode("utf-8", errors="replace")
+                kept.append(line if len(line) <= MAX_LOG_LINE else line[:MAX_LOG_LINE] + " [cut]")
+            if kept:
+                with self.changed:
+                    self.log.extend(kept[-LOG_LINES_KEPT:])
+                    del self.log[:-LOG_LINES_KEPT]
+        if pending:
             with self.changed:
-                self.log.append(line)
-                del self.log[:-LOG_LINES_KEPT]
+                self.log.append(pending[:MAX_LOG_LINE].decode("utf-8", errors="replace"))
+        self.process.stderr.close()
 
     def _tell_listeners(self):
         for listener in list(self.listeners):
@@ -202,8 +260,22 @@ class Sandbox:
                 pass
 
     def probe(self, name, *args, timeout=CALL_TIMEOUT):
-        """Run one of the grader's helpers (probes.py) inside the child."""
-        return self.request("kit", name, timeout=timeout, name=name, args=self.encode(list(args)))
+        """Run one of the grader's checks (probes.py), here in the grader's process, on this child."""
+        return probes.CHECKS[name](self, *args, timeout=timeout)
+
+    def receive_socket(self, timeout=CALL_TIMEOUT):
+        """A socket the child handed over on the side door (a copy: closing it leaves the child's open)."""
+        side = getattr(self.process, "side", None)
+        if side is None:
+            return None
+        side.settimeout(timeout)
+        try:
+            _, fds, _, _ = socket.recv_fds(side, 1, 1)
+        except OSError:
+            return None
+        for extra in fds[1:]:
+            os.close(extra)
+        return socket.socket(fileno=fds[0]) if fds else None
 
     def trouble(self):
         """The first sign of a broken student program: a crashed thread, or a dead process."""
@@ -221,13 +293,16 @@ class Sandbox:
             with self.changed:
                 self.changed.wait_for(lambda: self.returncode is not None, EXIT_GRACE)
         processes.kill_group(self.process)  # threads or processes it left behind
+        try:
+            self.process.stdin.close()
+        except OSError:
+            pass
+        if getattr(self.process, "side", None) is not None:
+            self.process.side.close()
+        # A process the student started may hold our pipes open a while (until the run's sweep
+        # kills it): the readers end on their own then; nobody waits for them here.
         for reader in self.readers:
             reader.join(READER_JOIN)
-        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
-            try:
-                stream.close()
-            except OSError:
-                pass
 
     def __enter__(self):
         return self

@@ -8,21 +8,29 @@ child from answering the next request, such as "what are your threads
 doing?". Objects that are not plain data stay here and are referred to by
 number (a handle). The grader never imports student code itself.
 
-Run by chatkit.grader.sandbox as:  python -m chatkit.grader.sandbox.child FILE
-(or forked from a fork server that has it imported already: forked_main)
+Before the student's file is imported, the child raises its walls
+(walls.py: limits, a user of its own, the guard) and the grader's modules
+leave sys.modules; the child keeps what it needs itself. The grader's checks
+run in the grader (probes.py): the child only answers plain requests
+(an attribute, a length, a socket handed over) and reports what watch.py
+observes.
+
+Forked from a fork server that has it imported already (forked_main), or
+started as  python -m chatkit.grader.sandbox.preload FILE [WALLS-JSON]  (main).
 """
 
 import importlib.util
 import json
 import linecache
 import os
+import socket
 import sys
 import threading
 import time
 import traceback
 
-from chatkit.grader.limits import CHILD_LIFETIME
-from chatkit.grader.sandbox import pipe, probes
+from chatkit.grader.limits import CHILD_LIFETIME, MAX_LOG_LINE
+from chatkit.grader.sandbox import namespaces, pipe, probes, walls, watch
 
 
 class Channel:
@@ -40,9 +48,10 @@ class Channel:
 
 
 class Child:
-    def __init__(self, path, channel):
+    def __init__(self, path, channel, side=None):
         self.path = os.path.abspath(path)
         self.channel = channel
+        self.side = side  # a Unix socket to the grader, for handing over sockets (None: spawned child)
         self.objects = {}  # handle -> object
         self.handles = {}  # id(object) -> handle, so one object keeps one handle
         self.main_thread = threading.current_thread()
@@ -69,7 +78,9 @@ class Child:
         message = str(error)
         if isinstance(error, SystemExit):
             message = f"sys.exit({error.code!r})"
+        syntax = [error.filename, error.lineno, error.text] if isinstance(error, SyntaxError) else None
         return {
+            "syntax": syntax,
             "type": type(error).__name__,
             "kinds": [cls.__name__ for cls in type(error).__mro__],
             "message": message,
@@ -85,7 +96,7 @@ class Child:
             op = request["op"]
             if op == "exit":
                 break
-            if op in ("call", "kit"):
+            if op == "call":
                 name = f"grader call {request.get('label', op)}"
                 threading.Thread(target=self.answer, args=(request,), name=name, daemon=True).start()
             else:
@@ -109,14 +120,29 @@ class Child:
         if op == "call":
             target = self.objects[request["target"]]
             return target(*self.decode(request["args"]), **self.decode(request["kwargs"]))
-        if op == "kit":  # one of the grader's own helpers, run here (only probes.py)
-            function = getattr(probes, request["name"])
-            return function(self, *self.decode(request["args"]))
+        if op == "len":
+            target = self.objects[request["target"]]
+            return len(getattr(target, request["name"]) if request.get("name") else target)
+        if op == "watch_members":  # watch.py reports each use of room.members from now on
+            return watch.watch_members(self.objects[request["target"]], request["watched"], self.channel.send)
+        if op == "socket":  # hand a socket over to the grader, which looks at it itself
+            return self.hand_over(self.objects[request["target"]])
         if op == "stacks":  # with the CPU time used so far: a busy loop burns it, a waiting thread does not
             return {"cpu": time.process_time(), "threads": self.stacks()}
         if op == "ping":  # answered in order: everything sent before it has been read
             return None
         raise ValueError(f"unknown request {op!r}")
+
+    def hand_over(self, sock):
+        """Send a copy of the socket's file descriptor to the grader; say what it is if not a socket."""
+        if not isinstance(sock, socket.socket):
+            return {"socket": False, "what": type(sock).__name__}
+        if sock.fileno() == -1:
+            return {"socket": True, "closed": True}
+        if self.side is None:  # a spawned child has no side door: it says what the socket is itself
+            return {**probes.socket_facts(sock), "handed": False}
+        socket.send_fds(self.side, [b"s"], [sock.fileno()])
+        return {"socket": True, "closed": False, "handed": True}
 
     def stacks(self):
         """Every thread but ours: its name and frames, outermost first, as [file, line, function, code]."""
@@ -156,48 +182,86 @@ def watchdog():
     os._exit(3)
 
 
-def load_module(path):
+def read_source(path):
+    """The student's file, read now: after the walls go up, this user may not be able to read it."""
+    with open(path, "rb") as file:
+        source = file.read()
+    text = source.decode("utf-8", errors="replace")
+    linecache.cache[path] = (len(text), None, text.splitlines(True), path)  # tracebacks still show the lines
+    return source
+
+
+def load_module(path, source):
     """Import the student's file under its own name (ex03_threads), from its own folder."""
     name = os.path.splitext(os.path.basename(path))[0]
     sys.path.insert(0, os.path.dirname(path))
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    exec(compile(source, path, "exec", dont_inherit=True), module.__dict__)  # noqa: S102 - what a sandbox is for
     return module
 
 
-def main(path):
+class LineLimited:
+    """stderr for student code: a megabyte without a newline reaches the grader cut short."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.run = 0  # characters since the last newline
+
+    def write(self, text):
+        out = []
+        for piece in text.splitlines(True):
+            ends = piece.endswith("\n")
+            body = piece[:-1] if ends else piece
+            room = MAX_LOG_LINE - self.run
+            if room > 0:
+                out.append(body[:room])
+                if len(body) > room:
+                    out.append(" [the rest of this line was cut]\n")
+                elif ends:
+                    out.append("\n")
+            self.run = 0 if ends else self.run + len(body)
+        self.stream.write("".join(out))
+        return len(text)
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
+def main(path, walls_wanted=None, side=None):
+    entered = namespaces.enter(walls_wanted or {})  # first: it forks, and no thread may run yet
     requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
     channel = Channel(os.fdopen(os.dup(1), "w", encoding="utf-8"))
     os.dup2(2, 1)  # print() in student code lands in the log (stderr), not in our replies
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)  # input() in student code gets end-of-file at once
-    sys.stdout.reconfigure(line_buffering=True)
+    sys.stdout = LineLimited(open(1, "w", encoding="utf-8", errors="replace", closefd=False, buffering=1))
+    sys.stderr = LineLimited(open(2, "w", encoding="utf-8", errors="replace", closefd=False, buffering=1))
     sys.dont_write_bytecode = True
     threading.Thread(target=watchdog, name="grader lifetime", daemon=True).start()
-    child = Child(path, channel)
-    threading.excepthook = child.report_thread_error
+    child = Child(path, channel, side)
+    threading.excepthook = lambda args: child.report_thread_error(args)  # noqa: PLW0108 - no bound method to reach us by
+    missing = list(entered)
+    confined = os.getpid() == 1  # the first process of a PID namespace of our own: all we start dies with us
     try:
-        module = load_module(child.path)
+        source = read_source(child.path)
+        missing += walls.raise_walls(walls_wanted, lambda what: channel.send({"event": "tampered", "what": what}))
+        module = load_module(child.path, source)
     except BaseException as error:
-        channel.send({"ready": False, "error": child.describe_error(error)})
+        channel.send({"ready": False, "error": child.describe_error(error), "missing_walls": missing,
+                      "confined": confined})
         os._exit(1)  # what was sent stays readable in the pipe
-    channel.send({"ready": True, "module": child.encode(module)})
+    channel.send({"ready": True, "module": child.encode(module), "missing_walls": missing, "confined": confined})
     child.serve(requests)
 
 
-def forked_main(path, requests, replies, log):
-    """Start in a child forked from the fork server (chatkit.grader.processes): its pipes become fds 0, 1, 2."""
+def forked_main(path, requests, replies, log, side, walls_wanted):
+    """Start in a child forked from the fork server (chatkit.grader.forks): its pipes (fds) become fds 0, 1, 2."""
     os.setsid()  # a process group of our own: the grader kills it whole
-    for connection, fd in ((requests, 0), (replies, 1), (log, 2)):
-        os.dup2(connection.fileno(), fd)
-        connection.close()
+    for fd, target in ((requests, 0), (replies, 1), (log, 2)):
+        os.dup2(fd, target)
+        if fd not in (0, 1, 2):
+            os.close(fd)
     sys.stdin = open(0, encoding="utf-8", closefd=False)
-    sys.stdout = open(1, "w", encoding="utf-8", closefd=False)
-    sys.stderr = open(2, "w", encoding="utf-8", closefd=False, buffering=1)
-    main(path)
-
-
-if __name__ == "__main__":
-    main(sys.argv[1])
+    main(path, walls_wanted, socket.socket(fileno=side))

@@ -10,6 +10,31 @@ import os
 import re
 import signal
 
+from chatkit.grader.limits import STUDENT_LIMITS
+
+LIMIT_WORDS = "the most the grader allows"
+# (what the error says, what it means): the OS limits of walls.py, in words
+LIMITS_HIT = [
+    (r"^MemoryError", f"your program used more than {STUDENT_LIMITS['memory_mb']} MB of memory"),
+    (r"can't start new thread|Resource temporarily unavailable|\[Errno 11\]",
+     f"your program started more than {STUDENT_LIMITS['processes']} processes and threads at once"),
+    (r"Too many open files|\[Errno 24\]",
+     f"your program had more than {STUDENT_LIMITS['open_files']} files and sockets open at once"),
+]
+
+
+def hit_limit(text):
+    """True if a failure's text says a resource limit was hit (as the words below put it)."""
+    return LIMIT_WORDS in text
+
+
+def limit_words(kind, message):
+    """'your program used more than 512 MB of memory, the most the grader allows', or None."""
+    for pattern, words in LIMITS_HIT:
+        if re.search(pattern, f"{kind}: {message}"):
+            return f"{words}, {LIMIT_WORDS}"
+    return None
+
 # (a pattern in the line of code, what a thread stopped on that line is doing)
 WAITS = [
     (r"\.accept\(", "waiting in accept() for a new client"),
@@ -60,10 +85,17 @@ def explain_error(label, error, student_path):
         if where:
             text += f"\n  The TODO is at {short(where[0])}:{where[1]}, in {where[2]}()."
         return text
+    limit = limit_words(kind, message)
     if kind == "SystemExit":
         text = f"{label}: your code called {message}, which ends the whole program."
     elif kind == "SyntaxError" or "SyntaxError" in error["kinds"]:
-        return f"{label}: Python cannot read the file: {message}"
+        text = f"{label}: Python cannot read the file: {message}"
+        filename, line, source = error.get("syntax") or (None, None, None)
+        if line:
+            text += f"\n  at {short(filename or student_path)}:{line}" + (f": {source.strip()}" if source else "")
+        return text
+    elif limit:
+        text = f"{label}: {limit} ({kind}: {message})." if message else f"{label}: {limit} ({kind})."
     else:
         text = f"{label} raised {kind}: {message}"
     if where:
@@ -141,6 +173,8 @@ def explain_stacks(samples, student_path):
 def explain_exit(returncode):
     if returncode is None:
         return "still running"
+    if returncode == -getattr(signal, "SIGXCPU", 0):
+        return f"it used more than {STUDENT_LIMITS['cpu_seconds']} s of CPU time, {LIMIT_WORDS}"
     if returncode < 0:
         try:
             return f"killed by signal {signal.Signals(-returncode).name}"

@@ -1,111 +1,28 @@
-"""The grader's helpers that run *inside* the student's process (see child.py).
+"""The grader's checks, run in the grader's process: what the graded tests ask with sandbox.probe().
 
-`guard_members` watches a ChattingRoom: from then on, every use of
-``room.members`` by the student's methods is checked to happen while the
-same thread holds ``room.lock``. A missing lock is found on the first
-unguarded use, every time, instead of by a race that shows up once in a
-hundred runs.
+    listener_facts(sandbox, server)        the listening socket, handed over and read here
+    guard_members(sandbox, room)           start watching room.members (watch.py in the child)
+    unguarded_uses(sandbox, room)          where the watch saw room.members used without room.lock
+    members_become(sandbox, room, count)   wait until the room has `count` members
+
+Nothing here runs in the student's process, so a student file cannot
+replace a check. The socket's options are read from a copy of its file
+descriptor that the child hands over (SCM_RIGHTS), and only if that socket
+is the one listening on the port the test's clients connect to; the lock
+check decides from the watch's events, and a watch that saw nothing at all
+counts as a failure (the watched list or lock was replaced).
 """
 
-import sys
-import threading
+import socket
+import time
 
 from chatkit.grader.limits import MEMBERS_TIMEOUT
 
-
-class OwnedLock:
-    """A lock that remembers which thread holds it (threading.Lock does not say)."""
-
-    def __init__(self, lock):
-        self.lock = lock
-        self.owner = None
-
-    def acquire(self, blocking=True, timeout=-1):
-        acquired = self.lock.acquire(blocking, timeout)
-        if acquired:
-            self.owner = threading.get_ident()
-        return acquired
-
-    def release(self):
-        self.owner = None
-        self.lock.release()
-
-    def locked(self):
-        return self.lock.locked()
-
-    def __enter__(self):
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc_info):
-        self.release()
+WATCHED = ("add_user", "delete_user", "send_all")
 
 
-def guarded_list(room, watched, found):
-    """A list class whose every use from a `watched` function must hold room.lock."""
-
-    def check(operation):
-        caller = sys._getframe(2)
-        if caller.f_code.co_name in watched and getattr(room.lock, "owner", None) != threading.get_ident():
-            place = (caller.f_code.co_filename, caller.f_lineno, caller.f_code.co_name, operation)
-            if place not in found:
-                found.append(place)
-
-    class GuardedList(list):
-        def append(self, item):
-            check("append")
-            return super().append(item)
-
-        def remove(self, item):
-            check("remove")
-            return super().remove(item)
-
-        def insert(self, index, item):
-            check("insert")
-            return super().insert(index, item)
-
-        def pop(self, *index):
-            check("pop")
-            return super().pop(*index)
-
-        def __iter__(self):
-            check("loop over")
-            return super().__iter__()
-
-        def __contains__(self, item):
-            check("look in")
-            return super().__contains__(item)
-
-        def __delitem__(self, index):
-            check("delete from")
-            return super().__delitem__(index)
-
-    return GuardedList
-
-
-def guard_members(child, room, watched=("add_user", "delete_user", "send_all")):
-    """Start checking that `watched` methods hold room.lock whenever they use room.members."""
-    found = []
-    room.lock = OwnedLock(room.lock)
-    room.members = guarded_list(room, set(watched), found)(room.members)
-    room._grader_unguarded = found
-    return True
-
-
-def unguarded_uses(child, room):
-    """[(file, line, function, operation)] where room.members was used without room.lock."""
-    return [list(place) for place in getattr(room, "_grader_unguarded", [])]
-
-
-def listener_facts(child, server):
-    """What server.listener is: a socket? IPv4 TCP? SO_REUSEADDR on? listening? bound where?"""
-    import socket
-
-    sock = getattr(server, "listener", None)
-    if not isinstance(sock, socket.socket):
-        return {"socket": False, "what": type(sock).__name__}
-    if sock.fileno() == -1:
-        return {"socket": True, "closed": True}
+def socket_facts(sock):
+    """What a socket is: IPv4 TCP? SO_REUSEADDR on? listening? bound where? (plain data)"""
     return {
         "socket": True, "closed": False,
         "family": socket.AddressFamily(sock.family).name, "type": socket.SocketKind(sock.type).name,
@@ -115,11 +32,65 @@ def listener_facts(child, server):
     }
 
 
-def members_become(child, room, count, timeout=MEMBERS_TIMEOUT):
-    """Wait (at most `timeout` s) until the room has `count` members; return how many it has."""
-    import time
+def handle_of(remote):
+    return object.__getattribute__(remote, "_handle")
 
-    deadline = time.monotonic() + timeout
-    while len(room.members) != count and time.monotonic() < deadline:
-        time.sleep(0.01)  # watching another thread's progress from outside: nothing to wait on
-    return len(room.members)
+
+def listener_facts(sandbox, server, timeout):
+    """server.listener, looked at in the grader: the socket itself, not what the child says of it."""
+    try:
+        listener = server.listener
+    except AssertionError as error:  # no such attribute: the student's problem, said as before
+        if "AttributeError" in getattr(error, "kinds", []):
+            return {"socket": False, "what": "NoneType"}
+        raise
+    if not hasattr(listener, "_sandbox"):  # plain data (None, a number): not a socket
+        return {"socket": False, "what": type(listener).__name__}
+    told = sandbox.request("socket", "server.listener", timeout=timeout, target=handle_of(listener))
+    if not told.get("handed"):
+        return told  # not a socket, or closed; or a spawned child, which has no side door
+    sock = sandbox.receive_socket(timeout)
+    if sock is None:
+        raise AssertionError("the grader could not look at server.listener: your process did not hand it over")
+    with sock:
+        facts = socket_facts(sock)
+    port = server.port
+    if facts["listening"] and facts["address"][1:2] != [port]:
+        raise AssertionError(f"server.listener listens on port {facts['address'][1]}, but self.port is {port!r}")
+    return facts
+
+
+def guard_members(sandbox, room, timeout):
+    """From now on, every use of room.members by add_user, delete_user and send_all is reported."""
+    number = sandbox.request("watch_members", "watching room.members", timeout=timeout, target=handle_of(room),
+                             watched=list(WATCHED))
+    sandbox.watches = {**getattr(sandbox, "watches", {}), handle_of(room): number}
+    return True
+
+
+def unguarded_uses(sandbox, room, timeout):
+    """[(file, line, function, operation)] where room.members was used without holding room.lock."""
+    sandbox.sync(timeout)  # every event sent before now has arrived
+    number = getattr(sandbox, "watches", {}).get(handle_of(room))
+    events = sandbox.watched.get(number, [])
+    if not events:
+        return [["", "?", " or ".join(WATCHED), "(the grader saw no use at all: was the list or lock replaced?) use"]]
+    found = []
+    for event in events:
+        place = [event["file"], event["line"], event["function"], event["operation"]]
+        if not event["held"] and place not in found:
+            found.append(place)
+    return found
+
+
+def members_become(sandbox, room, count, timeout=MEMBERS_TIMEOUT):
+    """Wait (at most MEMBERS_TIMEOUT s) until the room has `count` members; return how many it has."""
+    deadline = time.monotonic() + MEMBERS_TIMEOUT
+    while True:
+        members = sandbox.request("len", "len(room.members)", timeout=timeout, target=handle_of(room), name="members")
+        if members == count or time.monotonic() > deadline:
+            return members
+        time.sleep(0.01)  # another process's progress, seen from outside: nothing to wait on
+
+
+CHECKS = {check.__name__: check for check in (listener_facts, guard_members, unguarded_uses, members_become)}
