@@ -10,11 +10,16 @@ COMMANDS = {
     "join": ("chatkit.client", "join a chat room from this terminal"),
     "gui": ("chatkit.gui", "join a chat room in a window (tkinter)"),
     "doctor": ("chatkit.tools.doctor", "find out why a Tk window cannot open here"),
+    "lab": ("chatkit.tools.labserver", "open the walkthrough in JupyterLab (what make lab does)"),
+    "check": ("chatkit.grader.commands.exercises", "grade your exercises (pytest exercises/, on any OS)"),
     "progress": ("chatkit.grader.commands.progress", "show which exercises pass and what is next"),
     "grade": ("chatkit.grader.commands.grade", "grade a whole class's submissions"),
     "stubs": ("chatkit.grader.authoring.stubs", "regenerate exercises/ from solutions/"),
     "bench": ("chatkit.tools.bench", "measure the servers side by side"),
+    "release": ("chatkit.tools.release", "write the students' edition of the kit (no solutions)"),
 }
+# Commands whose unknown options are passed on (to JupyterLab, to pytest): main(args, passed_on).
+PASSING_ON = {"lab", "check"}
 
 
 def build_parser(command=None):
@@ -32,9 +37,16 @@ def build_parser(command=None):
 
 def main(argv=None):
     """Parse `argv` and run the chosen command; return its exit status."""
+    if sys.version_info < (3, 10):
+        return f"chatkit needs Python 3.10 or newer; this is {sys.version.split()[0]} ({sys.executable})"
     argv = sys.argv[1:] if argv is None else argv
     command = next((arg for arg in argv if not arg.startswith("-")), None)
-    args = build_parser(command if command in COMMANDS else None).parse_args(argv)
+    parser = build_parser(command if command in COMMANDS else None)
+    if command in PASSING_ON:
+        args, passed_on = parser.parse_known_args(argv)
+        args.argv = list(argv)  # to run the same command again in the kit's .venv
+        return args.handler(args, passed_on)
+    args = parser.parse_args(argv)
     return args.handler(args)
 
 

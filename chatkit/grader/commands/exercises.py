@@ -1,0 +1,52 @@
+"""``python -m chatkit check``: grade your exercises, as `pytest exercises/` does, on any OS.
+
+    python -m chatkit check                 every exercise; the score table comes last
+    python -m chatkit check ex03            one exercise
+    python -m chatkit check ex03 -x         options it does not know go to pytest
+
+It finds the kit's folder from wherever it runs (layout.kit_root), runs
+pytest on its exercises/ with the grader, and, run by a Python that has no
+chatkit installed (a fresh clone; a terminal where another Python comes
+first), makes the kit's .venv and runs there (tools/kitenv.py), so it works
+without make and without activating anything.
+
+It exits 0 once the grading ran to the end, whatever the score: the score
+table is the result, and a half-done exercise is not a failure of the kit
+(`make check` and the students' `make test` rely on that). `pytest
+exercises/` exits 1 while a test fails, for CI.
+"""
+
+import os
+import sys
+
+from chatkit.grader import layout
+from chatkit.tools import kitenv
+
+NEEDS = ["pytest"]
+GRADING_RAN = (0, 1)  # pytest's exit statuses when every collected test ran: all passed, some failed
+
+
+def add_arguments(parser):
+    parser.add_argument("exercise", nargs="?", help="only this exercise ('ex03' or 'ex03_threads')")
+    parser.epilog = "Other options (-x, -k NAME, --grade-json FILE, ...) are passed on to pytest."
+
+
+def main(args, pytest_args=()):
+    root = layout.kit_root()
+    if not layout.exercises_dir(root).is_dir():
+        print(f"There is no exercises/ folder in {root}: run this in the kit's folder "
+              f"(or set {layout.ROOT_VARIABLE}).", file=sys.stderr)
+        return 2
+    try:
+        target = layout.test_file(layout.resolve(args.exercise, root), root) if args.exercise else layout.exercises_dir(root)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    elsewhere = kitenv.run_elsewhere_if_needed(args.argv, NEEDS, root)
+    if elsewhere is not None:
+        return elsewhere
+    import pytest  # here, not above: this module also runs in a Python that has no pytest yet
+
+    os.chdir(root)  # the paths in pytest's report then read exercises/..., as the README shows them
+    status = pytest.main([str(target.relative_to(root)), *pytest_args])
+    return 0 if status in GRADING_RAN else int(status)
