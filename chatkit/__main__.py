@@ -4,6 +4,8 @@ import argparse
 import importlib
 import sys
 
+from chatkit.tools import kitenv
+
 # name -> (module with add_arguments(parser) and main(args), one-line help)
 COMMANDS = {
     "serve": ("chatkit.tools.serve", "run a chat server (the reference one, or a stage)"),
@@ -18,6 +20,9 @@ COMMANDS = {
     "bench": ("chatkit.tools.bench", "measure the servers side by side"),
     "release": ("chatkit.tools.release", "write the students' edition of the kit (no solutions)"),
 }
+# Commands that need the kit's dependencies: run by a Python that has no chatkit installed
+# (python -m chatkit in a fresh clone), they make the kit's .venv and run in it.
+NEED_THE_KIT_INSTALLED = {"lab", "check", "progress", "grade", "stubs", "bench", "release"}
 # Commands whose unknown options are passed on (to JupyterLab, to pytest): main(args, passed_on).
 PASSING_ON = {"lab", "check"}
 
@@ -41,10 +46,13 @@ def main(argv=None):
         return f"chatkit needs Python 3.10 or newer; this is {sys.version.split()[0]} ({sys.executable})"
     argv = sys.argv[1:] if argv is None else argv
     command = next((arg for arg in argv if not arg.startswith("-")), None)
+    if command in NEED_THE_KIT_INSTALLED:
+        status = kitenv.run_elsewhere_if_needed(argv)
+        if status is not None:
+            return status
     parser = build_parser(command if command in COMMANDS else None)
     if command in PASSING_ON:
         args, passed_on = parser.parse_known_args(argv)
-        args.argv = list(argv)  # to run the same command again in the kit's .venv
         return args.handler(args, passed_on)
     args = parser.parse_args(argv)
     return args.handler(args)

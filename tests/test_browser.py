@@ -24,11 +24,12 @@ import urllib.request
 
 import pytest
 
+from chatkit.tools import system
 from chatkit.tools.nbstrip import problems
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOK = "00-the-report-and-the-kit.ipynb"
-CHROMIUM = next((path for path in ("/usr/lib/chromium/chromium", shutil.which("chromium")) if path and os.path.exists(path)), None)
+CHROMIUM = system.chromium()
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 SCREENSHOT = ROOT / "artifacts" / "browser-transcript.png"  # and browser-failure.png when it fails
@@ -40,7 +41,7 @@ LAB_SETTINGS = {
 STARTUP = 120  # seconds for `make lab` to serve (it may have to install the kit first)
 STEP = 30_000  # milliseconds for any one step in the browser
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium; .ci/run does)")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs chromium (Debian: apt-get install chromium; .ci/run does)")
 
 
 def read_lines(stream, lines):

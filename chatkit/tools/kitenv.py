@@ -2,9 +2,10 @@
 
     python -m chatkit.tools.kitenv [lab|dev]     make or update .venv (what `make` runs first)
 
-`python -m chatkit lab` and `python -m chatkit check` use it by themselves
-when the Python that runs them has no chatkit installed (a fresh clone, any
-OS, no make): they make .venv, then run again in it. The kit is installed
+`python -m chatkit lab`, `check`, `progress` and the other commands that
+need the kit's dependencies use it by themselves when the Python that runs
+them has no chatkit installed (a fresh clone, any OS, no make): they make
+.venv, then run again in it. The kit is installed
 editable with the extras the command needs: ``lab`` (the walkthrough:
 JupyterLab, nbclient) for students, ``dev`` (the kit's own test tools too)
 for `make test` in the instructors' edition. uv installs it when it can
@@ -29,6 +30,7 @@ from importlib import metadata, util
 from pathlib import Path
 
 VENV = ".venv"
+SOURCE = Path(__file__).resolve().parents[2]  # the folder this chatkit runs from (a checkout, or site-packages)
 STAMP = "chatkit-installed"
 IN_KIT_VENV = "CHATKIT_IN_KIT_VENV"  # set when a command runs itself again in .venv: never a second time
 EXTRAS = ("lab", "dev")  # each includes the one before it (pyproject.toml)
@@ -44,11 +46,11 @@ def bin_dir(venv_dir):
     return python_in(venv_dir).parent
 
 
-def installed_here(kit_folder=None):
+def installed_here():
     """Is chatkit installed in this Python (not merely importable from the kit's folder)?"""
-    # A chatkit.egg-info that building the kit leaves in its folder does not count.
+    # The chatkit.egg-info that building the kit leaves in its folder does not count.
     places = [Path(found.locate_file("")).resolve() for found in metadata.distributions(name="chatkit")]
-    return any(kit_folder is None or place != Path(kit_folder).resolve() for place in places)
+    return any(not is_checkout(place) for place in places)
 
 
 def missing_modules(names):
@@ -136,24 +138,20 @@ def install(folder, venv_dir, extras):
     subprocess.run([python, "-m", "pip", "install", *quiet, "-e", target], check=True)
 
 
-def run_elsewhere_if_needed(argv, needs, root, extras=("lab",)):
-    """None if this Python can run `python -m chatkit ARGV` itself (chatkit installed, with the
-    modules in `needs`); else run it in the kit's .venv, made first if need be, and return its status."""
-    missing = missing_modules(needs)
-    if installed_here(root) and not missing:
+def run_elsewhere_if_needed(argv, root=SOURCE):
+    """None if this Python has chatkit installed; else run `python -m chatkit ARGV` in the kit's
+    .venv (made first if need be) and return its exit status."""
+    if installed_here():
         return None
-    if installed_here(root):
-        print(f"This Python ({sys.executable}) has chatkit but not {', '.join(missing)}: "
-              f"pip install 'chatkit[{extras[0]}]' (in the kit's folder: pip install '.[{extras[0]}]')", file=sys.stderr)
-        return 2
     if os.environ.get(IN_KIT_VENV):
-        print(f"The kit's .venv ({sys.prefix}) still cannot run this: make it again (delete .venv)", file=sys.stderr)
+        print(f"The kit's .venv ({sys.prefix}) still has no chatkit installed: delete it and run this again",
+              file=sys.stderr)
         return 2
     if not is_checkout(root):
-        print(f"This Python ({sys.executable}) has no chatkit installed, and {root} holds no copy of the kit "
-              "to install it from: pip install 'chatkit[lab]', or run this in the kit's folder", file=sys.stderr)
+        print(f"This Python ({sys.executable}) has no chatkit installed: pip install 'chatkit[lab]', "
+              "or run this in the kit's folder", file=sys.stderr)
         return 2
-    python = ensure(root, extras, say=lambda text: print(text, file=sys.stderr))
+    python = ensure(root, ["lab"], say=lambda text: print(text, file=sys.stderr))
     os.environ[IN_KIT_VENV] = "1"
     return run_in_venv(python, argv)
 

@@ -17,7 +17,8 @@ What it sets, and why:
 * 127.0.0.1 only, and --allow-root when run as root (containers).
 
 Run by a Python that has no chatkit installed (a fresh clone), it makes the
-kit's .venv first and runs again in it (kitenv.py), as `make lab` does.
+kit's .venv first and runs again in it (kitenv.py, from chatkit/__main__.py),
+as `make lab` does.
 
 The server's settings are JupyterLab configuration files, written by
 ``write_config``: this command puts them in a folder of its own on
@@ -134,9 +135,11 @@ def main(args, jupyter_args=()):
         print(f"There is no notebooks/ folder in {root}: run this in the kit's folder "
               f"(or set {layout.ROOT_VARIABLE}).", file=sys.stderr)
         return 2
-    elsewhere = kitenv.run_elsewhere_if_needed(args.argv, NEEDS, root)
-    if elsewhere is not None:
-        return elsewhere
+    missing = kitenv.missing_modules(NEEDS)
+    if missing:
+        print(f"This Python ({sys.executable}) has chatkit but not {', '.join(missing)}: "
+              "pip install 'chatkit[lab]' (in the kit's folder: make lab, or pip install '.[lab]')", file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory(prefix="chatkit-jupyter-config-") as config_folder:
         # JupyterLab makes terminals login shells when it has no terminal of its own: so does the kit's
         write_config(config_folder, login=not sys.stdout.isatty())

@@ -4,11 +4,11 @@
     python -m chatkit check ex03            one exercise
     python -m chatkit check ex03 -x         options it does not know go to pytest
 
-It finds the kit's folder from wherever it runs (layout.kit_root), runs
-pytest on its exercises/ with the grader, and, run by a Python that has no
+It finds the kit's folder from wherever it runs (layout.kit_root) and runs
+pytest on its exercises/ with the grader. Run by a Python that has no
 chatkit installed (a fresh clone; a terminal where another Python comes
-first), makes the kit's .venv and runs there (tools/kitenv.py), so it works
-without make and without activating anything.
+first), it makes the kit's .venv and runs there (tools/kitenv.py, from
+chatkit/__main__.py), so it works without make and without activating anything.
 
 It exits 0 once the grading ran to the end, whatever the score: the score
 table is the result, and a half-done exercise is not a failure of the kit
@@ -20,9 +20,7 @@ import os
 import sys
 
 from chatkit.grader import layout
-from chatkit.tools import kitenv
 
-NEEDS = ["pytest"]
 GRADING_RAN = (0, 1)  # pytest's exit statuses when every collected test ran: all passed, some failed
 
 
@@ -42,9 +40,6 @@ def main(args, pytest_args=()):
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    elsewhere = kitenv.run_elsewhere_if_needed(args.argv, NEEDS, root)
-    if elsewhere is not None:
-        return elsewhere
     import pytest  # here, not above: this module also runs in a Python that has no pytest yet
 
     os.chdir(root)  # the paths in pytest's report then read exercises/..., as the README shows them
