@@ -49,7 +49,9 @@ def student_env(**extra):
     """os.environ without this test run's virtual environment, chatkit or pytest settings."""
     ours = str(Path(sys.executable).parent)
     env = {key: value for key, value in os.environ.items()
-           if key not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "CHATKIT_ROOT", "CHATKIT_IN_KIT_VENV")
+           if key not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "CHATKIT_ROOT", "CHATKIT_IN_KIT_VENV",
+                          # nor the variables of the make running these tests (make passes them on)
+                          "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "VENV", "PYTHON", "EXTRAS", "LAB_ROOT", "LAB_ARGS")
            and not key.startswith("PYTEST_")}
     env["PATH"] = os.pathsep.join(part for part in env.get("PATH", "").split(os.pathsep) if part != ours)
     env.update(extra)

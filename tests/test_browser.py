@@ -57,6 +57,7 @@ def jupyter_lab(tmp_path):
     notebooks = tmp_path / "kit" / "notebooks"
     notebooks.mkdir(parents=True)
     shutil.copy(ROOT / "notebooks" / NOTEBOOK, notebooks)
+    shutil.copytree(ROOT / "exercises", notebooks.parent / "exercises", ignore=shutil.ignore_patterns("__pycache__"))
     for name, settings in LAB_SETTINGS.items():
         path = tmp_path / "settings" / name
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -28,15 +28,17 @@ UV = shutil.which("uv") or shutil.which("uv", path=str(Path(sys.executable).pare
 def installed(student_edition, tmp_path_factory):  # noqa: F811
     """(the fresh environment's Python, the student's folder)."""
     root = tmp_path_factory.mktemp("installed")
+    source = root / "source"  # building a wheel leaves build/ and *.egg-info behind: not in the edition
+    shutil.copytree(student_edition, source, ignore=shutil.ignore_patterns(".venv*", "__pycache__"))
     venv, python = root / "hub-python", root / "hub-python" / "bin" / "python"
     if UV:
         run([UV, "venv", "--quiet", "--python", base_python(), str(venv)], root)
-        run([UV, "pip", "install", "--quiet", "--python", str(python), f"{student_edition}[lab]"], root, timeout=900)
+        run([UV, "pip", "install", "--quiet", "--python", str(python), f"{source}[lab]"], root, timeout=900)
     else:
         run([base_python(), "-m", "venv", str(venv)], root)
-        run([str(python), "-m", "pip", "install", "--quiet", f"{student_edition}[lab]"], root, timeout=900)
+        run([str(python), "-m", "pip", "install", "--quiet", f"{source}[lab]"], root, timeout=900)
     folder = root / "chatkit-students"
-    shutil.copytree(student_edition, folder, ignore=shutil.ignore_patterns(".venv", "chatkit", "__pycache__", "*.egg-info"))
+    shutil.copytree(student_edition, folder, ignore=shutil.ignore_patterns(".venv*", "chatkit", "__pycache__"))
     return python, folder
 
 
@@ -100,3 +102,30 @@ def test_jupyter_kernels_of_this_environment_import_the_installed_kit(installed)
     spec = subprocess.run([str(python), "-m", "jupyter", "kernelspec", "list", "--json"], capture_output=True,
                           text=True, env=student_env(), timeout=60, check=True)
     assert "python3" in json.loads(spec.stdout)["kernelspecs"]
+
+
+SHOW_SETTINGS = """
+import json, os
+from jupyter_server.serverapp import ServerApp
+from jupyterlab_server.config import get_page_config
+from chatkit.tools import terminal
+app = ServerApp()
+app.load_config_file()
+shell = app.config.ServerApp.terminado_settings["shell_command"]
+print(json.dumps({"hook": app.config.ContentsManager.pre_save_hook, "shell": shell,
+                  "culling": app.config.MappingKernelManager.cull_idle_timeout,
+                  "rcfile": os.path.exists(terminal.RCFILE),
+                  "disabled": get_page_config([], "/nowhere")["disabledExtensions"]}))
+"""
+
+
+def test_install_config_gives_the_hosted_jupyterlab_the_kits_settings(installed, tmp_path):
+    """What a hub's image, Binder's postBuild and Codespaces run: JupyterLab there then loads the kit's settings."""
+    python, folder = installed
+    env = student_env(HOME=str(tmp_path), JUPYTER_CONFIG_DIR=str(tmp_path / "jupyter"))  # no settings of this machine's
+    done = run([str(python), "-m", "chatkit", "lab", "--install-config"], folder, env=env)
+    assert str(python.parent.parent / "etc" / "jupyter") in done.stdout, done.stdout
+    loaded = json.loads(run([str(python), "-c", SHOW_SETTINGS], tmp_path, env=env).stdout)
+    assert loaded == {"hook": "chatkit.tools.nbstrip.pre_save_hook", "shell": [str(python), "-m", "chatkit.tools.terminal",
+                                                                              "--login"],
+                      "culling": 3600, "rcfile": True, "disabled": ["@jupyterlab/apputils-extension:announcements"]}
