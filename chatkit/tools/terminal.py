@@ -25,8 +25,8 @@ RCFILE = Path(__file__).with_name("terminal.bashrc")
 
 
 def command(login):
-    """[program, args...] that starts this shell; None where there is no bash."""
-    if shutil.which("bash") is None:
+    """[program, args...] that starts this shell; None on Windows, and where there is no bash."""
+    if os.name == "nt" or shutil.which("bash") is None:  # Windows' bash.exe would be WSL's: another machine
         return None
     return [sys.executable, "-m", "chatkit.tools.terminal", *(["--login"] if login else [])]
 
