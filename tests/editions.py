@@ -70,16 +70,14 @@ def run(command, cwd, timeout=600, env=None, check=True):
 def half_done(solution_text, todo):
     """The reference answer with its block number `todo` (0: the first) turned back into the stub's TODO."""
     lines = solution_text.splitlines(keepends=True)
-    kept, block, inside = [], -1, False
+    kept, block = [], -1
     for line in lines:
         if stubs.BEGIN.match(line):
-            block, inside = block + 1, True
+            block += 1
             if block != todo:
                 continue  # an answered block: its code stays, its markers go
-        elif stubs.END.match(line):
-            inside = False
-            if block != todo:
-                continue
+        elif stubs.END.match(line) and block != todo:
+            continue
         kept.append(line)
     return stubs.make_stub("".join(kept))
 

@@ -28,7 +28,6 @@ Binder, Codespaces or a hub's image, where the service starts JupyterLab
 itself; there they also cull kernels idle for an hour.
 """
 
-import argparse
 import json
 import os
 import signal

@@ -23,11 +23,14 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from tornado.websocket import websocket_connect  # JupyterLab's own web server library
 
 from chatkit.tools import labserver
-from editions import KIT, base_python, run, student_edition, student_env  # noqa: F401
+from chatkit.tools.nbstrip import pre_save_hook
+from editions import KIT, base_python, student_edition, student_env  # noqa: F401
 
 MAKE = shutil.which("make")
 STARTUP = 180  # seconds for make lab to serve (it may make .venv first)
@@ -102,8 +105,6 @@ def wait_for_url(log, process):
 
 def type_into_a_terminal(base, token, line, until, timeout=120):
     """Open a terminal (REST), type `line` (websocket), return what it printed up to `until`."""
-    from tornado.websocket import websocket_connect
-
     request = urllib.request.Request(f"{base}/api/terminals?token={token}", data=b"{}", method="POST",
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=30) as answer:
@@ -163,10 +164,6 @@ def test_the_kits_settings_for_a_hosted_jupyterlab(tmp_path):
 
 def test_the_save_hook_strips_only_the_walkthrough_in_a_kit_folder(tmp_path):
     """On a hub the hook applies to every notebook saved: a student's own 01-analysis.ipynb keeps its outputs."""
-    from types import SimpleNamespace
-
-    from chatkit.tools.nbstrip import pre_save_hook
-
     (tmp_path / "kit" / "exercises").mkdir(parents=True)
     (tmp_path / "kit" / "exercises" / "conftest.py").write_text("")
     manager = SimpleNamespace(root_dir=str(tmp_path))
