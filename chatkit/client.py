@@ -7,6 +7,12 @@ Two threads share one terminal: while you type, a message may arrive.
 `Terminal.show` prints it *above* the line you are typing and then redraws
 your unfinished line, so incoming text never garbles your input.
 
+A server may send anything, and the staged servers relay raw bytes on
+purpose: every line passes `display_text` before it reaches the terminal
+(no escape sequence from a classmate may clear your screen, retitle your
+window or write to your clipboard), a line too long is shown cut and
+marked, and the receive thread always ends by telling the input loop.
+
 Run it:  python -m chatkit join --port PORT [--nick NAME]
 Leave:   /quit, Ctrl+D or Ctrl+C
 """
@@ -16,19 +22,20 @@ import signal
 import socket
 import sys
 import threading
-from pathlib import Path
 
 from chatkit import protocol
-from chatkit.protocol import LineReader, encode_line
+from chatkit.protocol import ClientLineReader, display_text, encode_line
+from chatkit.tools import addresses
 
 PROMPT = "> "
-LAST_SERVER_FILE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "chatkit" / "last-server"
 
 
 class Terminal:
     """Print lines from any thread without breaking the line being typed."""
 
     def __init__(self, stdin=sys.stdin, stdout=sys.stdout):
+        if hasattr(stdout, "reconfigure"):
+            stdout.reconfigure(errors="replace")  # a terminal that cannot show Korean shows '?', not a traceback
         self.stdout = stdout
         self.lock = threading.Lock()
         self.interactive = stdin.isatty() and stdout.isatty()
@@ -76,23 +83,31 @@ class Client:
 
     def recv_message(self):
         """Show every line the server sends; when it hangs up, stop the input loop."""
-        reader = LineReader()
-        while True:
-            try:
-                data = self.sock.recv(4096)
-            except OSError:
-                data = b""
-            if not data:
-                break
-            for line in reader.feed(data):
-                self.terminal.show(line)
-                if line == protocol.PROMPT and self.nick:
-                    self.send_message(self.nick)
-                    self.nick = None  # if it is refused, the user types another one
-        self.server_closed.set()
-        if not self.leaving:
-            self.terminal.show("* Disconnected by the server.")
-            os.kill(os.getpid(), signal.SIGINT)  # wakes the input() in the main thread
+        reader = ClientLineReader()  # a line too long is shown cut, never the end of this thread
+        try:
+            while True:
+                try:
+                    data = self.sock.recv(65536)
+                except OSError:
+                    data = b""
+                lines = reader.feed(data) if data else reader.close()  # close(): a line cut by the hang-up
+                for line in lines:
+                    self.show_line(line)
+                if not data:
+                    break
+        finally:  # whatever happened above, the input loop must hear that the server is gone
+            self.server_closed.set()
+            if not self.leaving:
+                self.terminal.show("* Disconnected by the server.")
+                os.kill(os.getpid(), signal.SIGINT)  # wakes the input() in the main thread
+
+    def show_line(self, line):
+        """Show one line from the server, cleaned; answer the nickname question if asked."""
+        line = display_text(line)
+        self.terminal.show(line)
+        if line == protocol.PROMPT and self.nick:
+            self.send_message(protocol.normal_nickname(self.nick))
+            self.nick = None  # if it is refused, the user types another one
 
     def send_message(self, text):
         """Send one line to the server."""
@@ -127,49 +142,47 @@ class Client:
 
 def add_arguments(parser, nick=True):
     """--host, --port and --nick, shared by `join` and `gui`."""
-    parser.add_argument("--host", default=None, help="server address (default: the last server started here, else 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=None, help="server port (default: the last server started here)")
+    parser.add_argument("--host", default=None, help="server address (default: your server's, else 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=None,
+                        help="server port (default: the server you started with `python -m chatkit serve`)")
     if nick:
         parser.add_argument("--nick", help="nickname (asked for if not given)")
 
 
 def remember_address(host, port):
-    """Note where a server listens (`serve` does), so `join` and `gui` find it without --port."""
-    try:
-        LAST_SERVER_FILE.parent.mkdir(parents=True, exist_ok=True)
-        LAST_SERVER_FILE.write_text(f"{host} {port}\n")
-    except OSError:
-        pass  # a read-only home: the user passes --port instead
-
-
-def last_address():
-    """(host, port) of the last server started here, or None."""
-    try:
-        host, port = LAST_SERVER_FILE.read_text().split()
-        return host, int(port)
-    except (OSError, ValueError):
-        return None
+    """Note where this process's server listens (`serve` does), so `join` and `gui` find it without --port."""
+    addresses.remember(host, port)
 
 
 def server_address(args):
-    """(host, port) from the arguments, falling back to the last server started here."""
-    last = last_address()
-    if args.port is None and last is None:
-        raise SystemExit("Which port? Give --port PORT, the number `python -m chatkit serve` printed.")
-    host = args.host or (last[0] if last and args.port is None else "127.0.0.1")
-    return host, args.port if args.port is not None else last[1]
+    """(host, port, the remembered server or None): --port, else the server you started."""
+    if args.port is not None:
+        return args.host or "127.0.0.1", args.port, None
+    server, why_not = addresses.choose(args.host)
+    if server is None:
+        raise SystemExit(why_not)
+    return server.host, server.port, server
+
+
+def cannot_connect(host, port, error, server):
+    """Explain why a connection failed (stderr); a remembered server that refuses is forgotten."""
+    print(f"Cannot connect to {host}:{port}: {error.strerror or error}.", file=sys.stderr)
+    print("Is the server running? Start one with: python -m chatkit serve", file=sys.stderr)
+    if server is not None:
+        addresses.forget(server)
+    return 1
 
 
 def main(args):
     """`python -m chatkit join`: connect and chat."""
-    args.host, args.port = server_address(args)
-    client = Client(args.host, args.port, args.nick)
+    host, port, server = server_address(args)
+    client = Client(host, port, args.nick)
     try:
         client.connect()
     except OSError as error:
-        print(f"Cannot connect to {args.host}:{args.port}: {error.strerror or error}.", file=sys.stderr)
-        print("Is the server running? Start one with: python -m chatkit serve", file=sys.stderr)
-        return 1
+        return cannot_connect(host, port, error, server)
+    origin = f", the server started {server.origin()}" if server else ""
+    client.terminal.show(f"* Connected to {host}:{port}{origin}.")
     try:
         client.run()
     except KeyboardInterrupt:  # Ctrl+C while leaving, or the receive thread's wake-up arriving late

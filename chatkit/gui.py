@@ -8,6 +8,11 @@ Tk is not thread-safe: only the thread that created the window may change
 it. The network thread therefore only puts what it receives in a queue,
 and the Tk thread empties that queue on a timer (`after`), between events.
 
+What the server sends is cleaned before it is shown (ChatSession), and a
+symbol that no font here can draw is named instead of drawn as an empty
+box: without an emoji font, 👍 shows as :thumbs up sign: (the doctor says
+which font to install).
+
 Run it:  python -m chatkit gui --nick alice   (after `python -m chatkit serve`)
 No window? `python -m chatkit doctor` finds out why and what to do.
 """
@@ -24,7 +29,7 @@ except ImportError:  # a Python built without Tk: main() explains, the doctor sa
     tkinter = None
 
 from chatkit.client import add_arguments as add_address_arguments
-from chatkit.client import server_address
+from chatkit.client import cannot_connect, server_address
 from chatkit.session import COLOURS, ChatSession, Connection
 from chatkit.tools import doctor
 
@@ -53,6 +58,8 @@ class ChatWindow:
         self.interrupted = False  # set by Ctrl+C in the terminal; seen by poll()
         self.closing = False  # the window is being destroyed: stop polling
         self.build()
+        x11 = root.tk.call("tk", "windowingsystem") == "x11"  # elsewhere the system fonts have emoji
+        self.drawable = doctor.symbol_fallback(doctor.font_coverage() if x11 else None)
         connection.start(on_line=self.incoming.put, on_closed=lambda: self.incoming.put(CLOSED))
         root.protocol("WM_DELETE_WINDOW", self.leave)
         root.after(POLL_MS, self.poll)
@@ -152,13 +159,13 @@ class ChatWindow:
         self.messages.configure(state="normal")
         if line.kind == "message":
             tags = ("message", "mine") if line.mine else ("message",)
-            sender_tag = f"nick-{line.sender}"
+            sender_tag = f"nick-{line.colour}"  # one tag per colour: a flood of names adds no tags
             self.messages.tag_configure(sender_tag, foreground=line.colour, font=self.bold_font)
-            self.messages.insert("end", f"{line.time}  ", (*tags, "time"), line.sender, (*tags, sender_tag),
-                                 f"  {line.text}\n", tags)
+            self.messages.insert("end", f"{line.time}  ", (*tags, "time"), self.drawable(line.sender),
+                                 (*tags, sender_tag), f"  {self.drawable(line.text)}\n", tags)
         else:  # what the server says: "* " marks it on a terminal, its style does here
             self.messages.insert("end", f"{line.time}  ", (line.kind, "time"),
-                                 line.text.removeprefix("* ") + "\n", line.kind)
+                                 self.drawable(line.text.removeprefix("* ")) + "\n", line.kind)
         lines = int(self.messages.index("end-1c").split(".")[0])
         if lines > MAX_LINES:  # a day-long chat must not slow the window down
             self.messages.delete("1.0", f"{lines - MAX_LINES + 1}.0")
@@ -175,12 +182,13 @@ class ChatWindow:
             self.root.title(f"chatkit — {session.nick}" if session.nick else "chatkit")
             asking = session.state == "nickname"
             self.entry_label.configure(text="Nickname" if asking else "Message")
-        members = [f"{nick} (you)" if nick == session.nick else nick for nick in session.members]
-        if list(self.member_list.get(0, "end")) != members:
+        members = [(self.drawable(nick) + (" (you)" if nick == session.nick else ""), nick)
+                   for nick in session.members]
+        if list(self.member_list.get(0, "end")) != [shown for shown, _ in members]:
             self.member_list.delete(0, "end")
-            for nick in members:
-                self.member_list.insert("end", nick)
-                self.member_list.itemconfigure("end", foreground=session.colour(nick.removesuffix(" (you)")))
+            for shown, nick in members:
+                self.member_list.insert("end", shown)
+                self.member_list.itemconfigure("end", foreground=session.colour(nick))
         self.member_title.configure(text=f"In the room ({session.count})" if session.members else "In the room")
 
     def submit(self, event=None):
@@ -233,7 +241,7 @@ def cannot_open_window(error):
 
 def main(args):
     """`python -m chatkit gui`: open a chat window connected to the server."""
-    host, port = server_address(args)
+    host, port, server = server_address(args)
     if tkinter is None:
         return cannot_open_window("this Python has no tkinter")
     try:
@@ -250,9 +258,9 @@ def main(args):
         connection = Connection(host, port)
     except OSError as error:
         root.destroy()
-        print(f"Cannot connect to {host}:{port}: {error.strerror or error}.", file=sys.stderr)
-        print("Is the server running? Start one with: python -m chatkit serve", file=sys.stderr)
-        return 1
+        return cannot_connect(host, port, error, server)
+    if server is not None:  # found without --port: say which one (the status line shows the address)
+        print(f"Connected to {host}:{port}, the server started {server.origin()}.", flush=True)
     if root.tk.call("tk", "windowingsystem") == "x11":
         ttk.Style(root).theme_use("clam")  # the X11 default theme draws 1990s Motif widgets
     root.minsize(420, 260)

@@ -10,9 +10,19 @@ lines back together itself::
 
 `LineReader` does that: an incremental UTF-8 decoder keeps the bytes of a
 character cut at a recv boundary until the rest arrives, and a maximum line
-length keeps memory bounded when a peer never sends a newline.
-`clean_text` removes what must never be relayed to other people's
-terminals: control characters and escape sequences.
+length keeps memory bounded when a peer never sends a newline. A server
+refuses such a line; a client cannot refuse what its server sends, so
+`ClientLineReader` cuts it and marks the cut instead.
+
+Text rules, shared by the servers and the clients:
+
+    clean_text(message)     what a server relays: no control characters, no
+                            escape sequences, nothing invisible or that turns text around
+    display_text(line)      what a client shows of any server's line (the staged
+                            servers relay raw bytes on purpose): the same rules, then NFC
+    nickname_problem(...)   why a nickname cannot be used: invisible characters, or
+                            one that looks like a nickname already in the room
+                            (look_alike: Unicode's confusables skeleton, UTS #39)
 
 The second half of this module is the protocol's *words*: the nickname
 question, the rules, and each kind of notice (``* alice joined. 2 people in
@@ -25,11 +35,14 @@ with them, so a notice reworded here changes both sides at once::
 """
 
 import codecs
+import functools
 import re
 import string
+import unicodedata
 
 ENCODING = "utf-8"
 MAX_LINE_CHARS = 4096  # a 2,100-byte Korean line is 700 characters; 4,096 leaves room
+NICK_MAX_CHARS = 20
 
 
 class LineTooLong(ValueError):
@@ -53,28 +66,100 @@ class LineReader:
         return [line.removesuffix("\r") for line in lines]  # nc/telnet may send \r\n
 
 
+# What a client takes whole: the longest message a server accepts, with its sender's "nick: ".
+MAX_RECEIVED_CHARS = MAX_LINE_CHARS + NICK_MAX_CHARS + len(": ")
+CUT_MARK = " [… cut: the line was too long]"  # what a client shows at the end of a line it cut
+CLOSED_MID_LINE = " [… cut: the connection closed mid-line]"
+
+
+class ClientLineReader(LineReader):
+    """A LineReader for clients: a line too long is cut and marked, never refused.
+
+    Whatever a server sends (a 5,000-character /who, 10 MB without a newline),
+    the client shows the first `max_chars` characters with CUT_MARK, drops the
+    rest up to the next newline without decoding or keeping it, and reads on.
+    """
+
+    def __init__(self, max_chars=MAX_RECEIVED_CHARS):
+        super().__init__(max_chars)
+        self.skipping = False  # inside a line already cut: drop bytes up to the next newline
+
+    def feed(self, data):
+        """Add bytes from one recv(); return the lines they complete (too long ones cut)."""
+        lines = []
+        while data:
+            newline = data.find(b"\n")
+            piece, data = (data, b"") if newline < 0 else (data[:newline + 1], data[newline + 1:])
+            if self.skipping:
+                if newline >= 0:  # the cut line ends here; a newline is never inside a UTF-8 character
+                    self.skipping = False
+                    self.decoder.reset()
+                continue
+            text = self.pending + self.decoder.decode(piece)
+            if text.endswith("\n"):
+                self.pending = ""
+                line = text[:-1].removesuffix("\r")
+                lines.append(line if len(line) <= self.max_chars else line[:self.max_chars] + CUT_MARK)
+            elif len(text) > self.max_chars:
+                lines.append(text[:self.max_chars] + CUT_MARK)
+                self.pending, self.skipping = "", True
+            else:
+                self.pending = text
+        return lines
+
+    def close(self):
+        """The connection closed: the unfinished last line, marked, if there is one."""
+        text = self.pending + self.decoder.decode(b"", final=True)
+        self.pending = ""
+        if self.skipping or not text:
+            return []
+        return [text[:self.max_chars] + CLOSED_MID_LINE]
+
+
 def encode_line(text):
     """Encode one line of text for the wire."""
     return (text + "\n").encode(ENCODING)
 
 
-# ESC [ ... final  (colours, cursor moves), ESC ] ... BEL or ESC \  (window titles),
-# and two-character escapes such as ESC c (reset the terminal).
-_ESCAPE_SEQUENCE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[ -~]?")
-# C0 and C1 control characters, DEL, and the bidirectional overrides that can
-# make a line read backwards.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Escape sequences, in their 7-bit (ESC ...) and 8-bit (C1) forms:
+#   CSI  ESC [ ... final           colours, cursor moves, ESC[2J (clear the screen)
+#   OSC  ESC ] ... BEL or ESC \   window titles (OSC 0), the clipboard (OSC 52!), links
+#   DCS, SOS, PM, APC: strings up to ESC \, whose text must not show either
+#   ESC c and other two-character escapes (ESC c resets the terminal)
+_ESCAPE_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
+    r"|(?:\x1b[]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -~]?")
+# C0 and C1 control characters (BEL, a bare CR that rewrites the line...), DEL, the
+# bidirectional embeddings, overrides and isolates that make a line read backwards, and
+# characters that show nothing: marks (LRM, RLM, ALM), zero-width spaces, word joiners,
+# the BOM, soft hyphens, Hangul fillers, tags. Kept on purpose: the zero-width joiner
+# and non-joiner and the variation selectors, which emoji (👍🏽 ❤️ 👩‍💻) and some scripts need.
+_CONTROL = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200e\u200f"
+    "\u202a-\u202e\u2060-\u206f\u3164\ufeff\uffa0\ufff0-\ufffb"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e00ff]")
+_LINE_BREAKS = re.compile("[\t\u2028\u2029]")  # become spaces: a message is one line
 
 
 def clean_text(text):
-    """Remove escape sequences and control characters; tabs become spaces."""
-    text = _ESCAPE_SEQUENCE.sub("", text.replace("\t", " "))
+    """Remove escape sequences, control and invisible characters; tabs and line separators become spaces."""
+    text = _ESCAPE_SEQUENCE.sub("", _LINE_BREAKS.sub(" ", text))
     return _CONTROL.sub("", text)
+
+
+def display_text(line):
+    """A line from any server, safe to show on a terminal or in a widget.
+
+    A client cannot know whether its server cleaned the line (the staged
+    servers relay raw bytes on purpose), so it applies clean_text itself;
+    NFC then shows Korean typed as separate jamo as whole syllables.
+    """
+    return unicodedata.normalize("NFC", clean_text(line))
 
 
 # --- what the server says ---------------------------------------------------------
 
-NICK_MAX_CHARS = 20
 PROMPT = "Enter your nickname:"  # the first line every newcomer hears
 RULES = "* Rules: be kind to each other. /quit leaves, /who lists who is here, /help shows commands."
 HELP = (
@@ -100,6 +185,7 @@ CUT_NOT_READING = "was disconnected (not reading messages)"
 _NICK = r"[^\s:*/][^\s:]*"  # a nickname: no spaces, no ':', not starting with '*' or '/'
 FIELDS = {
     "nick": (_NICK, str),
+    "other": (_NICK, str),  # a second nickname
     "count": (r"\d+ (?:person|people)", lambda text: int(text.split()[0])),  # written with people()
     "number": (r"\d+", int),
     "limit": (r"\d+", int),
@@ -155,18 +241,72 @@ NICK_TOO_LONG = f"* A nickname has at most {NICK_MAX_CHARS} characters."
 NICK_SPACES = "* A nickname cannot contain spaces or control characters."
 NICK_MARKS = "* A nickname cannot contain ':' or start with '*' or '/'."
 NICK_TAKEN = Notice("* The nickname {nick} is taken.")
+NICK_INVISIBLE = Notice("* A nickname cannot contain invisible characters ({text}).")
+NICK_STARTS_WITH_MARK = "* A nickname cannot start with a combining mark."
+NICK_LOOKS_LIKE = Notice("* The nickname {nick} looks too much like {other}, who is already here.")
+
+# Characters that show nothing (Unicode's Default_Ignorable_Code_Point, the Hangul
+# fillers among them) and the blank braille cell: `bob` and `bob\u3164` would read the same.
+_INVISIBLE_IN_NICKNAME = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]")
+
+
+def normal_nickname(text):
+    """The nickname a server keeps for what a newcomer typed: stripped, in NFC.
+
+    NFC is Unicode's composed form: 민지 typed as four jamo becomes two syllables.
+    """
+    return unicodedata.normalize("NFC", text.strip())
+
+
+@functools.lru_cache(maxsize=8192)  # a join compares the newcomer with everyone in the room
+def nickname_key(nick):
+    """What two nicknames that look alike share: bob, Bob, bоb (Cyrillic о), ｂｏｂ, Ꮟob...
+
+    Unicode's confusables skeleton (UTS #39, with 0 ≡ O and 1 ≡ l), of the
+    name and of its case-folded form (aIice looks like alice before folding,
+    Ð like ð after). Two names look alike if either half matches. A key is
+    only compared, never shown: the skeleton of a name mixes scripts.
+    """
+    import disarm  # loaded on first use: only a server deciding on a nickname needs it
+
+    form = unicodedata.normalize("NFC", nick)
+    return (disarm.skeleton_key(form, digit_policy="tr39"),
+            disarm.skeleton_key(form.casefold(), digit_policy="tr39"))
+
+
+def look_alike(nick, other):
+    """True if the two nicknames could be taken for each other."""
+    (mine, mine_folded), (theirs, theirs_folded) = nickname_key(nick), nickname_key(other)
+    return mine == theirs or mine_folded == theirs_folded
 
 
 def nickname_problem(nick, taken):
-    """Return the server's line saying why `nick` cannot be used, or None if it can."""
+    """Return the server's line saying why `nick` cannot be used, or None if it can.
+
+    `taken` holds the nicknames already in the room (any iterable; a dict's keys).
+    """
+    form = unicodedata.normalize("NFC", nick)  # what it looks like is what counts
     if not nick:
         return NICK_EMPTY
-    if len(nick) > NICK_MAX_CHARS:
+    if len(form) > NICK_MAX_CHARS:
         return NICK_TOO_LONG
-    if not nick.isprintable() or any(c.isspace() for c in nick):
+    if not form.isprintable() or any(c.isspace() for c in form):
         return NICK_SPACES
-    if ":" in nick or nick[0] in "*/":
+    if invisible := _INVISIBLE_IN_NICKNAME.search(form):
+        char = invisible.group()
+        return NICK_INVISIBLE.format(text=f"U+{ord(char):04X} {unicodedata.name(char, '')}".strip())
+    if unicodedata.category(form[0]).startswith("M"):  # it would join the character before it
+        return NICK_STARTS_WITH_MARK
+    if ":" in form or form[0] in "*/":
         return NICK_MARKS
     if nick in taken:
         return NICK_TAKEN.format(nick=nick)
+    for other in taken:
+        if look_alike(form, other):
+            if unicodedata.normalize("NFC", other) == form:  # the same name in another Unicode form
+                return NICK_TAKEN.format(nick=form)
+            return NICK_LOOKS_LIKE.format(nick=form, other=other)
     return None

@@ -15,6 +15,11 @@ the room.`, `bob: hi`, ...), recognising each with the notice that servers
 format it with (``chatkit.protocol``); it never touches a socket or a widget, so it is
 tested without a server or a screen. It is not thread-safe: one thread at a
 time (the UI thread, or whoever holds the window's lock) may use it.
+
+Whatever a server sends, a window shows it safely: escape sequences and
+control characters are removed before a line reaches a widget (the staged
+servers relay raw bytes on purpose), a line too long is shown cut and
+marked, and a server that hangs up, even in the middle of a line, is noticed.
 """
 
 import socket
@@ -23,7 +28,7 @@ import time
 from dataclasses import dataclass
 
 from chatkit import protocol
-from chatkit.protocol import MAX_LINE_CHARS, LineReader, LineTooLong, encode_line
+from chatkit.protocol import CUT_MARK, MAX_LINE_CHARS, ClientLineReader, display_text, encode_line
 
 # Colours both windows use: dark enough to read on white; no nickname gets your blue, the
 # red of problems, the orange of leave notices nor the green of join notices.
@@ -81,6 +86,7 @@ class ChatSession:
         self.count = 0
         self.just_joined = False  # the next line is the rules: do they mention /who?
         self.awaiting_who = False  # our own /who: its answer updates the list, quietly
+        self.who_missing = 0  # names a /who answer announced but has not listed yet (split over lines)
         self.colours = {}  # nick -> colour, given in the order people appear
 
     def line(self, kind, text, **details):
@@ -95,6 +101,7 @@ class ChatSession:
 
     def receive(self, text):
         """Take one line from the server; return the Line to show, or None to show nothing."""
+        text = display_text(text)  # whatever server this is, nothing raw reaches a widget
         if self.just_joined:
             self.just_joined = False
             if text == protocol.RULES:  # the reference server's rules: it knows /who
@@ -122,12 +129,7 @@ class ChatSession:
                 self.members.remove(left["nick"])
             return self.line("left", text, sender=left["nick"])
         if who := protocol.WHO.parse(text):
-            self.members = who["nicks"]
-            self.count = who["number"]
-            if self.awaiting_who:
-                self.awaiting_who = False
-                return None
-            return self.line("notice", text)
+            return self.who(text, who)
         if message := protocol.MESSAGE.parse(text):
             sender = message["nick"]
             return self.line("message", message["text"], sender=sender, mine=sender == self.nick,
@@ -136,8 +138,27 @@ class ChatSession:
             return self.line("problem", text.removeprefix("* "))
         return self.line("notice", text)
 
+    def who(self, text, who):
+        """An answer to /who: the members, maybe over several lines, maybe cut short."""
+        nicks = who["nicks"]
+        if text.endswith(CUT_MARK):  # the client cut the line: the last name is not whole
+            nicks = nicks[:-1]
+        if self.who_missing:  # the next part of one answer
+            self.members += [nick for nick in nicks if nick not in self.members]
+        else:
+            self.members = nicks
+        self.count = who["number"]
+        self.who_missing = 0 if text.endswith(CUT_MARK) else max(0, self.count - len(self.members))
+        if not self.who_missing and self.nick and self.nick not in self.members:  # cut off the list, yet here
+            self.members.append(self.nick)
+        if self.awaiting_who:
+            self.awaiting_who = self.who_missing > 0
+            return None
+        return self.line("notice", text)
+
     def answer(self, nick):
-        self.pending_nick = nick
+        nick = protocol.normal_nickname(nick)
+        self.pending_nick = display_text(nick)  # as the join notice will show it
         self.state = "joining"
         self.send(nick)
 
@@ -203,16 +224,19 @@ class Connection:
         return self
 
     def receive(self, on_line, on_closed):
-        reader = LineReader()
+        reader = ClientLineReader()  # a line too long is cut and marked, never the end of the thread
         try:
-            while data := self.sock.recv(4096):
+            while data := self.sock.recv(65536):
                 for text in reader.feed(data):
                     on_line(text)
-        except (OSError, LineTooLong):  # reset, or closed by close(); a server never sends that much
+            for text in reader.close():  # the server hung up in the middle of a line
+                on_line(text)
+        except OSError:  # reset, or closed by close()
             pass
-        with self.send_lock:  # nothing more will come: let the socket go now, not when the window closes
-            self.sock.close()
-        on_closed()
+        finally:  # whatever happened, the window hears that the connection is gone
+            with self.send_lock:  # nothing more will come: let the socket go now, not when the window closes
+                self.sock.close()
+            on_closed()
 
     def send(self, text):
         """Send one line; a connection already gone is not an error (on_closed tells)."""

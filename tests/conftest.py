@@ -9,6 +9,7 @@ import time
 import pytest
 
 from chatkit.lab import LiveClient, LiveServer
+from hostile import HostileServer
 from session_checks import (pytest_addoption, pytest_collection_modifyitems, pytest_configure,  # noqa: F401
                             pytest_terminal_summary)
 
@@ -67,6 +68,20 @@ def join():
     yield connect
     for client in clients:
         client.close(quit=False)
+
+
+@pytest.fixture
+def hostile():
+    """hostile(lines, hang_up=False, play=None) -> HostileServer (tests/hostile.py); all are stopped after the test."""
+    servers = []
+
+    def start(*args, **kwargs):
+        servers.append(HostileServer(*args, **kwargs))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
 
 
 PROCESS_TIMEOUT = 10  # seconds to wait for a line from a subprocess, or for its exit

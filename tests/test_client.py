@@ -12,6 +12,8 @@ import time
 
 import pytest
 
+from hostile import AFTER_LONG, END, ESCAPES, HALF_LINE, LONG_KOREAN, SHOWN, TEN_MB, hang_up_after
+
 TIMEOUT = 10
 
 
@@ -158,3 +160,95 @@ def test_incoming_lines_do_not_garble_what_the_user_is_typing(live, join):
             client.kill()
             client.wait()
         os.close(terminal)
+
+
+# --- a hostile server: whatever it sends, the terminal client shows it harmlessly and goes on ---
+
+def join_hostile(run, server):
+    return run(sys.executable, "-m", "chatkit", "join", "--port", str(server.port), "--nick", "alice")
+
+
+def assert_ended_cleanly(client):
+    client.expect("Disconnected by the server")
+    status, stderr = client.finish()
+    assert status == 0 and "Traceback" not in stderr, stderr
+
+
+def test_a_line_too_long_is_shown_cut_and_the_client_reads_on(hostile, run):
+    """A 5,000-character line (the reference server relays 4,096 plus the sender's name, /who is longer)."""
+    client = join_hostile(run, hostile([LONG_KOREAN, AFTER_LONG]))
+    line = client.expect("bob: 가가")
+    kept = line.removeprefix("bob: ")
+    assert 4000 < len(line) < 4200 and "cut" in line, f"{len(line)} characters: {line[-60:]!r}"
+    assert set(kept[:4000]) == {"가"}, "cut at a character boundary: no broken Korean"
+    client.expect("bob: after the long line")
+    client.type("/quit")
+    client.expect("Bye, alice")
+    status, stderr = client.finish()
+    assert status == 0 and "Traceback" not in stderr, stderr
+
+
+def test_ten_megabytes_without_a_newline_then_a_hang_up(hostile, run):
+    client = join_hostile(run, hostile(play=hang_up_after(TEN_MB)))
+    line = client.expect("bob: xxx")
+    assert len(line) < 4200 and "cut" in line
+    assert_ended_cleanly(client)
+
+
+def test_a_hang_up_in_the_middle_of_a_line_is_noticed(hostile, run):
+    client = join_hostile(run, hostile(play=hang_up_after(HALF_LINE)))
+    assert "bob: half a li" in client.expect("half a li"), "what arrived of the line is shown"
+    assert_ended_cleanly(client)
+
+
+class Tmux:
+    """A terminal (tmux on a socket of its own) that lets programs set its title and clipboard."""
+
+    def __init__(self, tmp_path, command):
+        self.socket = f"chatkit-test-{os.getpid()}-{id(self)}"
+        self.raw = tmp_path / "pane.raw"  # every byte the program wrote to its terminal
+        config = tmp_path / "tmux.conf"
+        config.write_text("set -g set-clipboard on\nset -g allow-rename on\nset -g remain-on-exit on\n")
+        self.tmux("-f", str(config), "new-session", "-d", "-x", "160", "-y", "50", command)
+        self.tmux("pipe-pane", "-o", f"cat >> {self.raw}")
+
+    def tmux(self, *arguments):
+        return subprocess.run(["tmux", "-L", self.socket, *arguments], capture_output=True, text=True,
+                              timeout=TIMEOUT, check=True).stdout
+
+    def screen(self):
+        return self.tmux("capture-pane", "-p", "-J")
+
+    def wait_for(self, text, timeout=TIMEOUT):
+        deadline = time.monotonic() + timeout
+        while text not in (screen := self.screen()):
+            assert time.monotonic() < deadline, f"the terminal never showed {text!r}:\n{screen}"
+            time.sleep(0.05)
+        return screen
+
+    def close(self):
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=TIMEOUT)
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (Debian: apt install tmux)")
+def test_escape_sequences_from_a_server_never_reach_the_terminal(hostile, tmp_path):
+    """In a real terminal (tmux): no new window title, nothing in the clipboard, no colours, no cleared screen."""
+    server = hostile([*ESCAPES, END])
+    tmux = Tmux(tmp_path, f"{sys.executable} -m chatkit join --port {server.port} --nick alice")
+    try:
+        screen = tmux.wait_for("end of the hostile lines")
+        for line in SHOWN:
+            assert line in screen, f"{line!r} is not on the screen:\n{screen}"
+        assert "Connected to 127.0.0.1:" in screen, "ESC[2J cleared the screen"
+        assert "PWNED" not in tmux.tmux("display", "-p", "#{pane_title} #{window_name}")
+        assert tmux.tmux("list-buffers") == "", "OSC 52 wrote to the clipboard"
+        coloured = tmux.tmux("capture-pane", "-p", "-e")
+        assert "\x1b[31" not in coloured and "\x1b[5m" not in coloured and "\x1b[1m" not in coloured
+        raw = tmux.raw.read_bytes().decode(errors="replace")
+        for sequence in ("\x1b]", "\x1b[2J", "\x1b[H", "\x1b[31", "\x07", "\x00", "\x08", "\x9b", "\x9d",
+                         "\u202e", "\u2066", "\u200b", "\ufeff", "\u2028", "\u3164", "CRmallory\r"):
+            assert sequence not in raw, f"{sequence!r} reached the terminal"
+        tmux.tmux("send-keys", "/quit", "Enter")
+        tmux.wait_for("Bye, alice")
+    finally:
+        tmux.close()

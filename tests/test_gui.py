@@ -18,6 +18,8 @@ import pytest
 from chatkit.gui import HANGUL_FAMILIES
 from chatkit.tools.xvfb import VirtualDisplay, xvfb_available
 from conftest import Running
+from hostile import (AFTER_LONG, END, ESCAPES, FORBIDDEN, HALF_LINE, LONG_KOREAN, SHOWN, TEN_MB,
+                     hang_up_after)
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 TIMEOUT = 10
@@ -243,3 +245,92 @@ def test_a_server_not_running_is_explained(screen):
 def test_a_bad_geometry_is_explained(live, screen):
     result = run_gui("--port", str(live().port), "--geometry", "big", env=screen.env())
     assert result.returncode == 2 and "--geometry big: expected WIDTHxHEIGHT" in result.stderr
+
+
+# --- a hostile server: whatever it sends, the window shows it harmlessly, and notices the hang-up ---
+
+def shown_in_window(line):
+    """'bob: hi' as the message list shows it: 'bob  hi' (an emoji no font draws is named)."""
+    sender, text = line.split(": ", 1)
+    return f"{sender}  {text}"
+
+
+@needs_screen
+def test_a_hostile_server_cannot_reach_the_widgets_and_long_lines_are_cut(hostile, gui, screen):
+    server = hostile([LONG_KOREAN, AFTER_LONG, *ESCAPES, END])
+    window = gui(server, "alice")
+    text = window.wait_for_text("bob  end of the hostile lines")
+    for line in SHOWN[:-1]:
+        assert shown_in_window(line) in text, f"{line!r} not in the message list:\n{text}"
+    emoji_font = shutil.which("fc-list") and subprocess.run(["fc-list", ":charset=1f44d", "family"], text=True,
+                                                             capture_output=True).stdout.strip()
+    # 👍 with no emoji font would be an empty box: the window names it instead
+    assert f"bob  한국어는 그대로 {'👍' if emoji_font else ':thumbs up sign:'}" in text
+    assert not set(FORBIDDEN) & set(text), f"raw characters in the window: {set(FORBIDDEN) & set(text)}"
+    long_line = next(line for line in text.splitlines() if "가가가" in line)
+    assert 4000 < len(long_line) < 4200 and "cut" in long_line, long_line[-80:]
+    assert "bob  after the long line" in text, "the window read on after the long line"
+    assert window.status() == f"● Connected to 127.0.0.1:{server.port} as alice"
+    window.tk(".conversation.messages", "see", "end")
+    screen.screenshot(ARTIFACTS / "gui-hostile-server.png")
+    window.type_keys("/quit")
+    window.press("Return")
+    assert window.wait_exit() == (0, "")
+
+
+@needs_screen
+@pytest.mark.parametrize("last", ["10 MB without a newline", "half a line"])
+def test_a_server_hanging_up_after_a_huge_or_half_line_is_noticed(hostile, gui, last):
+    window = gui(hostile(play=hang_up_after(TEN_MB if last.startswith("10 MB") else HALF_LINE)), "alice")
+    text = window.wait_for_text("Disconnected: the server closed the connection.")
+    assert ("bob  xxxxxxxx" if last.startswith("10 MB") else "bob  half a li") in text
+    assert window.status().startswith("● Disconnected from")
+    assert window.tk(".entrybar.entry", "instate", "disabled") == "1"
+    window.click_close()
+    assert window.wait_exit() == (0, "")
+
+
+@needs_screen
+def test_joining_a_room_of_250_whose_who_answer_is_too_long(hostile, gui):
+    """The window asks /who on joining: a 250-name answer (more than a line may hold) must not stop it."""
+    names = [f"classmate_number_{number:03}" for number in range(249)]  # 20 characters each
+
+    def play(peer):
+        nick = peer.welcome(count=250)
+        assert peer.read_line() == "/who"
+        peer.send(f"* In the room (250): {', '.join([*names, nick])}")
+        peer.send("student007: welcome!")
+        while peer.read_line() not in ("", "/quit"):
+            pass
+
+    window = gui(hostile(play=play), "alice")
+    window.wait_for_text("student007  welcome!")
+    members = window.wait_until(lambda: len(window.members()) > 150 and window.members(), "the member list")
+    assert members[:2] == ["classmate_number_000", "classmate_number_001"] and members[-1] == "alice (you)"
+    assert set(members[:-1]) <= set(names), "no name cut in half"
+    assert window.tk(".sidebar.title", "cget", "-text") == "In the room (250)"
+    assert "In the room (250)" not in window.messages(), "the /who it asked itself is not shown"
+    assert window.status().startswith("● Connected to") and window.status().endswith("as alice")
+    window.click_close()
+    assert window.wait_exit() == (0, "")
+
+
+@needs_screen
+def test_joining_a_reference_server_room_of_200(live, gui):
+    """The reference server's own /who for 200 people is one line longer than 4,096 characters."""
+    server = live()
+    crowd = []
+    try:
+        for number in range(200):
+            sock = socket.create_connection(server.address, timeout=TIMEOUT)
+            sock.sendall(f"a_long_nickname_{number:03}\n".encode())  # /who: 200 x 21 characters
+            crowd.append(sock)
+        window = gui(server, "alice")
+        window.wait_until(lambda: len(window.members()) > 150, "the member list", timeout=20)
+        assert window.tk(".sidebar.title", "cget", "-text") == "In the room (201)"
+        assert window.status().endswith("as alice")
+        window.click_close()
+        assert window.wait_exit() == (0, "")
+    finally:
+        for sock in crowd:
+            sock.close()

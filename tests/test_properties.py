@@ -9,16 +9,23 @@ same as if everything had arrived in one piece. More examples:
 
 import os
 import socket
+import unicodedata
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from chatkit.protocol import LineReader, LineTooLong, clean_text, encode_line
+from chatkit.protocol import (CLOSED_MID_LINE, CUT_MARK, ClientLineReader, LineReader, LineTooLong, clean_text,
+                              display_text, encode_line, nickname_problem)
 
 EXAMPLES = int(os.environ.get("CHATKIT_PROPERTY_EXAMPLES", "200"))
 LIVE_EXAMPLES = max(10, EXAMPLES // 10)  # each one is a round trip through a real server
-CONTROL = set(map(chr, [*range(0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]))
+# What must never reach a terminal or a widget: C0 and C1 controls (ESC, BEL, CR...), DEL, the bidi
+# embeddings, overrides, isolates and marks, and what shows nothing (zero-width space, word joiner,
+# BOM, soft hyphen, Hangul fillers, line and paragraph separators, tags).
+CONTROL = set(map(chr, [*range(0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A),
+                        0x200E, 0x200F, 0x061C, 0x200B, 0x2060, 0xFEFF, 0x00AD, 0x3164, 0x115F, 0x1160, 0xFFA0,
+                        0x2028, 0x2029, *range(0xE0000, 0xE0080)]))
 TEXT = st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\n"), max_size=60)
 KOREAN_AND_MORE = st.text(st.sampled_from("가한글 abc\r\t\x1b[31m😀é\x00"), max_size=60)
 
@@ -72,18 +79,81 @@ def test_a_line_too_long_is_refused_however_it_is_cut(data, points, max_chars):
     assert (feed([data], max_chars) is LineTooLong) == (feed(cut(data, points), max_chars) is LineTooLong)
 
 
+@pytest.mark.parametrize("clean", [clean_text, display_text])  # what servers relay, what clients show
 @examples
-@given(st.text(max_size=200))
-def test_clean_text_leaves_no_control_character_and_is_stable(text):
-    cleaned = clean_text(text)
+@given(text=st.text(max_size=200))
+def test_cleaned_text_has_no_control_or_invisible_character_and_is_stable(clean, text):
+    cleaned = clean(text)
     assert not CONTROL & set(cleaned), repr(cleaned)
-    assert clean_text(cleaned) == cleaned
+    assert clean(cleaned) == cleaned
+
+
+ORDINARY = st.characters(whitelist_categories=["L", "M", "N", "P", "S", "Zs"], blacklist_characters=CONTROL)
 
 
 @examples
-@given(st.text(st.characters(blacklist_categories=["Cc", "Cs"], blacklist_characters=CONTROL), max_size=100))
+@given(st.text(ORDINARY, max_size=100))
 def test_clean_text_keeps_ordinary_text_as_it_is(text):
     assert clean_text(text) == text
+
+
+HANGUL = st.characters(min_codepoint=0xAC00, max_codepoint=0xD7A3)  # every modern syllable
+JAMO = st.characters(min_codepoint=0x3131, max_codepoint=0x318E).filter(lambda c: c != "\u3164")  # ㅋㅋ ㅠㅠ
+
+
+@examples
+@given(st.text(st.one_of(HANGUL, JAMO, st.sampled_from(" .,!?~^"), ORDINARY), max_size=80))
+def test_korean_is_never_damaged_and_shows_composed(text):
+    assert clean_text(text) == text
+    assert display_text(text) == unicodedata.normalize("NFC", text)
+    assert display_text(unicodedata.normalize("NFD", text)) == unicodedata.normalize("NFC", text)
+
+
+CLIENT_MAX = 30
+
+
+@examples
+@given(st.binary(max_size=400), st.lists(st.integers(0, 10_000), max_size=12))
+def test_a_client_reader_never_refuses_and_is_the_same_however_the_bytes_are_cut(data, points):
+    def read(chunks):
+        reader = ClientLineReader(max_chars=CLIENT_MAX)
+        lines = [line for chunk in chunks for line in reader.feed(chunk)]
+        assert len(reader.pending) <= CLIENT_MAX, "memory stays bounded"
+        return lines + reader.close()
+
+    lines = read(cut(data, points))
+    assert lines == read([data])
+    for line in lines:
+        text = line.removesuffix(CUT_MARK).removesuffix(CLOSED_MID_LINE)
+        assert len(text) <= CLIENT_MAX and "\n" not in text
+
+
+@examples
+@given(st.lists(st.one_of(TEXT, KOREAN_AND_MORE), max_size=8), st.lists(st.integers(0, 10_000), max_size=12))
+def test_a_client_reader_reads_short_lines_as_the_servers_reader_does(lines, points):
+    data = b"".join(encode_line(line) for line in lines)
+    reader = ClientLineReader(max_chars=1 << 20)
+    assert [line for chunk in cut(data, points) for line in reader.feed(chunk)] == feed([data])[0]
+
+
+NICKNAME = st.text(st.one_of(HANGUL, st.characters(whitelist_categories=["L", "N"])), min_size=1, max_size=10)
+
+
+@examples
+@given(NICKNAME, NICKNAME)
+def test_a_nickname_taken_is_taken_in_any_unicode_form_and_case(nick, other):
+    assume(nickname_problem(nick, {}) is None)
+    for spelling in (unicodedata.normalize("NFD", nick), unicodedata.normalize("NFKD", nick), nick.upper()):
+        if spelling != nick and nickname_problem(spelling, {}) is None:
+            assert nickname_problem(spelling, {nick: None}) is not None, spelling
+    if nickname_problem(other, {nick: None}) is None:  # then the other way round too
+        assert nickname_problem(nick, {other: None}) is None
+
+
+@examples
+@given(st.text(HANGUL, min_size=1, max_size=20))
+def test_every_hangul_nickname_is_welcome(nick):
+    assert nickname_problem(nick, {"bob": None, "alice": None}) is None
 
 
 @pytest.mark.parametrize("how", [pytest.param({}, id="reference"), pytest.param({"stage": 6}, id="event-loop")])

@@ -2,6 +2,7 @@
 
 import threading
 import time
+import unicodedata
 
 import pytest
 
@@ -236,3 +237,51 @@ def test_windows_follow_the_servers_words_when_a_notice_is_reworded(live, join, 
         assert "* bob has left; 1 person stay." in lines
     finally:
         connection.close()
+
+
+def test_what_any_server_sends_is_cleaned_before_a_window_sees_it():
+    chat, _ = session("alice")
+    chat.receive("Enter your nickname:")
+    joined(chat, "alice", 1)
+    line = chat.receive("\x1b]0;PWNED\x07\x1b[31mbob\x1b[0m: \u202ehi\u200b there\x07")
+    assert (line.kind, line.sender, line.text) == ("message", "bob", "hi there")
+    assert chat.receive("* \x1b[2Jcarol joined. 2 people in the room.").sender == "carol"
+
+
+def who_line(nicks, number=None):
+    return f"* In the room ({number or len(nicks)}): {', '.join(nicks)}"
+
+
+def joined_a_busy_room(count):
+    chat, sent = session("alice")
+    chat.receive("Enter your nickname:")
+    joined(chat, "alice", count)
+    chat.receive(RULES)
+    assert sent == ["alice", "/who"]
+    return chat
+
+
+def test_a_who_answer_cut_by_the_client_lists_the_whole_names_it_has():
+    chat = joined_a_busy_room(300)
+    names = [f"classmate_number_{number:03}" for number in range(299)]
+    line = who_line([*names, "alice"], 300)[:4000] + protocol.CUT_MARK  # as the client's reader cuts it
+    assert chat.receive(line) is None, "its own /who stays quiet"
+    assert chat.members[:-1] == names[:len(chat.members) - 1] and chat.members[-1] == "alice"
+    assert len(chat.members) > 150 and chat.count == 300 and chat.state == "chatting"
+    assert chat.receive(who_line(["bob", "alice"])).kind == "notice", "the next /who is the user's: shown"
+
+
+def test_a_who_answer_split_over_lines_is_gathered_quietly():
+    chat = joined_a_busy_room(5)
+    assert chat.receive(who_line(["bob", "carol"], 5)) is None
+    assert chat.receive(who_line(["dave", "erin", "alice"], 5)) is None
+    assert chat.members == ["bob", "carol", "dave", "erin", "alice"]
+    assert chat.receive("bob: hi").kind == "message"
+
+
+def test_a_nickname_is_sent_composed():
+    chat, sent = session(unicodedata.normalize("NFD", "민지"))
+    chat.receive("Enter your nickname:")
+    assert sent == ["민지"]
+    joined(chat, "민지", 1)
+    assert chat.nick == "민지" and chat.state == "chatting"

@@ -2,6 +2,8 @@
 
     serve.py      python -m chatkit serve: the reference server, a stage, or the event loop
     servers.py    which server? one way to name and load them, for serve, the lab and the bench
+    addresses.py  where the servers started from this account listen: `join` without --port,
+                  never a stranger's server in a shared lab account
     bench/        python -m chatkit bench: the servers side by side, measured from the client side
     crowd.py      many chat clients on one selectors loop (the bench's load, the stress tests')
     recorder.py   one chat client driven from code, recording every line (the lab's LiveClient

@@ -12,8 +12,14 @@ A Tk window needs three things, checked in this order:
 Each check reads facts (environment variables, /proc/version, a few files)
 from arguments the tests replace, so every diagnosis is tested on any machine.
 The last line printed is the verdict: OK, or the one fix to try first.
+
+Notes that never stop a window from opening come before it: fonts for
+Hangul and for emoji (without one, the window names a symbol it cannot
+draw, 👍 as :thumbs up sign:, with `symbol_fallback`, instead of a box).
 """
 
+import bisect
+import functools
 import importlib
 import os
 import re
@@ -21,6 +27,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +36,14 @@ TK_PROBE = "import tkinter; tkinter.Tk().destroy()"
 DISPLAY_NAME = re.compile(r"(?P<host>[^:]*):(?P<number>\d+)(?:\.\d+)?")
 NOTEBOOK_CLIENT = "chat from a notebook instead, no screen needed: from chatkit.lab.panel import ChatPanel"
 XVFB_RUN = "xvfb-run python -m chatkit gui"  # a virtual screen: nobody sees it, screenshots do
+THUMBS_UP = "\U0001f44d"  # 👍: the emoji a font for emoji must have
+EMOJI_FONTS = {  # platform -> (a file that is there when the system has its emoji font, how to get it)
+    "darwin": ("/System/Library/Fonts/Apple Color Emoji.ttc", "Apple Color Emoji comes with macOS: reinstall "
+               "or update macOS to get it back"),
+    "win32": ("{windir}/Fonts/seguiemj.ttf", "Segoe UI Emoji comes with Windows 10 and 11 (on Windows 7: "
+              "update KB2729094)"),
+}
+EMOJI_PACKAGES = "sudo apt install fonts-noto-color-emoji, or fonts-symbola; Fedora: google-noto-emoji-color-fonts"
 
 
 @dataclass
@@ -284,15 +299,107 @@ def notes(machine, diagnosis):
     if machine.platform.startswith("linux"):
         if machine.which("Xvfb"):
             diagnosis.add("note", f"Xvfb is installed: `{XVFB_RUN}` draws on a virtual screen (tests, screenshots)")
-        fc_list = machine.which("fc-list")
-        if fc_list:
-            result = subprocess.run([fc_list, ":lang=ko", "family"], capture_output=True, text=True,
-                                    env=machine.environ, timeout=PROBE_TIMEOUT)
-            families = sorted({line.split(",")[0] for line in result.stdout.splitlines() if line.strip()})
-            if families:
-                diagnosis.add("ok", f"fonts with Hangul: {', '.join(families[:3])}")
-            else:
-                diagnosis.add("note", "no font with Hangul: Korean shows as boxes (sudo apt install fonts-nanum)")
+        families = font_families(machine, ":lang=ko")
+        if families:
+            diagnosis.add("ok", f"fonts with Hangul: {', '.join(families[:3])}")
+        elif families is not None:
+            diagnosis.add("note", "no font with Hangul: Korean shows as boxes (sudo apt install fonts-nanum)")
+    check_emoji_font(machine, diagnosis)
+
+
+def font_families(machine, pattern):
+    """The font families fontconfig finds for `pattern` (":lang=ko"); None without fc-list."""
+    fc_list = machine.which("fc-list")
+    if not fc_list:
+        return None
+    result = subprocess.run([fc_list, pattern, "family"], capture_output=True, text=True,
+                            env=machine.environ, timeout=PROBE_TIMEOUT)
+    return sorted({line.split(",")[0] for line in result.stdout.splitlines() if line.strip()})
+
+
+def check_emoji_font(machine, diagnosis):
+    """A colour-emoji or symbol font: without one, 👍 is an empty box (the window names it instead)."""
+    missing = f"no font with emoji: the window shows {THUMBS_UP} as {symbol_name(THUMBS_UP)}"
+    if machine.platform in EMOJI_FONTS:
+        path, how = EMOJI_FONTS[machine.platform]
+        path = path.format(windir=machine.environ.get("WINDIR", "C:/Windows").replace("\\", "/"))
+        if machine.exists(path):
+            diagnosis.add("ok", f"a font with emoji: {Path(path).stem}")
+        else:
+            diagnosis.add("note", f"{missing} ({how})")
+        return
+    families = font_families(machine, f":charset={ord(THUMBS_UP):x}")
+    if families:
+        diagnosis.add("ok", f"fonts with emoji: {', '.join(families[:3])}")
+    elif families is not None:
+        diagnosis.add("note", f"{missing} ({EMOJI_PACKAGES})")
+
+
+def font_coverage(machine=None):
+    """A test `covered(char)`: can some installed font draw it? None if fontconfig cannot tell (not Linux)."""
+    machine = machine or Machine()
+    fc_list = machine.which("fc-list") if machine.platform.startswith("linux") else None
+    if not fc_list:
+        return None
+    try:
+        result = subprocess.run([fc_list, "--format", "%{charset}\n"], capture_output=True, text=True,
+                                env=machine.environ, timeout=PROBE_TIMEOUT)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    ranges = []  # (first, last) code points, from "20-7e a0-17f 2764 ..."
+    for part in result.stdout.split():
+        first, _, last = part.partition("-")
+        try:
+            ranges.append((int(first, 16), int(last or first, 16)))
+        except ValueError:
+            continue
+    if not ranges:
+        return None
+    ranges.sort()
+    firsts = [first for first, _ in ranges]
+    lasts = list(ranges_reach(ranges))
+
+    def covered(char):
+        index = bisect.bisect_right(firsts, ord(char)) - 1
+        return index >= 0 and ord(char) <= lasts[index]
+
+    return covered
+
+
+def ranges_reach(ranges):
+    """For sorted ranges, the highest code point covered by each range or one before it."""
+    reach = -1
+    for _, last in ranges:
+        reach = max(reach, last)
+        yield reach
+
+
+def symbol_name(char):
+    return f":{unicodedata.name(char, f'U+{ord(char):04X}').lower()}:"
+
+
+def symbol_fallback(covered):
+    """text -> text naming each symbol no font can draw (👍 -> :thumbs up sign:); covered None: as it is.
+
+    Letters are left alone (a missing Hangul font is the doctor's to fix:
+    every syllable spelt out would be unreadable); what only modifies a
+    symbol no font draws (a skin tone, a joiner, an emoji selector) goes.
+    """
+    if covered is None:
+        return lambda text: text
+
+    @functools.lru_cache(maxsize=4096)
+    def shown(char):
+        if char.isascii() or covered(char):
+            return char
+        category = unicodedata.category(char)
+        if category == "So":
+            return symbol_name(char)
+        if category == "Sk" or char in "\u200d\ufe0e\ufe0f":
+            return ""
+        return char
+
+    return lambda text: "".join(map(shown, text))
 
 
 def diagnose(machine=None):

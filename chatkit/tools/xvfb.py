@@ -250,7 +250,8 @@ class GuiWindow:
 
     def wait_for_text(self, text, timeout=10.0):
         """Wait until the message list contains `text`; return the whole list's text."""
-        return self.wait_until(lambda: text in self.messages(), f"{text!r} in the message list", timeout)
+        return self.wait_until(lambda: text in (shown := self.messages()) and shown, f"{text!r} in the message list",
+                               timeout)
 
     def wait_until(self, condition, what, timeout=10.0):
         deadline = time.monotonic() + timeout

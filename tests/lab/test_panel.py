@@ -2,7 +2,11 @@
 
 import threading
 
+import pytest
+
 from chatkit.lab.panel import ChatPanel
+from hostile import (AFTER_LONG, END, ESCAPES, FORBIDDEN, HALF_LINE, LONG_KOREAN, SHOWN, TEN_MB,
+                     hang_up_after)
 
 
 def test_the_panel_joins_hears_and_speaks_korean(live, join):
@@ -102,3 +106,28 @@ def test_lines_from_the_network_and_typing_at_once_all_arrive_in_order(live, joi
         assert [line for line in lines if line.startswith("bob: ")] == [f"bob: b{i}" for i in range(100)]
         assert [line for line in lines if line.startswith("alice: ")] == [f"alice: a{i}" for i in range(100)]
         assert panel.messages.value.count("b99") == 1
+
+
+# --- a hostile server: the panel shows its lines harmlessly, cuts what is too long, notices the hang-up ---
+
+def test_a_hostile_server_reaches_no_widget_raw(hostile):
+    server = hostile([*ESCAPES, LONG_KOREAN, AFTER_LONG, END])
+    with ChatPanel(server.address, "alice") as panel:
+        panel.wait_for("end of the hostile lines")
+        lines = panel.lines()
+        for line in SHOWN:
+            assert line in lines, f"{line!r} not shown; the panel shows {lines}"
+        shown = "".join(lines) + panel.messages.value + panel.members.value
+        assert not set(FORBIDDEN) & set(shown), f"raw characters in the panel: {set(FORBIDDEN) & set(shown)}"
+        long_line = next(line for line in lines if "가가가" in line)
+        assert 4000 < len(long_line) < 4200 and "cut" in long_line
+        assert "bob: after the long line" in lines and panel.state == "chatting"
+
+
+@pytest.mark.parametrize("last", ["10 MB without a newline", "half a line"])
+def test_a_server_hanging_up_after_a_huge_or_half_line_is_noticed(hostile, last):
+    panel = ChatPanel(hostile(play=hang_up_after(TEN_MB if last.startswith("10 MB") else HALF_LINE)).address, "alice")
+    panel.wait_for("Disconnected")
+    assert any(line.startswith("bob: xxxx" if last.startswith("10 MB") else "bob: half a li") for line in panel.lines())
+    assert panel.state == "closed" and panel.entry.disabled and "Disconnected from" in panel.status.value
+    panel.close()

@@ -214,3 +214,40 @@ def test_the_command_says_ok_on_a_working_display():
         result = subprocess.run([sys.executable, "-m", "chatkit", "doctor"], capture_output=True, text=True,
                                 env=screen.env(), timeout=60)
     assert result.stdout.splitlines()[-1] == "OK: Tk can open a window here." and result.returncode == 0, result.stdout
+
+
+FC_LIST_EMOJI = """case "$*" in *1f44d*) printf '%s' "$EMOJI" ;; *charset*) printf '%s' "$CHARSET" ;; esac"""
+
+
+@pytest.mark.parametrize("emoji, expected", [
+    ("", ("note", "no font with emoji: the window shows 👍 as :thumbs up sign: "
+                  "(sudo apt install fonts-noto-color-emoji, or fonts-symbola; Fedora: google-noto-emoji-color-fonts)")),
+    ("Noto Color Emoji,Noto Color Emoji\nNoto Color Emoji", ("ok", "fonts with emoji: Noto Color Emoji")),
+])
+def test_fonts_for_emoji_on_linux(tmp_path, emoji, expected):
+    machine = fake_machine(tmp_path, env={"EMOJI": emoji}, programs={"fc-list": FC_LIST_EMOJI})
+    assert expected in diagnose(machine).findings
+
+
+@pytest.mark.parametrize("platform, font, how", [
+    ("darwin", "System/Library/Fonts/Apple Color Emoji.ttc", "comes with macOS"),
+    ("win32", "C:/Windows/Fonts/seguiemj.ttf", "Segoe UI Emoji comes with Windows 10 and 11"),
+])
+def test_fonts_for_emoji_on_macos_and_windows(tmp_path, platform, font, how):
+    without = diagnose(fake_machine(tmp_path, platform=platform, probe=lambda environ: None))
+    assert any(mark == "note" and "no font with emoji" in text and how in text for mark, text in without.findings)
+    with_font = diagnose(fake_machine(tmp_path, platform=platform, files=[font], probe=lambda environ: None))
+    assert ("ok", f"a font with emoji: {font.rsplit('/', 1)[1].rsplit('.', 1)[0]}") in with_font.findings
+
+
+def test_the_window_names_the_symbols_no_font_can_draw(tmp_path):
+    """fc-list's charsets: Latin, Hangul syllables and ❤ are drawn; 👍 and its skin tone are not."""
+    machine = fake_machine(tmp_path, env={"CHARSET": "20-7e a0-ff\nac00-d7a3 2764 fe0f\n3131-318e"},
+                           programs={"fc-list": FC_LIST_EMOJI})
+    covered = doctor.font_coverage(machine)
+    assert covered("a") and covered("한") and covered("❤") and not covered("👍")
+    shown = doctor.symbol_fallback(covered)
+    assert shown("좋아요 👍🏽 ❤\ufe0f ok ㅋㅋ") == "좋아요 :thumbs up sign: ❤\ufe0f ok ㅋㅋ"
+    assert shown("letters stay: ไทย") == "letters stay: ไทย", "a missing letter is a font to install, not a name"
+    assert doctor.symbol_fallback(None)("👍") == "👍", "where fontconfig cannot tell, nothing changes"
+    assert doctor.font_coverage(fake_machine(tmp_path, platform="darwin")) is None
