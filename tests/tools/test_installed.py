@@ -21,6 +21,7 @@ import pytest
 from chatkit.grader import layout
 from editions import KIT, base_python, run, scores, student_edition, student_env  # noqa: F401
 
+pytestmark = pytest.mark.timeout(600)  # the first test also installs the kit into a fresh environment
 UV = shutil.which("uv") or shutil.which("uv", path=str(Path(sys.executable).parent))
 
 

@@ -31,6 +31,7 @@ def fresh_copy(student_edition, tmp_path_factory):  # noqa: F811
     return folder
 
 
+@pytest.mark.timeout(600)  # it makes a .venv
 def test_a_bare_python_makes_the_venv_then_grades(fresh_copy):
     done = run([base_python(), "-m", "chatkit", "check"], fresh_copy, timeout=600)
     assert "Making .venv" in done.stdout, done.stdout[-3000:]
@@ -41,6 +42,7 @@ def test_a_bare_python_makes_the_venv_then_grades(fresh_copy):
     assert "Making .venv" not in again.stdout and "ex01" in again.stdout.rsplit("chatkit grades", 1)[-1]
 
 
+@pytest.mark.timeout(600)
 def test_a_bare_python_opens_the_walkthrough(fresh_copy, tmp_path):
     run([base_python(), "-m", "chatkit.tools.kitenv"], fresh_copy)  # the .venv, if the test above did not make it
     log = tmp_path / "lab.log"

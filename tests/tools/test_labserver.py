@@ -34,8 +34,9 @@ from editions import KIT, base_python, student_edition, student_env  # noqa: F40
 
 MAKE = shutil.which("make")
 STARTUP = 180  # seconds for make lab to serve (it may make .venv first)
-pytestmark = pytest.mark.skipif(MAKE is None or shutil.which("bash") is None,
-                                reason="needs make and bash (Debian: apt-get install make)")
+pytestmark = [pytest.mark.skipif(MAKE is None or shutil.which("bash") is None,
+                                 reason="needs make and bash (Debian: apt-get install make)"),
+              pytest.mark.timeout(STARTUP + 180)]
 
 
 def another_python(folder):

@@ -81,6 +81,7 @@ def test_release_keeps_a_clone_and_refuses_what_it_should(tmp_path):
 
 
 @needs_make
+@pytest.mark.timeout(900)  # the students' whole make test, after making their .venv
 def test_a_half_done_exercise_make_test_passes_and_shows_the_partial_score(student_edition, tmp_path):
     """What a student sees after `make test` in the middle of an exercise (the kit's own checks run too)."""
     exercise, text = partly_done(tmp_path)
@@ -97,6 +98,7 @@ def test_a_half_done_exercise_make_test_passes_and_shows_the_partial_score(stude
 
 
 @needs_make
+@pytest.mark.timeout(600)
 def test_untouched_stubs_and_every_answer_make_check_shows_the_score(student_edition):
     untouched = run([MAKE, "check", f"PYTHON={base_python()}"], student_edition)
     assert scores(untouched.stdout)["total"] == (0, tamper_total()), untouched.stdout[-3000:]

@@ -11,6 +11,8 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
+
 from chatkit.tools import system
 from editions import KIT, run
 
@@ -29,6 +31,7 @@ def path_without(hidden, folder):
     return str(folder)
 
 
+@pytest.mark.timeout(300)
 def test_without_the_programs_nothing_fails_and_the_end_says_what_to_install(tmp_path):
     env = dict(os.environ, PATH=path_without(HIDDEN, tmp_path / "bin"))
     done = run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *NEEDING_THEM], KIT, env=env,
