@@ -132,3 +132,22 @@ def test_instructors_make_test_says_what_to_do_with_work_in_exercises(tmp_path):
     assert f"exercises/ holds edited exercises (exercises/{first}.py)" in done.stdout
     assert "python -m chatkit check" in done.stdout and "python -m chatkit stubs --force" in done.stdout
     assert " passed" not in done.stdout and " failed" not in done.stdout, "nothing ran"
+
+
+@pytest.mark.parametrize("spoil, says", [
+    (lambda kit: (kit / "exercises" / f"{layout.exercise_ids(kit)[0]}_test.py").write_text("# mine\n"),
+     "graded tests or the grader's manifest changed"),
+    (lambda kit: (kit / "notebooks" / "01-listen.ipynb").write_text(
+        (kit / "notebooks" / "01-listen.ipynb").read_text(encoding="utf-8").replace(
+            '"execution_count": null', '"execution_count": 7', 1), encoding="utf-8"), "is not clean"),
+])
+def test_release_refuses_a_kit_whose_tests_or_notebooks_are_not_the_kits(tmp_path, spoil, says):
+    kit = tmp_path / "kit"
+    for folder in ("chatkit", "exercises", "solutions", "notebooks", "tests"):
+        shutil.copytree(KIT / folder, kit / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("README.md", "Makefile", "pyproject.toml"):
+        shutil.copy(KIT / name, kit)
+    release.write(kit, tmp_path / "fine")  # the copy as it is releases
+    spoil(kit)
+    with pytest.raises(release.ReleaseError, match=says):
+        release.write(kit, tmp_path / "students")
