@@ -142,6 +142,7 @@ def run_elsewhere_if_needed(argv, root=SOURCE):
     """None if this Python has chatkit installed; else run `python -m chatkit ARGV` in the kit's
     .venv (made first if need be) and return its exit status."""
     if installed_here():
+        os.environ.pop(IN_KIT_VENV, None)  # not for what this command starts
         return None
     if os.environ.get(IN_KIT_VENV):
         print(f"The kit's .venv ({sys.prefix}) still has no chatkit installed: delete it and run this again",
