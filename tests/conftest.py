@@ -10,6 +10,8 @@ import pytest
 
 from chatkit.lab import LiveClient, LiveServer
 from hostile import HostileServer
+from session_checks import (pytest_addoption, pytest_collection_modifyitems, pytest_configure,  # noqa: F401
+                            pytest_terminal_summary)
 
 
 def open_fds():

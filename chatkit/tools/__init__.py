@@ -11,4 +11,13 @@
     doctor.py     python -m chatkit doctor: why a Tk window cannot open here, and the fix
     xvfb.py       a virtual screen (Xvfb) for the tkinter client, and driving its window
     nbstrip.py    python -m chatkit.tools.nbstrip: the walkthrough notebooks kept without outputs
+
+Setting the kit up where a class uses it:
+
+    labserver.py  python -m chatkit lab: JupyterLab on the walkthrough (what make lab runs), and
+                  its settings for hosted classrooms (--install-config)
+    terminal.py   the shell of JupyterLab's terminals: the kit's Python first (with terminal.bashrc)
+    kitenv.py     the kit's .venv, made the first time and kept in step (make, lab and check use it)
+    system.py     the programs outside Python the full checks use, and how each OS installs them
+    release.py    python -m chatkit release student OUT/: the students' edition of the kit
 """
