@@ -10,8 +10,7 @@ import signal
 import sys
 import threading
 
-from chatkit.client import remember_address
-from chatkit.tools import servers
+from chatkit.tools import addresses, servers
 
 
 def add_arguments(parser):
@@ -59,7 +58,7 @@ def main(args):
             return 1
         print(f"listening on {chat_server.host}:{chat_server.port}", flush=True)
         print("Press Ctrl+C to stop.", flush=True)
-        remember_address(chat_server.host, chat_server.port)
+        addresses.remember(chat_server.host, chat_server.port)
         chat_server.run()  # returns once stop() was called
     finally:
         signalled = stop_requested.is_set()
