@@ -274,8 +274,12 @@ class SharedRoom:
     def holder(self, nick, server=None):
         return json.dumps([server or self.id, nick], ensure_ascii=False)
 
-    def connect(self):
-        """Connect and subscribe, renew this server's presence (claims included), read the room."""
+    def connect(self, again=False):
+        """Connect and subscribe, renew this server's presence (claims included), read the room.
+
+        again: after a loss. The others may have lost Redis too (a restart forgets every key):
+        give them one expiry to register again before calling any of them dead.
+        """
         redis = redis_library()
         self.errors = (redis.RedisError, OSError)
         address = self.address
@@ -297,7 +301,7 @@ class SharedRoom:
         with self.lock:
             self.client, self.pubsub, self.scripts = client, pubsub, scripts
             self.up = True
-            self.judge_from = time.monotonic() + self.presence_seconds  # the others may be reconnecting too
+            self.judge_from = time.monotonic() + (self.presence_seconds if again else 0.0)
             for server, (name, members) in found.items():
                 if name is not None and server not in self.gone:
                     self.names[server], self.others[server] = name, members
@@ -372,7 +376,10 @@ class SharedRoom:
     def beat(self):
         """Renew our presence (through the sender, in order), judge the others, publish our line number."""
         self.submit(("register",))
-        self.judge(self.read_room(self.client))
+        found = self.read_room(self.client)
+        with self.lock:  # a server we knew that is no longer listed: another survivor forgot it already
+            missing = set(self.others) - set(found) - self.gone
+        self.judge({**found, **{server: (None, {}) for server in missing}})
         self.publish([])  # no lines: it tells the others the number of our next line, so gaps show soon
 
     def receive(self, data):
@@ -459,7 +466,7 @@ class SharedRoom:
             if self.stopping.wait(delay * random.uniform(0.5, 1.0)):  # jitter: not all servers at once
                 return
             try:
-                self.connect()
+                self.connect(again=True)
             except self.errors as error:
                 delay = min(2 * delay, LONGEST_RETRY)
                 self.log(f"attempt {attempt}: the shared room is still unreachable ({describe(error)}); "

@@ -105,14 +105,7 @@ class LiveServer:
         self.room = room  # the shared room's address, if it shares one
         self.started = time.monotonic() if room is None else room_clock(room)
         self.source_files = source_files(self.module)
-        with _lock:
-            previous = _running_servers.pop(self.name, None)
-        if previous is not None:
-            try:
-                previous.stop()
-            except RuntimeError as error:  # its thread is stuck: say so, and start the new one anyway
-                self.record(f"the previous {self.name} server did not stop ({error}); "
-                            "its thread stays behind until the kernel restarts")
+        replace(self.name, self.record)
         self.server = self.module.RunServer(host, port, **({} if room is None else {"room": room}))
         self.server.log = self.record
         if room is not None:
@@ -125,8 +118,7 @@ class LiveServer:
         self.host, self.port = self.server.host, self.server.port
         thread_output.install(owner_of)
         self.thread = threading.Thread(target=self._run, name=f"server {self.name}", daemon=True)
-        with _lock:
-            _running_servers[self.name] = self
+        register(self)
         self.thread.start()
 
     @property
@@ -163,9 +155,7 @@ class LiveServer:
     def stop(self, timeout=None):
         """Disconnect this server's clients, stop the server and wait for its thread."""
         timeout = DEFAULT_TIMEOUT if timeout is None else timeout
-        with _lock:
-            if _running_servers.get(self.name) is self:
-                del _running_servers[self.name]
+        unregister(self)
         for client in list(self.clients):
             client.close(quit=False)
         self.server.stop()
@@ -200,6 +190,30 @@ class LiveServer:
         return f"<LiveServer {self.name} on {self.host}:{self.port}, {state}>"
 
 
+def replace(name, record):
+    """Stop what runs under `name` (a re-run cell replaces it); a stuck one is reported to `record`."""
+    with _lock:
+        previous = _running_servers.pop(name, None)
+    if previous is not None:
+        try:
+            previous.stop()
+        except RuntimeError as error:  # its thread is stuck: say so, and start the new one anyway
+            record(f"the previous {name} server did not stop ({error}); "
+                   "its thread stays behind until the kernel restarts")
+
+
+def register(running):
+    """Keep `running` (a LiveServer, or anything with name, clients, owns() and stop()) for stop_all()."""
+    with _lock:
+        _running_servers[running.name] = running
+
+
+def unregister(running):
+    with _lock:
+        if _running_servers.get(running.name) is running:
+            del _running_servers[running.name]
+
+
 def owner_of(frames):
     """The running LiveServer whose code these frames (a thread's stack) run, if any."""
     return next((server for server in reversed(running_servers()) if server.owns(frames)), None)
@@ -212,8 +226,11 @@ def running_servers():
 
 
 def stop_all():
-    """Stop every LiveServer (and its clients) started in this process; say what was stopped."""
-    servers = running_servers()
+    """Stop every LiveServer (and its clients) started in this process; say what was stopped.
+
+    A Redis (chatkit.lab.rooms) stops last, once the chat servers have left its rooms.
+    """
+    servers = sorted(running_servers(), key=lambda server: getattr(server, "stops_last", False))
     clients = sum(len(server.clients) for server in servers)
     failures = []
     for server in servers:

@@ -11,6 +11,7 @@ thread (inside a ``with lock:``, say); ``run()`` then returns by itself.
 """
 
 import inspect
+import re
 import signal
 import sys
 import threading
@@ -33,6 +34,7 @@ def add_arguments(parser):
     parser.add_argument("--room", metavar="redis://HOST:PORT/ROOM",
                         help="reference server and stage 6: share the room ROOM with the other servers "
                              "that use this Redis (see chatkit/sharedroom.py)")
+    parser.add_argument("--name", help="with --room: what the other servers call this one (default HOST:PORT)")
     parser.add_argument("--presence-seconds", type=float,
                         help="with --room: how long the others wait before saying this server's members left, "
                              "if it dies (default 5)")
@@ -41,7 +43,10 @@ def add_arguments(parser):
 def shared_room_problem(module, args):
     """Why --room cannot be used as given, or None."""
     if args.room is None:
-        return "--presence-seconds only means something with --room" if args.presence_seconds else None
+        alone = [flag for flag, value in (("--presence-seconds", args.presence_seconds), ("--name", args.name)) if value]
+        return f"{alone[0]} only means something with --room" if alone else None
+    if args.name is not None and not re.fullmatch(r"\S{1,40}", args.name):
+        return "--name: at most 40 characters, no spaces"
     if "room" not in inspect.signature(module.RunServer).parameters:
         return "--room: only the reference server and stage 6 (--stage 6) can share a room"
     try:
@@ -64,6 +69,8 @@ def main(args):
     for option in ("nickname_seconds", "max_joining", "presence_seconds"):
         if getattr(args, option, None) is not None:
             setattr(chat_server, option, getattr(args, option))
+    if args.name is not None:
+        chat_server.room_name = args.name
     # The thread that will call stop() starts now, while threads can still be had: the signal
     # handler only sets an Event, which cannot fail (no new thread, no exception in run()).
     stop_requested = threading.Event()
