@@ -258,8 +258,8 @@ NICK_STARTS_WITH_MARK = "* A nickname cannot start with a combining mark."
 NICK_LOOKS_LIKE = Notice("* The nickname {nick} looks too much like {other}, who is already here.")
 
 # A room shared by several servers (chatkit.sharedroom): what goes wrong between them, said.
-ROOM_LOST = ("* The other servers of this room cannot be reached; reconnecting. "
-             "Until they are back, only the people on this server hear you.")
+ROOM_LOST = ("* The connection to the other servers of this room was lost; reconnecting. "
+             "What is said meanwhile may not reach them (you will be told).")
 ROOM_BACK = Notice("* The other servers of this room are back (after {number} s).")
 NOT_DELIVERED = Notice("* Not delivered to the other servers: {lines} said here while they were away.")
 MISSED = Notice("* Missed: {lines} said on server {server} never arrived here.")

@@ -79,7 +79,8 @@ FIRST_RETRY = 0.1  # seconds before the first reconnection attempt; doubling up 
 LONGEST_RETRY = 2.0
 REDIS_TIMEOUT = 2.0  # seconds a Redis command may take before Redis counts as unreachable
 POLL = 0.25  # seconds the link waits for a message before it looks at the time and the stop flag again
-BATCH_LINES = 500  # lines at most in one published message
+BATCH_LINES = 500  # lines at most in one published message,
+BATCH_CHARS = 64 * 1024  # and characters: a message must fit easily in a subscriber's output buffer
 
 # KEYS: the nickname's two claim keys, then the server's presence hash.
 # ARGV: the claimant (JSON [server, nick]), the expiry in ms, the nickname, when it joined.
@@ -122,7 +123,7 @@ class RoomAddress:
     def parse(cls, url):
         """The address in `url`; ValueError says what a room's address looks like."""
         parts = urllib.parse.urlsplit(url)
-        room = parts.path.strip("/")
+        room = urllib.parse.unquote(parts.path.strip("/"))
         if parts.scheme not in ("redis", "rediss") or not re.fullmatch(r"[\w.-]{1,64}", room):
             raise ValueError(f"a shared room's address is redis://HOST:PORT/ROOM (the room's name: "
                              f"letters, digits, '.', '_', '-'), not {url!r}")
@@ -144,6 +145,11 @@ def redis_library():
     import redis.retry
 
     return redis
+
+
+def fits(lines):
+    """Can these lines go in one message?"""
+    return len(lines) <= BATCH_LINES and sum(len(line) for line in lines) <= BATCH_CHARS
 
 
 def describe(error):
@@ -177,7 +183,7 @@ class SharedRoom:
         self.work = threading.Condition(self.lock)
         self.closed = False  # no more jobs
         self.stopping = threading.Event()
-        self.client = self.pubsub = self.scripts = None
+        self.client = self.pubsub = self.scripts = None  # redis-py's, once open
         self.errors = (OSError,)  # and redis-py's errors, once it is loaded
         self.link = threading.Thread(target=self.keep_linked, name="shared room: link", daemon=True)
         self.sender = threading.Thread(target=self.send_jobs, name="shared room: sender", daemon=True)
@@ -186,9 +192,22 @@ class SharedRoom:
 
     def open(self):
         """Connect, subscribe, register, learn who is in the room, start the threads (RoomUnreachable)."""
+        redis = redis_library()
+        self.errors = (redis.RedisError, OSError)
+        address = self.address
+        # One client (a pool of connections) for the server's life: a command that fails raises at once
+        # (no retries: the link has its own backoff), and the next command gets a new connection.
+        self.client = redis.Redis(host=address.host, port=address.port, username=address.username,
+                                  password=address.password, ssl=address.tls, decode_responses=True,
+                                  socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT,
+                                  retry=redis.retry.Retry(redis.backoff.NoBackoff(), 0),
+                                  client_name=f"chatkit-{self.name}")
+        self.scripts = {"claim": self.client.register_script(CLAIM),
+                        "release": self.client.register_script(RELEASE)}
         try:
             self.connect()
         except self.errors as error:
+            self.client.close()
             raise RoomUnreachable(f"cannot reach the shared room {self.address}: {describe(error)}") from None
         self.link.start()
         self.sender.start()
@@ -260,7 +279,8 @@ class SharedRoom:
                 self.client.srem(self.key("servers"), self.id)
             except self.errors:
                 pass  # it expires by itself
-        self.disconnect()
+        self.unsubscribe()
+        self.client.close()
 
     # --- the connection -------------------------------------------------------------------
 
@@ -275,58 +295,46 @@ class SharedRoom:
         return json.dumps([server or self.id, nick], ensure_ascii=False)
 
     def connect(self, again=False):
-        """Connect and subscribe, renew this server's presence (claims included), read the room.
+        """Subscribe, renew this server's presence (claims included), read the room.
 
         again: after a loss. The others may have lost Redis too (a restart forgets every key):
         give them one expiry to register again before calling any of them dead.
         """
-        redis = redis_library()
-        self.errors = (redis.RedisError, OSError)
-        address = self.address
-        client = redis.Redis(host=address.host, port=address.port, username=address.username,
-                             password=address.password, ssl=address.tls, decode_responses=True,
-                             socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT,
-                             retry=redis.retry.Retry(redis.backoff.NoBackoff(), 0),  # our own backoff instead
-                             client_name=f"chatkit-{self.name}")
-        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        pubsub = self.client.pubsub(ignore_subscribe_messages=True)
         try:
             pubsub.subscribe(self.channel)  # first: from now on, nothing published is missed
-            scripts = {"claim": client.register_script(CLAIM), "release": client.register_script(RELEASE)}
-            self.register(client, scripts)
-            found = self.read_room(client)
+            self.register()
+            found = self.read_room()
         except BaseException:
             pubsub.close()
-            client.close()
             raise
         with self.lock:
-            self.client, self.pubsub, self.scripts = client, pubsub, scripts
-            self.up = True
+            self.pubsub, self.up = pubsub, True
             self.judge_from = time.monotonic() + (self.presence_seconds if again else 0.0)
             for server, (name, members) in found.items():
                 if name is not None and server not in self.gone:
                     self.names[server], self.others[server] = name, members
 
-    def disconnect(self):
+    def unsubscribe(self):
         with self.lock:
-            pubsub, client, self.pubsub, self.client, self.up = self.pubsub, self.client, None, None, False
-        for connection in (pubsub, client):
-            if connection is not None:
-                try:
-                    connection.close()
-                except self.errors:
-                    pass
+            pubsub, self.pubsub, self.up = self.pubsub, None, False
+        if pubsub is not None:
+            try:
+                pubsub.close()
+            except self.errors:
+                pass
 
-    def register(self, client, scripts):
+    def register(self):
         """This server is alive, with these members (their claims renewed, or made again after a restart)."""
         with self.lock:
             mine = dict(self.mine)
         expiry = int(self.presence_seconds * 1000)
-        pipe = client.pipeline(transaction=True)
+        pipe = self.client.pipeline(transaction=True)
         pipe.set(self.key("alive", self.id), self.name, px=expiry)
         pipe.sadd(self.key("servers"), self.id)
         pipe.delete(self.key("members", self.id))
         for nick, joined in mine.items():
-            scripts["claim"](self.claim_keys(nick), [self.holder(nick), expiry, nick, joined], client=pipe)
+            self.scripts["claim"](self.claim_keys(nick), [self.holder(nick), expiry, nick, joined], client=pipe)
         holders = pipe.execute()[3:]
         for nick, holder in zip(mine, holders):
             if holder is not None:  # while we were cut off, someone elsewhere took the name
@@ -338,10 +346,10 @@ class SharedRoom:
         self.log(f"{nick} was claimed by {json.loads(holder)[0]} while this server was cut off: disconnecting ours")
         self.deliver(self.room.drop, nick, protocol.NICK_LOST.format(nick=nick))
 
-    def read_room(self, client):
+    def read_room(self):
         """{server id: (its name or None if its presence expired, {nick: when it joined})}."""
-        servers = [server for server in client.smembers(self.key("servers")) if server != self.id]
-        pipe = client.pipeline(transaction=False)
+        servers = [server for server in self.client.smembers(self.key("servers")) if server != self.id]
+        pipe = self.client.pipeline(transaction=False)
         for server in servers:
             pipe.get(self.key("alive", server))
             pipe.hgetall(self.key("members", server))
@@ -376,7 +384,7 @@ class SharedRoom:
     def beat(self):
         """Renew our presence (through the sender, in order), judge the others, publish our line number."""
         self.submit(("register",))
-        found = self.read_room(self.client)
+        found = self.read_room()
         with self.lock:  # a server we knew that is no longer listed: another survivor forgot it already
             missing = set(self.others) - set(found) - self.gone
         self.judge({**found, **{server: (None, {}) for server in missing}})
@@ -387,12 +395,12 @@ class SharedRoom:
         try:
             message = json.loads(data)
             origin, name, first = str(message["server"]), str(message["name"]), int(message["seq"])
+            if origin == self.id:
+                return  # our own lines, back from Redis: our members heard them when they were said
             said = [clean_text(str(line))[:MAX_LINE_CHARS] for line in message["lines"]]
         except (ValueError, KeyError, TypeError):
             self.log(f"ignored a message on {self.channel} that no chatkit server sent: {str(data)[:80]!r}")
             return
-        if origin == self.id:
-            return  # our own lines, back from Redis: our members heard them when they were said
         notices = []
         with self.lock:
             self.names[origin] = name
@@ -455,7 +463,7 @@ class SharedRoom:
     def went_down(self, error):
         with self.lock:
             self.down_since = time.monotonic()
-        self.disconnect()
+        self.unsubscribe()
         self.log(f"lost the shared room {self.address} ({describe(error)}); reconnecting")
         self.deliver(self.room.hear, [protocol.ROOM_LOST])
 
@@ -505,15 +513,13 @@ class SharedRoom:
                 jobs = list(self.jobs)
                 self.jobs.clear()
             while jobs:
-                if jobs[0][0] == "publish":  # everything published in a row: one message
-                    count = 1
-                    while count < len(jobs) and jobs[count][0] == "publish" and \
-                            sum(len(job[2]) for job in jobs[:count + 1]) <= BATCH_LINES:
-                        count += 1
-                    self.send_lines(jobs[0][1], [line for job in jobs[:count] for line in job[2]])
-                    jobs = jobs[count:]
-                else:
+                if jobs[0][0] != "publish":
                     self.do(jobs.pop(0))
+                    continue
+                first, lines = jobs[0][1], []  # what was published in a row: one message (of a bounded size)
+                while jobs and jobs[0][0] == "publish" and (not lines or fits(lines + jobs[0][2])):
+                    lines += jobs.pop(0)[2]
+                self.send_lines(first, lines)
 
     def do(self, job):
         """One claim, release or renewal; a claim is always answered, whatever goes wrong."""
@@ -525,26 +531,26 @@ class SharedRoom:
                 job[2](protocol.NICK_CANNOT_CHECK)
 
     def do_now(self, job):
-        kind, client, scripts = job[0], self.client, self.scripts
+        kind = job[0]
         if kind == "claim":
             _, nick, answer = job
-            answer(self.claim_now(client, scripts, nick) if self.up else protocol.NICK_CANNOT_CHECK)
+            answer(self.claim_now(nick) if self.up else protocol.NICK_CANNOT_CHECK)
             return
         if not self.up:
             return  # a release: the claim expires; register: the link renews when it is back
         try:
             if kind == "release":
-                scripts["release"](self.claim_keys(job[1]), [self.holder(job[1]), job[1]], client=client)
+                self.scripts["release"](self.claim_keys(job[1]), [self.holder(job[1]), job[1]])
             elif kind == "register":
-                self.register(client, scripts)
+                self.register()
         except self.errors:
             pass  # the link notices a lost connection by itself
 
-    def claim_now(self, client, scripts, nick):
+    def claim_now(self, nick):
         joined = time.time()
         try:
-            holder = scripts["claim"](self.claim_keys(nick), [self.holder(nick), int(self.presence_seconds * 1000),
-                                                              nick, joined], client=client)
+            holder = self.scripts["claim"](self.claim_keys(nick), [self.holder(nick), int(self.presence_seconds * 1000),
+                                                                   nick, joined])
         except self.errors:
             return protocol.NICK_CANNOT_CHECK
         if holder is None:
@@ -557,13 +563,11 @@ class SharedRoom:
         """Publish lines numbered from `first`; those that cannot be are counted, and said."""
         message = json.dumps({"server": self.id, "name": self.name, "seq": first, "lines": lines},
                              ensure_ascii=False)
-        failure = "the shared room is unreachable"
-        if self.up:
-            try:
-                self.client.publish(self.channel, message)
-                return
-            except self.errors as error:
-                failure = describe(error)
+        try:  # also while the link is down: perhaps only our subscription was cut (too slow)
+            self.client.publish(self.channel, message)
+            return
+        except self.errors as error:
+            failure = describe(error)
         with self.lock:
             later = not self.up  # the link is down: it says how many when it is back
             self.undelivered += len(lines) if later else 0

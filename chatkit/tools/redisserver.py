@@ -1,10 +1,11 @@
 """A real redis-server for a notebook, a test or the bench: a free port, a folder of its own.
 
     server = RedisServer()            # redis-server on 127.0.0.1, a free port, in a temporary folder
-    server.url("lab")                 # "redis://127.0.0.1:PORT/0?room=lab"... see url()
+    server.url("lab")                 # "redis://127.0.0.1:PORT/lab": the room "lab" in this Redis
     server.restart()                  # stop it and start it again on the same port (its data is gone)
     server.freeze(); server.thaw()    # SIGSTOP / SIGCONT: a Redis that hangs without closing anything
     server.command("CONFIG", "GET", "client-output-buffer-limit")
+    server.log_lines("output buffer") # what it logged (here: the subscribers it cut off)
     server.stop()                     # and its folder is removed
 
 It keeps nothing on disk (no RDB snapshots, no append-only file): a restart
@@ -106,12 +107,16 @@ class RedisServer:
             self.kill()
         raise RuntimeError(f"redis-server did not start: {self.last_log_lines()}")
 
-    def last_log_lines(self, count=5):
+    def log_lines(self, containing=""):
+        """The lines of redis-server's log that contain `containing` (all of them by default)."""
         try:
             with open(self.log_path, encoding="utf-8", errors="replace") as log:
-                return " | ".join(line.strip() for line in log.readlines()[-count:])
+                return [line.strip() for line in log if containing in line]
         except OSError:
-            return "(no log)"
+            return []
+
+    def last_log_lines(self, count=5):
+        return " | ".join(self.log_lines()[-count:]) or "(no log)"
 
     @property
     def running(self):
