@@ -15,7 +15,6 @@ A Redis that is missing says how to install it (chatkit.tools.redisserver).
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -23,7 +22,7 @@ import time
 
 from chatkit.lab import live, views
 from chatkit.lab.tables import Table
-from chatkit.tools.redisserver import RedisMissing, RedisServer  # noqa: F401  (RedisMissing: for the notebooks)
+from chatkit.tools.redisserver import RedisMissing, RedisServer, freeze, thaw  # noqa: F401  (RedisMissing: notebooks)
 
 STARTUP_SECONDS = 20.0  # for a server process to say where it listens
 
@@ -189,14 +188,11 @@ class ServerProcess:
 
     def freeze(self):
         """SIGSTOP: the server stops where it stands, its connections open (a hung machine, a long pause)."""
-        if sys.platform == "win32":
-            raise OSError("freezing a process needs SIGSTOP, which Windows does not have")
-        os.kill(self.process.pid, signal.SIGSTOP)
+        freeze(self.process)
 
     def thaw(self):
         """SIGCONT: the frozen server goes on, and finds what happened meanwhile."""
-        if sys.platform != "win32" and self.running:
-            os.kill(self.process.pid, signal.SIGCONT)
+        thaw(self.process)
 
     def stop(self, timeout=10.0):
         """Disconnect its clients, stop it cleanly (SIGTERM: it leaves the room), wait for it."""

@@ -54,6 +54,19 @@ def free_port():
         return probe.getsockname()[1]
 
 
+def freeze(process):
+    """Stop a child process where it stands (SIGSTOP), its connections open: a machine that hangs."""
+    if sys.platform == "win32":
+        raise OSError("freezing a process needs SIGSTOP, which Windows does not have")
+    os.kill(process.pid, signal.SIGSTOP)
+
+
+def thaw(process):
+    """Let a frozen child process go on (SIGCONT); nothing if it has ended."""
+    if sys.platform != "win32" and process.poll() is None:
+        os.kill(process.pid, signal.SIGCONT)
+
+
 def answers(port, timeout=0.5):
     """True if a Redis on 127.0.0.1:`port` answers PING (raw RESP: no client library needed)."""
     try:
@@ -162,15 +175,12 @@ class RedisServer:
         return self.start()
 
     def freeze(self):
-        """Stop the process where it stands (SIGSTOP): connections stay open, nothing answers."""
-        if sys.platform == "win32":
-            raise OSError("freezing a process needs SIGSTOP, which Windows does not have")
-        os.kill(self.process.pid, signal.SIGSTOP)
+        """Stop redis-server where it stands (SIGSTOP): connections stay open, nothing answers."""
+        freeze(self.process)
 
     def thaw(self):
         """Let a frozen redis-server go on (SIGCONT)."""
-        if sys.platform != "win32" and self.running:
-            os.kill(self.process.pid, signal.SIGCONT)
+        thaw(self.process)
 
     def __enter__(self):
         return self
