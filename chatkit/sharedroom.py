@@ -439,7 +439,7 @@ class SharedRoom:
                     if server in self.names and server not in self.gone:
                         dead.append((self.names[server], len(known)))
                     self.gone.add(server)
-                    forget.append(server)
+                    forget.append((server, list(known)))
                     for nick in sorted(known, key=known.get):
                         del known[nick]
                         lines.append(protocol.LEFT.format(nick=nick, why=protocol.LEFT_LOST, count=self.count_locked()))
@@ -453,11 +453,18 @@ class SharedRoom:
     def count_locked(self):
         return len(self.mine) + sum(len(members) for members in self.others.values())
 
-    def forget(self, servers):
-        """Remove dead servers' keys (their claims expire with them; other survivors may do the same)."""
+    def forget(self, dead):
+        """Remove dead servers' keys and free their members' nicknames now (other survivors may do the same).
+
+        `dead`: [(server id, [its members' nicknames])]. The claims would expire by themselves, but
+        maybe a moment after the leave notice: a newcomer taking the name at once must find it free.
+        """
         pipe = self.client.pipeline(transaction=False)
-        pipe.srem(self.key("servers"), *servers)
-        pipe.delete(*[self.key("members", server) for server in servers])
+        for server, nicks in dead:
+            pipe.srem(self.key("servers"), server)
+            pipe.delete(self.key("members", server))
+            for nick in nicks:
+                self.scripts["release"](self.claim_keys(nick, server), [self.holder(nick, server), nick], client=pipe)
         pipe.execute()
 
     def went_down(self, error):

@@ -89,7 +89,7 @@ def newcomer(server, nick):
 
 def test_a_nickname_taken_on_another_server_is_refused_look_alikes_and_other_forms_included(live, join, room):
     a, b = live(name="A", room=room), live(name="B", stage=6, room=room)
-    bob, minji = join(b, "bob"), join(b, "민지")
+    bob, minji, amy = join(b, "bob"), join(b, "민지"), join(a, "amy")
     for server in (a, b):
         for nick, refusal in [("bob", protocol.NICK_TAKEN.format(nick="bob")),
                               ("Bob", protocol.NICK_LOOKS_LIKE.format(nick="Bob", other="bob")),
@@ -100,9 +100,9 @@ def test_a_nickname_taken_on_another_server_is_refused_look_alikes_and_other_for
             assert answer == refusal, (server.name, nick)
             client.close(quit=False)
     bob.say("/quit")
-    bob.wait_closed()
-    client, answer = newcomer(a, "Bob")  # released at once: no need to wait for an expiry
-    assert answer == "* Bob joined. 2 people in the room.", answer
+    amy.expect("* bob left.")  # on A: once A knows, the name is free there (no need to wait for an expiry)
+    client, answer = newcomer(a, "Bob")
+    assert answer == "* Bob joined. 3 people in the room.", answer
     client.close()
     minji.close()
 
