@@ -33,6 +33,9 @@ The convention, for everyone who writes a notebook in ``notebooks/``:
   test_every_graded_exercise_exists fails.
 * After the last cell the test fails if the notebook left a server, a
   thread or a TCP socket behind: end with ``stop_all()`` from chatkit.lab.
+* A notebook that needs a program the kit does not install says so in its
+  notebook metadata, ``"chatkit": {"requires": ["redis-server"]}``: where that
+  program is missing, the test is skipped and says which it is.
 """
 
 import html
@@ -116,6 +119,12 @@ def budget(path):
     """The notebook's time budget in seconds (its metadata may ask for more)."""
     metadata = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
     return metadata.get("chatkit", {}).get("timeout", DEFAULT_BUDGET)
+
+
+def missing_programs(path):
+    """The programs the notebook's metadata says it requires that are not installed here."""
+    metadata = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
+    return [program for program in metadata.get("chatkit", {}).get("requires", []) if shutil.which(program) is None]
 
 
 def outputs_text(cell):
@@ -215,6 +224,9 @@ def test_committed_notebook_is_clean(path):
 @pytest.mark.parametrize("path", [pytest.param(path, marks=pytest.mark.timeout(budget(path) + 30)) for path in NOTEBOOKS],
                          ids=lambda path: path.stem)
 def test_notebook_runs_and_shows_what_it_should(path):
+    if missing_programs(path):
+        pytest.skip(f"{path.name} needs {', '.join(missing_programs(path))}, which is not installed here "
+                    "(redis-server: sudo apt install redis-server, or brew install redis; .ci/run installs it)")
     notebook = nbformat.read(path, as_version=4)
     declared = [cell for cell in notebook.cells if cell.metadata.get("chatkit", {}).keys() & {"expect", "expect_mime"}]
     assert declared, (f"{path.name} declares no expected output: add \"chatkit\": {{\"expect\": [...]}} "

@@ -6,6 +6,8 @@
                   never a stranger's server in a shared lab account
     bench/        python -m chatkit bench: the servers side by side, measured from the client side
     crowd.py      many chat clients on one selectors loop (the bench's load, the stress tests')
+    redisserver.py  a real redis-server on 127.0.0.1, a free port, a folder of its own: for shared
+                  rooms in notebooks, tests and the bench (it says how to install one if missing)
     recorder.py   one chat client driven from code, recording every line (the lab's LiveClient
                   and the grader's Peer are made of it)
     doctor.py     python -m chatkit doctor: why a Tk window cannot open here, and the fix
