@@ -14,10 +14,11 @@ spare, importing the same file: fresh, and already waiting).
 import time
 
 from chatkit import protocol
-from chatkit.grader.limits import CALL_TIMEOUT, STOP_TIMEOUT
+from chatkit.grader.limits import CALL_TIMEOUT, QUICK_LOOK, STOP_TIMEOUT
 from chatkit.grader.peer import Peer
+from chatkit.grader.results import words
 from chatkit.grader.sandbox import Sandbox, StudentHang, StudentProblem, launch
-from chatkit.grader.sandbox.diagnose import explain_stacks
+from chatkit.grader.sandbox.diagnose import explain_stacks, named_cause
 
 _imports_that_hung = {}  # (path, modification time) -> StudentHang, so the next tests fail at once
 _spares = {}  # path -> ((path, modification time), a Sandbox importing that file already, for the next need)
@@ -125,6 +126,7 @@ class RunningServer:
         self.name = name
         self.clients = []  # the Peers connected to it
         self.running = None
+        self.stopping = False  # stop() was called: a closed listener is then what should be
         self.started = time.monotonic()
         self.remote = sandbox.module.RunServer("127.0.0.1", 0)
         self.remote.server_open()
@@ -150,7 +152,12 @@ class RunningServer:
         peer = self.connect(nick, receive_buffer=receive_buffer)
         peer.expect(protocol.PROMPT, why="the server asks every newcomer for a nickname first")
         peer.say(nick)
-        peer.expect(f"* {nick} joined", why="the room announces every newcomer, to the newcomer too")
+        try:
+            peer.expect(f"* {nick} joined", why="the room announces every newcomer, to the newcomer too")
+        except AssertionError as failure:
+            if f"* {nick}" in peer.lines() or any(line.startswith(" joined") for line in peer.lines()):
+                failure.chatkit_cause = words.nickname_not_stripped(nick)
+            raise
         return peer
 
     def problem(self):
@@ -162,20 +169,42 @@ class RunningServer:
             return self.running.error
         return None
 
-    def describe(self, stuck=True):
-        """A few lines on the server's state, to append to a failure message."""
-        lines = []
+    def diagnosis(self, stuck=True):
+        """(a few lines on the server's state, to append to a failure message; the mistake they show, or None)."""
+        lines, cause = [], None
         if self.running is not None and self.running.done() and self.running.error is None:
             lines.append("Your run() has returned, though nobody called stop(): the server no longer accepts anyone.")
-        elif stuck:
-            lines.append(explain_stacks(self.sandbox.stacks(samples=3), self.sandbox.path))
+            cause = words.run_returned()
+        else:
+            if self.listener_closed():
+                lines.append("Your self.listener is closed, though nobody called stop().")
+                cause = words.listener_closed()
+            if stuck:
+                stacks = self.sandbox.stacks(samples=3)
+                lines.append(explain_stacks(stacks, self.sandbox.path))
+                cause = named_cause(stacks, self.sandbox.path) or cause
         log = self.sandbox.log[-5:]
         if log:
             lines.append("The last lines your server printed:\n" + "\n".join(f"    {line}" for line in log))
-        return "".join(f"\n{line}" for line in lines)
+        return "".join(f"\n{line}" for line in lines), cause
+
+    def describe(self, stuck=True):
+        """A few lines on the server's state, to append to a failure message."""
+        return self.diagnosis(stuck)[0]
+
+    def listener_closed(self):
+        """True if the server's self.listener is a socket that was closed (only stop() should close it)."""
+        if self.stopping:
+            return False
+        try:
+            facts = self.sandbox.probe("listener_facts", self.remote, timeout=QUICK_LOOK)
+        except AssertionError:  # no such attribute, not a socket, the child busy: nothing to say
+            return False
+        return bool(facts.get("socket") and facts.get("closed"))
 
     def stop(self, timeout=STOP_TIMEOUT):
         """Call stop() and wait for run() to return, as a test of both."""
+        self.stopping = True
         self.remote.stop(timeout=CALL_TIMEOUT)
         try:
             self.running.result(timeout)

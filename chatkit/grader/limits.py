@@ -13,8 +13,10 @@ CALL_TIMEOUT = float(os.environ.get("CHATKIT_GRADER_PATIENCE", "2"))  # one call
 EXPECT_TIMEOUT = CALL_TIMEOUT  # a line a correct server sends at once
 STOP_TIMEOUT = CALL_TIMEOUT  # stop() making run() return
 START_TIMEOUT = 5.0  # starting Python and importing the student's file
+IMPORT_LOOK_AFTER = 3.0  # an import still running this long: the child says what its main thread does
 CRASH_REPORT_GRACE = 1.0  # a closed connection waits this long for the crash that may have closed it
 STACKS_TIMEOUT = 1.0  # asking the child what its threads are doing
+QUICK_LOOK = 0.5  # asking the child one more fact for a failure's explanation (is the listener closed?)
 STACK_SAMPLE_GAP = 0.05  # between two looks at the threads (stuck, or busy in a loop?)
 MEMBERS_TIMEOUT = 2.5  # waiting inside the child for the room to have N members
 

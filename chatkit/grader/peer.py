@@ -15,9 +15,11 @@ import contextlib
 import socket
 
 from chatkit.grader.limits import CRASH_REPORT_GRACE, EXPECT_TIMEOUT
+from chatkit.grader.results import words
 from chatkit.tools.recorder import Recorder
 
 QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux only
+TAIL_KEPT = 8192  # bytes of the end of what arrived, to find a last line that never got its newline
 
 
 class Peer(Recorder):
@@ -35,6 +37,7 @@ class Peer(Recorder):
                                  f"{error}. Is the socket listening (listen() called)?") from None
         # One timeout for both directions: the reader just tries again, a send gives up.
         self.reading = read
+        self.tail = b""  # the last bytes received: what came after the last newline is an unfinished line
         if read:  # a client that never reads does not even start its reader
             self.start_reading(f"peer {name}")
         server.sandbox.listeners.append(self._wake)
@@ -61,6 +64,7 @@ class Peer(Recorder):
             if QUICKACK is not None:
                 with contextlib.suppress(OSError):
                     self.sock.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
+            self.tail = (self.tail + data)[-TAIL_KEPT:]
             return data
         return None
 
@@ -85,13 +89,28 @@ class Peer(Recorder):
 
     def expect(self, text, timeout=EXPECT_TIMEOUT, why=""):
         """Wait for a line containing `text`, after the last line expected; return it."""
-        return self._wait(lambda line: text in line, f"a line containing {text!r}", timeout, why)
+        return self._wait(lambda line: text in line, f"a line containing {text!r}", timeout, why, text)
 
     def expect_line(self, line, timeout=EXPECT_TIMEOUT, why=""):
         """Wait for exactly this line."""
-        return self._wait(lambda got: got == line, f"the line {line!r}", timeout, why)
+        return self._wait(lambda got: got == line, f"the line {line!r}", timeout, why, line, exact=True)
 
-    def _wait(self, matches, wanted, timeout, why):
+    def unfinished_line(self):
+        """What arrived after the last newline (a line still waiting for its "\n"), as text."""
+        return self.tail.rpartition(b"\n")[2].decode("utf-8", errors="replace")
+
+    def line_cause(self, text, exact):
+        """The mistake that kept `text` from arriving as a line of its own, if what arrived shows one."""
+        partial = self.unfinished_line()
+        if text and text in partial:
+            return words.no_newline(self.name, partial[-200:])
+        if exact:
+            for line in self.unread(last=50):
+                if line.startswith(text) and line != text:
+                    return words.run_together(self.name, line[:200], text)
+        return None
+
+    def _wait(self, matches, wanted, timeout, why, text="", exact=False):
         line = self.wait_for(matches, timeout, stop=self.server.problem)
         if line is not None:
             return line
@@ -108,7 +127,13 @@ class Peer(Recorder):
         ending = "the server closed the connection" if self.closed else f"{timeout:g} s passed"
         message = f"{self.name} expected {wanted}{because}, but {ending}."
         message += f"\n  Lines {self.name} received meanwhile: {seen}" if seen else f"\n  {self.name} received no line meanwhile."
-        raise AssertionError(message + self.server.describe(stuck=not self.closed)) from None
+        partial = self.unfinished_line()
+        if partial:
+            message += f"\n  And after the last newline, unfinished: {partial[-200:]!r}"
+        state, cause = self.server.diagnosis(stuck=not self.closed)
+        failure = AssertionError(message + state)
+        failure.chatkit_cause = self.line_cause(text, exact) or cause
+        raise failure from None
 
     def expect_closed(self, timeout=EXPECT_TIMEOUT, why=""):
         """Wait until the server closes this connection (reading and keeping what comes first)."""
@@ -121,8 +146,11 @@ class Peer(Recorder):
         if problem:
             raise problem.reworded(f"{self.name} was waiting to be disconnected, but {problem}") from None
         because = f" ({why})" if why else ""
-        raise AssertionError(f"{self.name} expected the server to close the connection{because}, "
-                             f"but it was still open after {timeout:g} s." + self.server.describe(stuck=True))
+        state, cause = self.server.diagnosis(stuck=True)
+        failure = AssertionError(f"{self.name} expected the server to close the connection{because}, "
+                                 f"but it was still open after {timeout:g} s." + state)
+        failure.chatkit_cause = cause
+        raise failure
 
     def reset(self):
         """Vanish abruptly, with a TCP reset: a crashed client, a pulled cable."""

@@ -162,7 +162,7 @@ class PartsFailed(AssertionError):
 
     def __init__(self, failed):
         self.failed = failed
-        self.chatkit_hint = failed[0][2]
+        self.chatkit_hint = scoring.hint_for(failed[0][3], failed[0][2])  # the first failed part's, evidence first
         self.kind = scoring.kind_of(failed[0][3])  # a stub's part fails on its TODO: not attempted, not wrong
         super().__init__("\n".join(f"This part ({points_text(points)}) failed: {hint}\n"
                                    f"{indent(str(error))}" for points, _, hint, error in failed))
