@@ -7,6 +7,7 @@ edit this file: the grader checks it.
 import pytest
 
 from chatkit.grader import hint, part
+from chatkit.grader.results import words
 from chatkit.stages.stage3_threads import RunServer as Stage3
 
 GREETING = Stage3.greeting
@@ -44,12 +45,15 @@ def test_five_clients(student):
 
 @pytest.mark.points(2)
 def test_stop_disconnects_everyone(student):
-    """stop() disconnects every client and run() returns."""
+    """stop() disconnects every client, and run() returns once their threads have ended (joined)."""
     server = student.start_server()
     alice, bob = server.connect("alice"), server.connect("bob")
     alice.expect_line(GREETING)
     bob.expect_line(GREETING)
-    with hint("Leave the loop when wait_for_client() returns None, then join() every thread you started."):
+    with part(1, "Leave the loop when wait_for_client() returns None: stop() has hung up on every client."):
         server.stop()
         alice.expect_closed(why="stop() hangs up on every client")
         bob.expect_closed(why="stop() hangs up on every client")
+    with part(1, "After the loop, join() every thread in self.threads: run() returns once they have all ended."):
+        left_running = server.unjoined_threads()
+        assert not left_running, words.threads_not_joined(left_running)

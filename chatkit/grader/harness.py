@@ -11,14 +11,15 @@ test. The next test's first process is started while this one runs (a
 spare, importing the same file: fresh, and already waiting).
 """
 
+import socket
 import time
 
 from chatkit import protocol
-from chatkit.grader.limits import CALL_TIMEOUT, QUICK_LOOK, STOP_TIMEOUT
+from chatkit.grader.limits import CALL_TIMEOUT, QUICK_LOOK, STOP_TIMEOUT, WAIT_PATIENCE
 from chatkit.grader.peer import Peer
 from chatkit.grader.results import words
 from chatkit.grader.sandbox import Sandbox, StudentHang, StudentProblem, launch
-from chatkit.grader.sandbox.diagnose import explain_stacks, named_cause
+from chatkit.grader.sandbox.diagnose import explain_stacks, named_cause, same_file, short, waiting_for
 
 _imports_that_hung = {}  # (path, modification time) -> StudentHang, so the next tests fail at once
 _spares = {}  # path -> ((path, modification time), a Sandbox importing that file already, for the next need)
@@ -57,6 +58,7 @@ class Exercise:
         self.refused = []  # what the guard refused in sandboxes that never got going (at import)
         self.refused_walls = []  # walls those sandboxes could not raise
         self.confined = True  # every sandbox so far ran in a PID namespace of its own
+        self.own = ()  # names the student's file must define itself (written_here)
         self._module = None
 
     @property
@@ -89,13 +91,68 @@ class Exercise:
             raise
         self.sandboxes.append(sandbox)
         self.confined = self.confined and sandbox.confined
+        if self.own and len(self.sandboxes) == 1:
+            self.check_written_here(sandbox)
         return sandbox
 
-    def start_server(self, asks_nickname=False):
-        """RunServer('127.0.0.1', 0) in a new process: server_open(), then run() in the background."""
-        server = RunningServer(self.sandbox(), asks_nickname, name=self.id)
+    def how_it_waits(self, call, patience=WAIT_PATIENCE):
+        """How a call running in the background (a Pending) is doing, once it has had a moment:
+
+        'returned' (it did not wait at all), 'waiting' (on a condition, event
+        or lock: asleep until woken), 'sleeping' (in time.sleep: it polls),
+        or 'busy' (running Python code: a loop that looks again and again).
+        """
+        deadline = time.monotonic() + patience
+        sandbox = call.sandbox
+        thread = f"grader call {call.label}"
+        while time.monotonic() < deadline:
+            if call.done():
+                call.result()  # if the call raised, that is the failure to show
+                return "returned"
+            looks = [look for look in sandbox.stacks(samples=3) if isinstance(look, dict)]
+            mine = [t["frames"] for look in looks for t in look["threads"] if t["thread"] == thread]
+            reasons = {waiting_for(frames) or "" for frames in mine}
+            if len(mine) == len(looks) == 3:
+                if all(reason.startswith("waiting for") and "thread to finish" not in reason for reason in reasons):
+                    return "waiting"
+                if reasons == {"sleeping"}:
+                    return "sleeping"
+                if looks[-1]["cpu"] - looks[0]["cpu"] > 0.05:
+                    return "busy"
+        return "returned" if call.done() else "busy"
+
+    def start_server(self, asks_nickname=False, port=0):
+        """RunServer('127.0.0.1', port) in a new process: server_open(), then run() in the background."""
+        server = RunningServer(self.sandbox(), asks_nickname, name=self.id, port=port)
         self.servers.append(server)
         return server
+
+    def written_here(self, *names):
+        """Require each dotted name of the student's module (ChattingRoom.add_user) to be defined in their file.
+
+        For the exercises the student writes from a specification: a part
+        imported from the stage that the notebook shows (or inherited from
+        it) is not the student's work. Checked in the test's first process
+        (now, if it runs already); a test fails at once if a name is missing
+        or comes from another file.
+        """
+        self.own = names
+        if self.sandboxes:
+            self.check_written_here(self.sandboxes[0])
+
+    def check_written_here(self, sandbox):
+        found = sandbox.request("defined_in", "where your code comes from", target=sandbox.module._handle,
+                                names=list(self.own))
+        for name in self.own:
+            where = found.get(name)
+            if where is None:
+                missing = AssertionError(f"{self.path.name} has no {name}: the exercise asks for it.")
+                missing.kind = "todo"
+                raise missing
+            if not same_file(where, self.path):
+                wrong = AssertionError(f"{name} is defined in {short(where)}, not in {self.path.name}.")
+                wrong.chatkit_cause = words.not_written_here(name, short(where))
+                raise wrong
 
     @property
     def tampered(self):
@@ -120,7 +177,7 @@ class Exercise:
 class RunningServer:
     """A student's server running in a sandbox, with the interface of chatkit.lab.LiveServer."""
 
-    def __init__(self, sandbox, asks_nickname, name):
+    def __init__(self, sandbox, asks_nickname, name, port=0):
         self.sandbox = sandbox
         self.asks_nickname = asks_nickname
         self.name = name
@@ -128,7 +185,8 @@ class RunningServer:
         self.running = None
         self.stopping = False  # stop() was called: a closed listener is then what should be
         self.started = time.monotonic()
-        self.remote = sandbox.module.RunServer("127.0.0.1", 0)
+        self.alive_at_stop = []  # the names of the program's threads just before stop() was called
+        self.remote = sandbox.module.RunServer("127.0.0.1", port)
         self.remote.server_open()
         self.host, self.port = self.remote.host, self.remote.port
         if not isinstance(self.port, int) or not 0 < self.port < 65536:
@@ -205,11 +263,29 @@ class RunningServer:
     def stop(self, timeout=STOP_TIMEOUT):
         """Call stop() and wait for run() to return, as a test of both."""
         self.stopping = True
+        self.alive_at_stop = [thread["thread"] for thread in self.sandbox.stacks()]
         self.remote.stop(timeout=CALL_TIMEOUT)
         try:
             self.running.result(timeout)
         except StudentProblem as problem:
             raise problem.reworded(f"after stop(), {problem}") from None
+
+    def member(self, nick):
+        """The member object (a Remote) of the room whose nickname is `nick`; None if there is none."""
+        for member in self.remote.room.members:
+            if member.nick == nick:
+                return member
+        return None
+
+    def break_sending_to(self, member):
+        """From now on, the server's sends to this member fail with BrokenPipeError, as on a broken connection."""
+        self.sandbox.request("break_sends", "a broken connection", target=member._handle)
+
+    def unjoined_threads(self):
+        """After stop(): the threads run() started, alive when stop() was called, that run() did not join."""
+        started = self.sandbox.request("threads_started", "the threads run() started",
+                                       creator=f"grader call {self.running.label}")
+        return [thread["name"] for thread in started if thread["name"] in self.alive_at_stop and not thread["joined"]]
 
     def close(self):
         """Close the clients. The server is not asked to stop: its process is killed next, whole."""
@@ -220,4 +296,34 @@ class RunningServer:
         return f"<RunningServer {self.name} on 127.0.0.1:{self.port}>"
 
 
-__all__ = ["Exercise", "RunningServer", "next_test_grades"]
+def port_in_time_wait(host="127.0.0.1", patience=CALL_TIMEOUT):
+    """A free port that a connection just closed by its server side holds in TIME_WAIT.
+
+    A plain bind() to it fails with 'Address already in use' for a minute;
+    with SO_REUSEADDR set before bind(), it succeeds: what a restarted
+    server meets on its fixed port (notebook 01 shows it).
+    """
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind((host, 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    client = socket.create_connection((host, port), timeout=patience)
+    conn, _ = listener.accept()
+    conn.close()  # the server's side closes first: it is the one left in TIME_WAIT, on `port`
+    client.recv(1)  # b"": its FIN has arrived
+    client.close()
+    listener.close()
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline:  # the last ACK crosses loopback in microseconds; a kernel state, polled
+        probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return port
+        finally:
+            probe.close()
+        time.sleep(0.001)
+    raise RuntimeError(f"port {port} did not reach TIME_WAIT")
+
+
+__all__ = ["Exercise", "RunningServer", "next_test_grades", "port_in_time_wait"]

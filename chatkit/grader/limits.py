@@ -19,6 +19,7 @@ STACKS_TIMEOUT = 1.0  # asking the child what its threads are doing
 QUICK_LOOK = 0.5  # asking the child one more fact for a failure's explanation (is the listener closed?)
 STACK_SAMPLE_GAP = 0.05  # between two looks at the threads (stuck, or busy in a loop?)
 MEMBERS_TIMEOUT = 2.5  # waiting inside the child for the room to have N members
+WAIT_PATIENCE = 3.0  # looking at a call that should be waiting (take() on an empty outbox) until it is clear how
 
 # -- the child process -------------------------------------------------------------
 EXIT_GRACE = 0.5  # a child told to exit, before it is killed

@@ -95,6 +95,11 @@ class Peer(Recorder):
         """Wait for exactly this line."""
         return self._wait(lambda got: got == line, f"the line {line!r}", timeout, why, line, exact=True)
 
+    def count(self, text):
+        """How many lines received so far contain `text` (a notice heard twice is a mistake too)."""
+        with self.arrived:
+            return sum(text in line for _, line in self.received)
+
     def unfinished_line(self):
         """What arrived after the last newline (a line still waiting for its "\n"), as text."""
         return self.tail.rpartition(b"\n")[2].decode("utf-8", errors="replace")

@@ -130,7 +130,9 @@ def evidence(error):
     details = error.error
     frames = details.get("frames") or []
     mine = [frame for frame in frames if diagnose.same_file(frame[0], error.path)]
-    where = mine[-1] if mine else (frames[-1] if frames else None)
+    if not mine and not error.label.startswith("importing "):
+        return None  # nothing of the student's file ran: the explanation below says what did
+    where = mine[-1] if mine else None
     place = f"{diagnose.short(where[0])}:{where[1]} in {where[2]}()" if where else diagnose.short(error.path)
     if details["type"] == "SystemExit":
         text = words.exited(details["message"], place)

@@ -66,7 +66,8 @@ def raised(kind, message, place, source):
     line = _("Your code raised {kind} at {place}").format(kind=kind, place=place)
     if source:
         line += f" ({source})"
-    return line + (f": {message}" if message else ".")
+    line += f": {message}" if message else ""
+    return line if line.endswith((".", "!", "?")) else line + "."
 
 
 def exited(call, place):
@@ -76,7 +77,7 @@ def exited(call, place):
 
 def in_thread(text, thread):
     """The same, in one of the student's own threads (it died there)."""
-    return _("{text} (in thread {thread!r}, which died)").format(text=text, thread=thread)
+    return _("{text} That was in thread {thread!r}, which died of it.").format(text=text, thread=thread)
 
 
 def self_deadlock(holder, lock, holder_line, taker, taker_line):

@@ -54,10 +54,8 @@ WAITS = [
 def short(path):
     """A path as a student knows it: exercises/ex03_threads.py, chatkit/stages/stage2_accept.py."""
     parts = os.path.normpath(path).split(os.sep)
-    for anchor in ("exercises", "solutions", "chatkit"):
-        if anchor in parts:
-            return "/".join(parts[len(parts) - parts[::-1].index(anchor) - 1:])
-    return os.path.basename(path)
+    anchors = [index for index, part in enumerate(parts[:-1]) if part in ("exercises", "solutions", "chatkit")]
+    return "/".join(parts[anchors[-1]:]) if anchors else os.path.basename(path)
 
 
 GRADER_CODE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "")  # chatkit/grader/
