@@ -22,6 +22,10 @@ def test_reports_the_real_port(student):
 def test_clients_can_connect(student):
     """Clients can connect although nobody accepts them yet (listen() queues them)."""
     server = student.start_server()
+    facts = student.sandboxes[0].probe("listener_facts", server.remote)
+    with hint("Keep the socket in self.listener: a socket kept only in a local variable is closed when "
+              "server_open() returns (nothing refers to it any more), and nobody can connect."):
+        assert facts["socket"] and not facts["closed"], f"self.listener is a {facts.get('what')}, not an open socket"
     with hint("Call self.listener.listen(self.backlog) after bind(): only a listening socket takes connections."):
         for name in ("alice", "bob", "carol"):
             server.connect(name, read=False)

@@ -17,6 +17,15 @@ def your_own_client(student):
     student.written_here(*WRITTEN_HERE)
 
 
+def expect_goodbye(peer, nick, count, why=""):
+    """Wait for the leave notice of `nick`; it must count `count` people still in the room."""
+    wanted = f"* {nick} left. {count} in the room."
+    line = peer.expect(f"* {nick} left", why=why)
+    with hint("The head count is of those still in the room: count after taking the member out "
+              "(self.room.delete_user(self)), and say it with people(n): '1 person', '2 people'."):
+        assert line == wanted, f"{peer.name} heard {line!r}, not {wanted!r}"
+
+
 def heard_once(peer, text, after):
     """`peer` heard a line containing `text` exactly once, by the time `after` says something and hears it."""
     after.say("and now?")
@@ -65,13 +74,13 @@ def test_quit_is_announced_once(student):
                  "('* bob left. 2 people in the room.'), close the socket."):
         bob.say("/quit")
         bob.expect_closed(why="bob typed /quit")
-        alice.expect_line("* bob left. 2 people in the room.")
+        expect_goodbye(alice, "bob", "2 people")
         heard_once(alice, "* bob left", after=carol)
     with part(1, "nc -C and telnet end lines with '\\r\\n': compare the text without it (strip()), "
                  "so '/quit\\r\\n' is /quit too."):
         carol.send_bytes(b"/quit\r\n")
         carol.expect_closed(why="carol typed /quit in nc -C, which sends '/quit\\r\\n'")
-        alice.expect_line("* carol left. 1 person in the room.")
+        expect_goodbye(alice, "carol", "1 person")
 
 
 @pytest.mark.points(2)
@@ -82,12 +91,12 @@ def test_vanished_client_is_announced_once(student):
     with part(1, "recv() raises ConnectionResetError (an OSError) when a client resets: end the loop and "
                  "say goodbye, as for /quit."):
         bob.reset()
-        alice.expect_line("* bob left. 3 people in the room.", why="bob's connection was reset")
+        expect_goodbye(alice, "bob", "3 people", why="bob's connection was reset")
         heard_once(alice, "* bob left", after=dave)
     with part(1, "recv() returns b'' when a client closes without /quit: end the loop and say goodbye, "
                  "once."):
         carol.close()
-        alice.expect_line("* carol left. 2 people in the room.", why="carol closed her connection")
+        expect_goodbye(alice, "carol", "2 people", why="carol closed her connection")
         heard_once(alice, "* carol left", after=dave)
 
 

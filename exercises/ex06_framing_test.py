@@ -108,8 +108,8 @@ def test_crlf_line_ends(student):
 def test_too_long_line(student):
     """More than max_chars characters, in a line or still waiting for its newline, raises LineTooLong."""
     reader = student.module.LineReader(max_chars=100)
-    with hint("A line of exactly max_chars characters is fine: only longer ones are refused (> not >=).",
-              explains=("LineTooLong",)):
+    with hint("A line of exactly max_chars characters is fine (here 100 Korean syllables, 300 bytes in UTF-8): "
+              "count characters, len(line), and refuse only longer lines (> not >=).", explains=("LineTooLong",)):
         assert reader.feed(("가" * 100 + "\n").encode()) == ["가" * 100]
     for data, what in [(b"x" * 101, "101 characters without a newline"),
                        (b"y" * 150 + b"\n", "a complete line of 150 characters, in one chunk")]:

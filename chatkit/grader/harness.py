@@ -59,6 +59,7 @@ class Exercise:
         self.refused_walls = []  # walls those sandboxes could not raise
         self.confined = True  # every sandbox so far ran in a PID namespace of its own
         self.own = ()  # names the student's file must define itself (written_here)
+        self.not_own = None  # the failure that check found, raised again for every later need of a process
         self._module = None
 
     @property
@@ -76,6 +77,8 @@ class Exercise:
         version = (str(self.path), self.path.stat().st_mtime_ns)
         if version in _imports_that_hung:  # the same file would hang again: say so at once
             raise _imports_that_hung[version]
+        if self.not_own is not None:  # its first process found a part not written here: so would the next
+            raise self.not_own
         try:
             sandbox = take_spare(self.path, version) or Sandbox(self.path, wait=False)
             if _next["path"] == str(self.path):  # this test may need another, the next one will
@@ -92,7 +95,11 @@ class Exercise:
         self.sandboxes.append(sandbox)
         self.confined = self.confined and sandbox.confined
         if self.own and len(self.sandboxes) == 1:
-            self.check_written_here(sandbox)
+            try:
+                self.check_written_here(sandbox)
+            except AssertionError as problem:
+                self.not_own = problem
+                raise
         return sandbox
 
     def how_it_waits(self, call, patience=WAIT_PATIENCE):
@@ -304,7 +311,8 @@ def port_in_time_wait(host="127.0.0.1", patience=CALL_TIMEOUT):
     server meets on its fixed port (notebook 01 shows it).
     """
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind((host, 0))
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the last run's server had it too (Linux
+    listener.bind((host, 0))                                         # lets a bind pass a TIME_WAIT only then)
     listener.listen(1)
     port = listener.getsockname()[1]
     client = socket.create_connection((host, port), timeout=patience)

@@ -130,9 +130,10 @@ def evidence(error):
     details = error.error
     frames = details.get("frames") or []
     mine = [frame for frame in frames if diagnose.same_file(frame[0], error.path)]
-    if not mine and not error.label.startswith("importing "):
+    in_thread = error.label.startswith("thread ")  # one of the student's threads died: it is theirs, wherever
+    if not mine and not in_thread and not error.label.startswith("importing "):
         return None  # nothing of the student's file ran: the explanation below says what did
-    where = mine[-1] if mine else None
+    where = mine[-1] if mine else (frames[-1] if frames and in_thread else None)
     place = f"{diagnose.short(where[0])}:{where[1]} in {where[2]}()" if where else diagnose.short(error.path)
     if details["type"] == "SystemExit":
         text = words.exited(details["message"], place)

@@ -49,11 +49,11 @@ def test_score_table_says_what_is_next():
 
 def test_check_shows_a_table_and_returns_the_result(capsys):
     result = check("ex06", solutions=True)
-    assert result.passed and (result.score, result.max_score) == (7, 7)
+    assert result.passed and (result.score, result.max_score) == (8, 8)
     printed = capsys.readouterr().out
     assert "ex06_framing" in printed and "All graded tests pass." in printed
     assert "<table>" in result._repr_html_() and "&#10003;" in result._repr_html_()
-    assert repr(result) == "<CheckResult ex06_framing: 7/7 points>"
+    assert repr(result) == "<CheckResult ex06_framing: 8/8 points>"
 
 
 def test_check_on_a_stub_shows_the_hints(capsys):
@@ -70,9 +70,9 @@ def test_classroom_and_gradescope_files(tmp_path):
     run = run_grader([exercises / "ex06_framing_test.py"], tmp_path / "results.json", solutions=False,
                      cwd=tmp_path, extra_args=["--grade-classroom", str(classroom)])
     data = json.loads(classroom.read_text(encoding="utf-8"))
-    assert (data["version"], data["status"], data["max_score"]) == (1, "fail", 7)
+    assert (data["version"], data["status"], data["max_score"]) == (1, "fail", 8)
     assert {t["status"] for t in data["tests"]} == {"fail"} and data["tests"][0]["score"] == 0
-    assert run.results.max_score == 7
+    assert run.results.max_score == 8
 
 
 def test_progress_names_the_next_exercise_and_its_hint():

@@ -1,9 +1,12 @@
 """Buggy submissions lose the points they should, with the right hint, in bounded time.
 
 Each bug of chatkit.grader.authoring.samples (the report's own weaknesses first: no
-lock, one recv() taken as one message, no leave notice on a reset; then a
-loop that never returns, sys.exit, a deadlock, ...) is applied to one
-reference answer, and that exercise is graded with the kit's tests.
+lock, one recv() taken as one message, no leave notice on a reset; then, exercise
+by exercise, the mistakes beginners make: SO_REUSEADDR after bind(), a single
+accept, a thread never started, a lock taken twice, a goodbye said twice, a take()
+that polls, ...) is applied to one reference answer, and that exercise is graded
+with the kit's tests: it must lose exactly the points of the tests it breaks, keep
+all the others, and the first failing test's hint must name the mistake.
 """
 
 from concurrent.futures import ThreadPoolExecutor
@@ -11,6 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from chatkit.grader.authoring.samples import BUGS
+from chatkit.grader.commands import progress
+from chatkit.grader.results.tables import html_table, text_table
 from grading_helpers import exercises_copy, grade_copy, solution_text
 
 TIME_BOUND = 40  # seconds one buggy exercise may take to grade, hangs included
@@ -48,23 +53,46 @@ def test_bug_is_graded_in_bounded_time(graded, bug):
     assert graded[bug.name].seconds < TIME_BOUND
 
 
+def test_bugs_are_many_and_cover_every_exercise():
+    """At least five realistic mistakes for every exercise, and 50 in all."""
+    from chatkit.grader import layout
+
+    per_exercise = {exercise: sum(bug.exercise == exercise for bug in BUGS) for exercise in layout.exercise_ids()}
+    assert all(count >= 5 for count in per_exercise.values()), per_exercise
+    assert len(BUGS) >= 50
+
+
 def test_named_causes_of_hangs(graded):
-    """A hang names what the student's threads were doing, in their own file."""
+    """A hang names what the student's threads were doing, in their own file, and the hint names the cause."""
     deadlock = next(t for t in graded["a lock taken twice (deadlock)"].results.tests
                     if t.test == "test_everyone_hears_a_message")
     assert "waiting for a lock" in deadlock.output and "ex04_broadcast.py" in deadlock.output
+    assert deadlock.hint.startswith("`add_user` holds self.lock (line ") and "calls `send_all`, which takes it again" \
+        in deadlock.hint, deadlock.hint
     loop = next(t for t in graded["a loop that never returns"].results.tests
                 if t.test == "test_stop_disconnects_everyone")
     assert "did not return within" in loop.output and "ex03_threads.py" in loop.output
     import_loop = graded["an endless loop at import"].results.tests
-    assert all("importing ex07_slow_reader.py did not return" in t.output for t in import_loop)
+    assert all(t.hint.startswith("Importing your file never finishes: the code at exercises/ex07_slow_reader.py:")
+               and "the main thread (importing your file) is running Python code" in t.output for t in import_loop)
 
 
 def test_crash_in_one_test_does_not_stop_the_run(graded):
     """sys.exit() in a client thread fails the /quit test; the other tests of the exercise still pass."""
     tests = graded["sys.exit on /quit"].results.tests
-    assert [t.test for t in tests if not t.passed] == ["test_quit_is_announced"]
-    assert "ends the whole program" in tests[3].output or "sys.exit(0)" in tests[3].output
+    assert [t.test for t in tests if not t.passed] == ["test_quit_is_announced_once"]
+    assert "ends the whole program" in tests[3].hint and "sys.exit(0)" in tests[3].hint
+
+
+def test_an_exception_leads_every_view_of_the_hint(graded):
+    """The student's own exception, at their line, is the first hint: in the table, on the "Next:" line,
+    in progress, and in check()'s notebook table (all made from the same results)."""
+    results = graded["bind() given two arguments"].results
+    lead = "Hint: Your code raised TypeError at exercises/ex01_listen.py:"
+    assert lead in text_table(results), text_table(results)
+    assert any(line.startswith("  " + lead) for line in progress.lines_for(results))
+    assert lead.removeprefix("Hint: ") in html_table(results)
+    assert "(self.listener.bind(self.host, self.port))" in html_table(results), "the line itself, in the table"
 
 
 def test_edited_test_file_is_reported(tmp_path):
@@ -95,4 +123,4 @@ def test_deselected_tests_count_zero(tmp_path):
     statuses = {t.test: t.status for t in run.results.tests}
     assert statuses["test_one_line"] == "failed"
     assert statuses["test_korean_cut_anywhere"] == "not run"
-    assert run.results.max_score == 7
+    assert run.results.max_score == 8

@@ -43,8 +43,8 @@ def test_broken_markers_are_refused(broken, problem):
 def test_graded_tests_are_read_without_importing():
     tests = stubs.graded_tests(layout.test_file("ex06_framing"))
     assert tests[0] == {"test": "test_one_line", "points": 1,
-                        "description": "One complete line comes out without its newline."}
-    assert sum(test["points"] for test in tests) == 7
+                        "description": "One complete line comes out without its newline, and otherwise as it was sent."}
+    assert sum(test["points"] for test in tests) == 8
 
 
 def test_a_students_edits_are_never_overwritten(tmp_path):
