@@ -147,6 +147,11 @@ class Exercise:
         if self.sandboxes:
             self.check_written_here(self.sandboxes[0])
 
+    def origins(self):
+        """{name: module} for the student's module's globals, their bases and methods: what their file borrows."""
+        module = self.module
+        return module._sandbox.request("origins", "where your module's names come from", target=module._handle)
+
     def check_written_here(self, sandbox):
         found = sandbox.request("defined_in", "where your code comes from", target=sandbox.module._handle,
                                 names=list(self.own))

@@ -13,8 +13,9 @@ what the server's threads were doing.
 
 import contextlib
 import socket
+import time
 
-from chatkit.grader.limits import CRASH_REPORT_GRACE, EXPECT_TIMEOUT
+from chatkit.grader.limits import CRASH_REPORT_GRACE, EXPECT_TIMEOUT, READ_PATIENCE
 from chatkit.grader.results import words
 from chatkit.tools.recorder import Recorder
 
@@ -83,6 +84,35 @@ class Peer(Recorder):
         except OSError as error:
             raise AssertionError(f"{self.name} could not send: {error} (the server closed the connection?)") from None
 
+    def server_unread(self):
+        """Bytes this peer sent that wait, unread, in the server's socket (Linux: /proc/net/tcp); None elsewhere."""
+        local, remote = (f"0100007F:{port:04X}" for port in (self.server.port, self.port))
+        try:
+            with open("/proc/net/tcp") as table:
+                for row in table:
+                    fields = row.split()
+                    if fields[1:3] == [local, remote]:
+                        return int(fields[4].split(":")[1], 16)
+        except (OSError, IndexError, ValueError):
+            pass
+        return None
+
+    def send_in_pieces(self, data, cuts):
+        """Send `data` cut at the byte offsets `cuts`, each piece read by the server before the next leaves.
+
+        So each piece reaches the server program in a recv() of its own: a
+        line cut in the middle of a Korean character arrives cut, for sure.
+        A server that does not read within READ_PATIENCE seconds just gets
+        the next piece.
+        """
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # each piece leaves at once
+        edges = [0, *sorted(cuts), len(data)]
+        for start, end in zip(edges, edges[1:]):
+            self.send_bytes(data[start:end])
+            deadline = time.monotonic() + READ_PATIENCE
+            while time.monotonic() < deadline and (self.server_unread() or 0) > 0:
+                time.sleep(0.001)  # a kernel counter, seen from outside: nothing to wait on
+
     def stop_reading(self):
         """From now on, read nothing: a client whose buffers fill up (set receive_buffer small)."""
         self.reading = False
@@ -94,6 +124,23 @@ class Peer(Recorder):
     def expect_line(self, line, timeout=EXPECT_TIMEOUT, why=""):
         """Wait for exactly this line."""
         return self._wait(lambda got: got == line, f"the line {line!r}", timeout, why, line, exact=True)
+
+    def expect_heard(self, text, timeout=EXPECT_TIMEOUT, why="", exact=False, matches=None):
+        """Like expect() (expect_line() if exact), among every line received so far or later, in any order.
+
+        Lines of several senders interleave as they like: this looks for one
+        of them without moving the cursor the ordered waits use. `matches`
+        (a function of the line) replaces the test of `text`, which then
+        only describes what is awaited.
+        """
+        saved = self.cursor
+        self.cursor = 0
+        try:
+            if matches is not None:
+                return self._wait(matches, text, timeout, why)
+            return self.expect_line(text, timeout, why) if exact else self.expect(text, timeout, why)
+        finally:
+            self.cursor = saved
 
     def count(self, text):
         """How many lines received so far contain `text` (a notice heard twice is a mistake too)."""

@@ -112,6 +112,8 @@ def test_edited_test_file_is_reported(tmp_path):
     korean = next(t for t in run.results.tests if t.test == "test_korean_cut_anywhere")
     assert korean.max_score == 2, "points come from the kit's manifest, not from the edited file"
     assert {t.kind for t in run.results.tests} == {"tampered"}, "the edited test file's exercise earns nothing"
+    assert run.results.score == 0 and {t.status for t in run.results.tests} == {"failed"}, \
+        "tests that ran (and passed) after the edit was found earn nothing either"
 
 
 def test_deselected_tests_count_zero(tmp_path):

@@ -12,7 +12,9 @@ and the exercise stub gets, in its place::
         # TODO: accept clients one after the other, forever
         raise NotImplementedError("TODO: accept clients one after the other, forever")
 
-so an untouched stub fails its tests at once, naming the TODO. The same
+so an untouched stub fails its tests at once, naming the TODO. A block at
+the top level of the file (helper classes of an open exercise) leaves only
+its TODO comment: a raise there would stop the file from being imported. The same
 command writes chatkit/grader/authoring/manifest.json (see tamper.py). ``--check``
 changes nothing and exits 1 if exercises/ or the manifest drifted from
 solutions/ and the tests; a stub a student has edited is never overwritten
@@ -50,7 +52,8 @@ def make_stub(source, name="solution"):
             inside, blocks = True, blocks + 1
             indent, todo = begin["indent"], begin["todo"].strip()
             out.append(f"{indent}# TODO: {todo}\n")
-            out.append(f"{indent}raise NotImplementedError({('TODO: ' + todo)!r})\n")
+            if indent:
+                out.append(f"{indent}raise NotImplementedError({('TODO: ' + todo)!r})\n")
         elif end:
             if not inside:
                 raise StubError(f"{name}:{number}: END SOLUTION without BEGIN")

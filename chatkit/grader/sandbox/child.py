@@ -162,6 +162,8 @@ class Child:
             return watch.break_sends(self.objects[request["target"]])
         if op == "defined_in":  # the files the named functions and classes of an object come from
             return watch.defined_in(self.objects[request["target"]], request["names"])
+        if op == "origins":  # the modules the student's module's globals come from
+            return watch.origins(self.objects[request["target"]])
         if op == "type":  # what the user types, for input(): text, or None for end-of-file (Ctrl+D)
             return self.keyboard.type(request["text"])
         raise ValueError(f"unknown request {op!r}")

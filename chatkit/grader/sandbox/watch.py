@@ -5,6 +5,7 @@
     threads_started_by(name)             the threads the thread `name` started: alive? joined by it?
     break_sends(member)                  a member whose connection breaks: sending to it fails from now on
     defined_in(obj, names)               the file each named function or class of `obj` comes from
+    origins(module)                      the module each global of the student's module comes from
 
 The watch only observes: each use of ``room.members`` by ``add_user``,
 ``delete_user`` or ``send_all`` sends one event line to the grader, saying
@@ -159,4 +160,26 @@ def defined_in(obj, names):
             found[name] = inspect.getsourcefile(target) or inspect.getfile(target)
         except (AttributeError, TypeError):
             found[name] = None
+    return found
+
+
+def origins(module):
+    """{name: the module it comes from} for the student's module's globals, their bases and their methods."""
+    found = {}
+    for name, value in list(vars(module).items()):
+        if name.startswith("__"):
+            continue
+        if inspect.ismodule(value):
+            found[name] = value.__name__
+            continue
+        where = getattr(value, "__module__", None)
+        if isinstance(where, str):
+            found[name] = where
+        if inspect.isclass(value):
+            for base in value.__mro__[1:]:
+                found[f"{name} (its base {base.__qualname__})"] = base.__module__
+            for attribute, member in list(vars(value).items()):
+                member = getattr(member, "__func__", member)
+                if callable(member) and isinstance(getattr(member, "__module__", None), str):
+                    found[f"{name}.{attribute}"] = member.__module__
     return found
