@@ -12,8 +12,11 @@ What a graded test runs on:
     plugin.py      the pytest plugin (exercises/conftest.py turns it on): points, the `student`
                    fixture, results saved after every test, the score table at the end
     scoring.py     hint() and part(), what the graded tests write; which hint a failure shows
-    harness.py     what the `student` fixture holds: Exercise, RunningServer (start_server())
+    harness.py     what the `student` fixture holds: Exercise, RunningServer (start_server()),
+                   RunningClient (start_client(), for the client exercise)
     peer.py        Peer, the test client that explains its failures
+    testroom.py    TestRoom, the live test server a student's client talks to
+    ladder.py      the ladder the exercises climb (guided, specified, open) and its order
     limits.py      every deadline, size and count, in one place
     layout.py      where the exercises and solutions are, and what they are called
     forks.py       the grader's fork server: a copy of the grading process that forks the children

@@ -12,11 +12,20 @@ spare, importing the same file: fresh, and already waiting).
 """
 
 import socket
+import struct
 import time
 
+try:
+    import fcntl
+    import termios
+except ImportError:  # Windows: what a client has not read yet cannot be seen
+    fcntl = termios = None
+
 from chatkit import protocol
-from chatkit.grader.limits import CALL_TIMEOUT, QUICK_LOOK, STOP_TIMEOUT, WAIT_PATIENCE
+from chatkit.grader.limits import (CALL_TIMEOUT, CLIENT_GOODBYE, EXPECT_TIMEOUT, QUICK_LOOK, READ_PATIENCE, STOP_TIMEOUT,
+                                   WAIT_PATIENCE)
 from chatkit.grader.peer import Peer
+from chatkit.grader.testroom import TestRoom
 from chatkit.grader.results import words
 from chatkit.grader.sandbox import Sandbox, StudentHang, StudentProblem, launch
 from chatkit.grader.sandbox.diagnose import explain_stacks, named_cause, same_file, short, waiting_for
@@ -133,6 +142,12 @@ class Exercise:
         server = RunningServer(self.sandbox(), asks_nickname, name=self.id, port=port)
         self.servers.append(server)
         return server
+
+    def start_client(self):
+        """The student's Client in a new process, connected to a TestRoom, run() in the background."""
+        client = RunningClient(self.sandbox())
+        self.servers.append(client)  # closed with the test, like a server
+        return client
 
     def written_here(self, *names):
         """Require each dotted name of the student's module (ChattingRoom.add_user) to be defined in their file.
@@ -308,6 +323,101 @@ class RunningServer:
         return f"<RunningServer {self.name} on 127.0.0.1:{self.port}>"
 
 
+class RunningClient:
+    """A student's chat client running in a sandbox, talking to a TestRoom in the grader, fed by a keyboard."""
+
+    def __init__(self, sandbox):
+        self.sandbox = sandbox
+        self.room = TestRoom(sandbox)
+        self.room.problem = self.problem  # a run() that raised ends the room's waits too
+        self.running = None
+        self.shown_from = sandbox.printed  # what the client shows: the lines it prints from now on
+        self.copy = None  # the grader's copy of the client's socket, to see what it has not read yet
+        self.cursor = 0  # expect_shown looks at the lines after the last one it found
+        sandbox.request("type", "the keyboard", text="")  # input() now waits for what the test types
+        self.remote = sandbox.module.Client("127.0.0.1", self.room.port)
+        self.remote.connect()
+        self.room.accept()
+        self.running = self.remote.run.background()
+
+    def problem(self):
+        trouble = self.sandbox.trouble()
+        if trouble is not None:
+            return trouble
+        if self.running is not None and self.running.done() and self.running.error is not None:
+            return self.running.error
+        return None
+
+    def type(self, text):
+        """The user types `text` and presses Enter."""
+        self.sandbox.request("type", "the keyboard", text=text + "\n")
+
+    def end_input(self):
+        """The user presses Ctrl+D: input() raises EOFError from now on."""
+        self.sandbox.request("type", "the keyboard", text=None)
+
+    def shown(self):
+        """The lines the client has printed since it started."""
+        with self.sandbox.changed:
+            skipped = self.sandbox.printed - len(self.sandbox.log)
+            return self.sandbox.log[max(0, self.shown_from - skipped):]
+
+    def expect_shown(self, line, timeout=EXPECT_TIMEOUT, why=""):
+        """Wait until the client has printed exactly `line` (after anything it printed before it on that line)."""
+        deadline = time.monotonic() + timeout
+        with self.sandbox.changed:
+            while True:
+                lines = self.shown()
+                found = next((i for i in range(self.cursor, len(lines)) if lines[i].endswith(line)), None)
+                if found is not None:
+                    self.cursor = found + 1
+                    return line
+                left = deadline - time.monotonic()
+                if left <= 0 or self.problem():
+                    break
+                self.sandbox.changed.wait(left)
+        problem = self.problem()
+        if problem:
+            raise problem.reworded(f"the test was waiting for your client to show {line!r}, but {problem}") from None
+        because = f" ({why})" if why else ""
+        seen = lines[self.cursor:][-8:]
+        message = (f"your client should have shown {line!r}{because}, but {timeout:g} s passed."
+                   + (f"\n  It showed meanwhile: {seen}" if seen else "\n  It showed nothing meanwhile."))
+        stacks = self.sandbox.stacks(samples=3)
+        failure = AssertionError(message + "\n" + explain_stacks(stacks, self.sandbox.path))
+        failure.chatkit_cause = named_cause(stacks, self.sandbox.path)
+        raise failure
+
+    def unread(self):
+        """Bytes waiting in the client's socket that it has not recv()'d yet (None if that cannot be seen)."""
+        if fcntl is None:
+            return None
+        if self.copy is None:
+            told = self.sandbox.request("socket", "your client's socket", target=self.remote.sock._handle)
+            self.copy = self.sandbox.receive_socket() if told.get("handed") else False
+        if not self.copy:
+            return None
+        return struct.unpack("i", fcntl.ioctl(self.copy.fileno(), termios.FIONREAD, b"\0\0\0\0"))[0]
+
+    def send_in_pieces(self, data, cuts):
+        """The room sends `data` cut at `cuts`, each piece recv()'d by the client before the next one leaves."""
+        edges = [0, *sorted(cuts), len(data)]
+        for start, end in zip(edges, edges[1:]):
+            self.room.send_bytes(data[start:end])
+            deadline = time.monotonic() + READ_PATIENCE
+            while time.monotonic() < deadline and (self.unread() or 0) > 0:
+                time.sleep(0.001)  # a kernel counter, seen from outside: nothing to wait on
+
+    def finish(self, timeout=STOP_TIMEOUT + CLIENT_GOODBYE):
+        """Wait for run() to return (the client left; it may wait CLIENT_GOODBYE s for the server first)."""
+        self.running.result(timeout)
+
+    def close(self):
+        self.room.close()
+        if self.copy:
+            self.copy.close()
+
+
 def port_in_time_wait(host="127.0.0.1", patience=CALL_TIMEOUT):
     """A free port that a connection just closed by its server side holds in TIME_WAIT.
 
@@ -339,4 +449,4 @@ def port_in_time_wait(host="127.0.0.1", patience=CALL_TIMEOUT):
     raise RuntimeError(f"port {port} did not reach TIME_WAIT")
 
 
-__all__ = ["Exercise", "RunningServer", "next_test_grades", "port_in_time_wait"]
+__all__ = ["Exercise", "RunningClient", "RunningServer", "next_test_grades", "port_in_time_wait"]

@@ -185,6 +185,7 @@ class Peer(Recorder):
         state, cause = self.server.diagnosis(stuck=not self.closed)
         failure = AssertionError(message + state)
         failure.chatkit_cause = self.line_cause(text, exact) or cause
+        failure.chatkit_cause_weak = failure.chatkit_cause is not cause  # what arrived shows it; the hint says why
         raise failure from None
 
     def expect_closed(self, timeout=EXPECT_TIMEOUT, why=""):

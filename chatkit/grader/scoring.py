@@ -110,7 +110,8 @@ def hint_for(error, test_hint=""):
     if found:
         explains = getattr(error, "chatkit_explains", ())
         kinds = getattr(error, "kinds", [])
-        return f"{found} {text}" if text and any(kind in kinds for kind in explains) else found
+        weak = getattr(error, "chatkit_cause_weak", False)  # it shows what went wrong, not why: the hint follows
+        return f"{found} {text}" if text and (weak or any(kind in kinds for kind in explains)) else found
     return text or default_hint(error)
 
 

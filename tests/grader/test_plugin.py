@@ -79,9 +79,22 @@ def test_progress_names_the_next_exercise_and_its_hint():
     results = Results([TestResult("ex01_listen", "test_a", "Does a.", 1, 1, "passed"),
                        TestResult("ex02_accept_loop", "test_c", "Does c.", 0, 2, "failed", hint="Loop again.")])
     lines = progress.lines_for(results)
-    assert lines[0].split()[:2] == ["ex01_listen", "done"]
-    assert "Next: ex02_accept_loop (Exercise 2: the accept loop, one client at a time (stage 2))" in lines
-    assert "  Hint: Loop again." in lines and "  Check it with: pytest exercises/ex02_accept_loop_test.py" in lines
+    assert lines[0].split()[:3] == ["guided", "ex01_listen", "done"]
+    assert lines[1].split()[:3] == ["ex02_accept_loop", "in", "progress"] or lines[1].split()[:3] == [
+        "ex02_accept_loop", "not", "started"]
+    assert "You are on the guided rung: exercise 2 of 2 (1 done)." in lines
+    assert "Next: ex02_accept_loop (Exercise 2 (guided): the accept loop, one client at a time (stage 2))" in lines
+    assert "  Hint: Loop again." in lines
+    assert "  Check it with: pytest exercises/ex02_accept_loop_test.py  (or: python -m chatkit watch)" in lines
+
+
+def test_progress_lists_exercises_by_rung():
+    """The ladder's rungs head their exercises; the optional ones come last."""
+    results = Results([TestResult(exercise, "test_a", "Does a.", 0, 1, "failed", hint="h")
+                       for exercise in layout.exercise_ids()])
+    lines = progress.lines_for(results)
+    assert [line.split()[0] for line in lines[:9] if not line.startswith(" ")] == ["guided", "specified", "open"]
+    assert lines[0].startswith("guided") and lines[3].startswith("specified") and lines[8].startswith("open")
 
 
 def test_a_thread_stuck_everywhere_the_same_is_waiting_one_moving_is_busy():

@@ -52,6 +52,21 @@ EX06_ALL = {"test_two_lines_in_one_recv": 1, "test_one_line": 1, "test_a_line_in
 EX07_ALL = {"test_put_then_take": 1, "test_put_refuses_past_the_limit": 1, "test_take_waits_for_data": 2,
             "test_close_wakes_take": 2, "test_messages_flow": 1, "test_a_member_who_stops_reading": 3}
 
+EX08_ALL = {"test_connects_and_talks": 1, "test_lines_are_shown_whole": 2, "test_typing_while_lines_arrive": 2,
+            "test_quit_leaves": 2, "test_end_of_input_leaves": 1, "test_server_hanging_up": 1,
+            "test_empty_lines_are_not_sent": 1}
+EX09_ALL = {"test_joins_and_chats": 1, "test_lines_are_framed": 2, "test_korean_cut_anywhere": 2,
+            "test_order_under_load": 2, "test_leaving_is_announced_once": 2, "test_nicknames_are_checked": 2,
+            "test_a_member_who_stops_reading": 2, "test_oversized_lines": 2, "test_control_characters_are_removed": 1,
+            "test_who_answers_only_the_asker": 1, "test_silent_newcomer_blocks_nobody": 1, "test_clean_shutdown": 1,
+            "test_the_server_is_your_own": 1}
+# What stage 5 (the report's design) gets wrong of exercise 9, and the first hint it is told
+STAGE5_LOSES = {"test_lines_are_framed": 2, "test_korean_cut_anywhere": 2, "test_order_under_load": 2,
+                "test_leaving_is_announced_once": 1, "test_nicknames_are_checked": 2,
+                "test_a_member_who_stops_reading": 2, "test_oversized_lines": 2,
+                "test_control_characters_are_removed": 1, "test_who_answers_only_the_asker": 1,
+                "test_silent_newcomer_blocks_nobody": 1, "test_the_server_is_your_own": 1}
+
 EX01_OPEN = ("        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n"
              "        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
              "        self.listener.bind((self.host, self.port))\n")
@@ -63,6 +78,9 @@ EX04_SEND = ("            for client in self.members:\n                try:\n   
              "                    pass\n")
 EX05_GOODBYE = ('        self.send_message(f"* {self.nick} left. {people(len(self.room.members))} in the room.\\n")\n')
 EX06_FEED = "        self.pending += self.decoder.decode(data)\n"
+EX08_RECV = ("            for line in reader.feed(data) if data else reader.close():\n"
+             "                self.show(line)\n")
+EX09_FEED = "                lines = reader.feed(data)\n"
 EX07_TAKE = ("        with self.changed:\n            while not self.chunks and not self.closed:\n"
              "                self.changed.wait()\n            data")
 
@@ -321,6 +339,93 @@ BUGS = [
         "        while not self.chunks and not self.closed:\n            self.changed.wait()\n        with self.changed:\n"
         "            data",
         {"test_take_waits_for_data": 2, "test_close_wakes_take": 2}, "Your code raised RuntimeError"),
+
+    # -- exercise 8: the client -----------------------------------------------------------------------
+    Bug("no receive thread at all", "ex08_client",
+        "        threading.Thread(target=self.recv_message, name=\"receive\", daemon=True).start()\n",
+        "        threading.Thread(target=print, daemon=True).start()\n",
+        {"test_connects_and_talks": 1, "test_lines_are_shown_whole": 2, "test_typing_while_lines_arrive": 1,
+         "test_quit_leaves": 1, "test_server_hanging_up": 1}, "self.show(line)", slow=True),
+    Bug("recv_message called, not started", "ex08_client",
+        "        threading.Thread(target=self.recv_message, name=\"receive\", daemon=True).start()\n",
+        "        self.recv_message()\n",
+        {"test_connects_and_talks": 1, "test_typing_while_lines_arrive": 1, "test_quit_leaves": 2,
+         "test_end_of_input_leaves": 1, "test_empty_lines_are_not_sent": 1},
+        "run() sends each line typed", slow=True),
+    Bug("each recv() shown as it came", "ex08_client", EX08_RECV,
+        "            for line in data.decode(errors='replace').splitlines():\n                self.show(line)\n",
+        {"test_lines_are_shown_whole": 2}, "Show whole lines", slow=True),
+    Bug("lines cut right, characters not", "ex08_client", "        reader = ClientLineReader()\n",
+        "        reader = ClientLineReader()\n        reader.decoder.decode = lambda data, final=False: data.decode('utf-8', 'replace')\n",
+        {"test_lines_are_shown_whole": 1}, "incremental decoder", slow=True),
+    Bug("a line sent without its newline", "ex08_client", "        self.sock.sendall(encode_line(text))\n",
+        "        self.sock.sendall(text.encode())\n",
+        {"test_connects_and_talks": 1, "test_typing_while_lines_arrive": 1, "test_quit_leaves": 2,
+         "test_end_of_input_leaves": 1, "test_empty_lines_are_not_sent": 1}, "without a '\\n' after it", slow=True),
+    Bug("Ctrl+D not caught", "ex08_client", "        except EOFError:\n            pass\n",
+        "        except ConnectionError:\n            pass\n",
+        {"test_end_of_input_leaves": 1}, "Your code raised EOFError"),
+    Bug("'Disconnected' said when the user left", "ex08_client",
+        "        if not self.leaving:\n            self.show(DISCONNECTED)\n", "        self.show(DISCONNECTED)\n",
+        {"test_quit_leaves": 1}, "no 'Disconnected' then"),
+    Bug("empty lines sent", "ex08_client", "                if text:\n                    self.send_message(text)\n",
+        "                self.send_message(text)\n", {"test_empty_lines_are_not_sent": 1}, "An empty line is not a message"),
+    Bug("the server's hang-up never noticed", "ex08_client",
+        "            while not self.server_closed.is_set():\n                text = self.ask()\n"
+        "                if self.server_closed.is_set() or text.strip() == \"/quit\":\n",
+        "            while True:\n                text = self.ask()\n                if text.strip() == \"/quit\":\n",
+        {"test_server_hanging_up": 1}, "the next line typed ends the loop", slow=True),
+    Bug("no goodbye awaited after /quit", "ex08_client",
+        "            try:\n                self.send_message(\"/quit\")\n            except OSError:\n                pass\n"
+        "            self.server_closed.wait(2)\n",
+        "",
+        {"test_quit_leaves": 2, "test_end_of_input_leaves": 1}, "send '/quit' to the server", slow=True),
+
+    # -- exercise 9: the whole server -----------------------------------------------------------------
+    Bug("stage 5 handed in (the report's design)", "ex09_chat_server", None,
+        '"""The report\'s server, handed in for the capstone."""\n\n'
+        "from chatkit.stages.stage5_report import RunServer  # noqa: F401\n",
+        STAGE5_LOSES, "TCP is a stream of bytes", slow=True),
+    Bug("the reference server imported", "ex09_chat_server", None,
+        '"""The kit\'s own server, handed in for the capstone."""\n\nfrom chatkit.server import RunServer  # noqa: F401\n',
+        {"test_the_server_is_your_own": 1}, "Write the server yourself"),
+    Bug("stage 6 imported", "ex09_chat_server", None,
+        '"""The kit\'s event loop, handed in for the capstone."""\n\nfrom chatkit.eventloop import RunServer  # noqa: F401\n',
+        {"test_the_server_is_your_own": 1}, "chatkit.eventloop"),
+    Bug("every recv() relayed as one message", "ex09_chat_server", EX09_FEED,
+        "                lines = [data.decode(errors='replace').removesuffix('\\n')]\n",
+        {"test_lines_are_framed": 2, "test_korean_cut_anywhere": 2, "test_order_under_load": 2,
+         "test_oversized_lines": 2, "test_a_member_who_stops_reading": 2}, "two lines taken as one", slow=True),
+    Bug("sending under the room's lock", "ex09_chat_server",
+        "        with self.changed:\n            if self.queued + len(data) > BEHIND_LIMIT:\n",
+        "        try:\n            self.sock.sendall(data)\n        except OSError:\n            pass\n        return True\n"
+        "        with self.changed:\n            if self.queued + len(data) > BEHIND_LIMIT:\n",
+        {"test_a_member_who_stops_reading": 2}, "Never wait for one member", slow=True),
+    Bug("no limit on what waits for a member", "ex09_chat_server", "BEHIND_LIMIT = 1 << 20", "BEHIND_LIMIT = 1 << 40",
+        {"test_a_member_who_stops_reading": 1}, "Bound what waits for a member", slow=True),
+    Bug("a reset never announced", "ex09_chat_server",
+        "            except OSError:\n                return protocol.LEFT_LOST\n",
+        "            except OSError:\n                return None\n",
+        {"test_leaving_is_announced_once": 1}, "A member who vanishes", slow=True),
+    Bug("nicknames compared with their case", "ex09_chat_server",
+        "            problem = protocol.nickname_problem(nick, self.members)\n",
+        "            problem = None if nick and nick not in self.members and not set(nick) & set(' :') else \"* No.\"\n",
+        {"test_nicknames_are_checked": 1}, "compared without case"),
+    Bug("messages relayed raw", "ex09_chat_server", "        text = clean_text(line).strip()\n",
+        "        text = line.strip()\n", {"test_control_characters_are_removed": 1}, "protocol.clean_text"),
+    Bug("commands relayed as messages", "ex09_chat_server",
+        '        command = text.split()[0].lower() if text.startswith("/") else None\n',
+        '        command = "/quit" if text == "/quit" else None\n',
+        {"test_who_answers_only_the_asker": 1}, "/who answers only the one who asked", slow=True),
+    Bug("no shutdown notice", "ex09_chat_server", "            member.send(protocol.SHUTTING_DOWN)\n", "",
+        {"test_clean_shutdown": 1}, "The server is shutting down", slow=True),
+    Bug("no line limit", "ex09_chat_server", "        reader = LineReader()\n", "        reader = LineReader(1 << 40)\n",
+        {"test_oversized_lines": 2}, "A line longer than 4,096 characters", slow=True),
+    Bug("a goodbye said twice", "ex09_chat_server",
+        "            if self.members.get(member.nick) is not member:\n                return False\n"
+        "            del self.members[member.nick]\n",
+        "            self.members.pop(member.nick, None)\n",
+        {"test_a_member_who_stops_reading": 1}, "announced once"),
 ]
 
 

@@ -127,8 +127,9 @@ def no_newline(name, partial):
 
 
 def run_together(name, line, wanted):
-    return _("{name} received {line!r}: the line {wanted!r} ran together with what came after it, "
-             "so the '\\n' at its end is missing.").format(name=name, line=line, wanted=wanted)
+    return _("{name} received {line!r}: the line {wanted!r} ran together with what came after it, with no "
+             "'\\n' between them (a '\\n' left out, or dropped, or two lines taken as one?).").format(
+        name=name, line=line, wanted=wanted)
 
 
 def nickname_not_stripped(nick):
@@ -151,3 +152,31 @@ def threads_not_joined(names):
 # -- the score tables and progress (results/tables.py, commands/progress.py) --------------------
 
 WHERE = _("at")
+
+RUNG_NAMES = {"guided": _("guided"), "specified": _("specified"), "open": _("open"), "optional": _("optional")}
+STATES = {"done": _("done"), "not started": _("not started"), "in progress": _("in progress")}
+TOTAL = _("total")
+NEXT = _("Next")
+NEXT_TEST = _("next")
+HINT = _("Hint")
+ALL_DONE = _("Every exercise passes. Well done!")
+CHECKING = _("Checking your exercises (this takes a few seconds)...")
+GRADER_DID_NOT_RUN = _("The grader could not run. What it printed:")
+
+
+def on_the_ladder(rung, number, count, done):
+    return _("You are on the {rung} rung: exercise {number} of {count} ({done} done).").format(
+        rung=rung, number=number, count=count, done=done)
+
+
+def check_it(exercise):
+    return _("Check it with: pytest exercises/{exercise}_test.py  (or: python -m chatkit watch)").format(
+        exercise=exercise)
+
+
+def no_exercises_folder(root):
+    return _("There is no exercises/ folder in {root}.").format(root=root)
+
+
+def stopped_after(seconds):
+    return _("(The check was stopped after {seconds:g} s; tests not reached count as failed.)").format(seconds=seconds)

@@ -89,6 +89,7 @@ class Sandbox:
         self.path = str(path)
         self.name = os.path.basename(self.path)
         self.log = []  # what the student's code printed (stderr), line by line
+        self.printed = 0  # lines printed so far, the ones no longer kept included
         self.thread_errors = []  # (thread name, error) from the student's own threads
         self.changed = threading.Condition()  # notified on every reply, event and exit
         self.replies = {}
@@ -188,7 +189,9 @@ class Sandbox:
             if kept:
                 with self.changed:
                     self.log.extend(kept[-LOG_LINES_KEPT:])
+                    self.printed += len(kept)
                     del self.log[:-LOG_LINES_KEPT]
+                    self.changed.notify_all()  # a test waiting for what the program shows (a client) looks
         if pending:
             with self.changed:
                 self.log.append(pending[:MAX_LOG_LINE].decode("utf-8", errors="replace"))
