@@ -1,40 +1,54 @@
-# `make lab`: the walkthrough in JupyterLab.  `make test`: every check of the kit.
-# Both create .venv and install the kit the first time; later runs reuse it
-# (it is reinstalled only when pyproject.toml changes).
+# The Linux and macOS shortcuts; without make, the same commands are `python -m chatkit ...`.
+#
+#   make lab     the walkthrough in JupyterLab            (python -m chatkit lab)
+#   make check   grade your exercises, the table last     (python -m chatkit check)
+#   make test    every check of the kit; in the students' edition (no solutions/): that the
+#                kit works on this machine, then your grades
+#
+# Each makes .venv and installs the kit the first time (chatkit/tools/kitenv.py: only what
+# the walkthrough needs for lab and check, the kit's test tools too for the instructors'
+# make test); later runs reuse it, and reinstall when pyproject.toml changes.
+# `make PYTHON=python3.13 test` picks the Python (a pyenv shim works too); VENV=.venv-3.13
+# keeps a second environment beside the first.
 
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
-INSTALLED := $(VENV)/.installed
-ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+EDITION := $(if $(wildcard solutions/ex*.py),instructor,student)
 
-.PHONY: lab test clean
+# A pyenv shim runs only the versions pyenv has selected ("pyenv: python3.13: command not
+# found"): then take that version's own interpreter, as `pyenv prefix` would.
+PY := $(shell $(PYTHON) -c 'import sys; print(sys.executable)' 2>/dev/null || \
+	{ version=$$(pyenv whence $(PYTHON) 2>/dev/null | tail -n 1) && [ -n "$$version" ] && \
+	  echo "$$(pyenv root)/versions/$$version/bin/$(PYTHON)"; })
+NO_PYTHON := $(PYTHON) does not run here: name a Python 3.10 or newer, e.g. make PYTHON=python3.12 (with pyenv: make PYTHON=$$(pyenv prefix 3.12)/bin/python)
 
-# JupyterLab opens notebook 00, with the whole kit in its file browser (the
-# exercises are edited there too). The walkthrough notebooks are saved without
-# outputs (chatkit.tools.nbstrip), so using them never dirties the checkout.
-# The kit's .venv comes first on PATH, so `pytest exercises/` and
-# `python -m chatkit ...` work as written in JupyterLab's terminals.
-# LAB_ROOT and LAB_ARGS let tests run a copy.
-LAB_ROOT ?= .
+# LAB_ROOT and LAB_ARGS let tests run a copy: make lab LAB_ROOT=/tmp/kit LAB_ARGS=--no-browser
+LAB_ROOT ?=
 LAB_ARGS ?=
 
-lab: $(INSTALLED)
-	PATH="$(abspath $(BIN)):$$PATH" VIRTUAL_ENV="$(abspath $(VENV))" \
-	$(BIN)/jupyter lab --ip=127.0.0.1 --ServerApp.root_dir=$(LAB_ROOT) $(ROOT_FLAG) \
-		--ContentsManager.preferred_dir=notebooks \
-		--LabApp.default_url=/lab/tree/notebooks/00-the-report-and-the-kit.ipynb \
-		--ContentsManager.pre_save_hook=chatkit.tools.nbstrip.pre_save_hook $(LAB_ARGS)
+.PHONY: lab check test venv clean
 
-test: $(INSTALLED)
+lab: venv
+	$(BIN)/python -m chatkit lab $(if $(LAB_ROOT),--root $(LAB_ROOT)) $(LAB_ARGS)
+
+check: venv
+	$(BIN)/python -m chatkit check
+
+ifeq ($(EDITION),instructor)
+test:
+	@$(MAKE) --no-print-directory venv EXTRAS=dev
 	$(BIN)/python -m pytest
+else
+test: venv
+	$(BIN)/python -m pytest
+	$(BIN)/python -m chatkit check
+endif
 
-$(INSTALLED): pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit("chatkit needs Python 3.10 or newer; run: make PYTHON=python3.12 ...") if sys.version_info < (3, 10) else None'
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
-	touch $@
+EXTRAS ?= lab
+venv:
+	@$(if $(PY),,$(error $(NO_PYTHON)))
+	@$(PY) -m chatkit.tools.kitenv --venv $(VENV) $(EXTRAS) >/dev/null
 
 clean:
 	rm -rf $(VENV) artifacts .pytest_cache

@@ -7,6 +7,8 @@ What students read (each module runs on its own: ``python -m chatkit serve --sta
     chatkit.stages     stage1_listen ... stage5_report: the report's server, one idea at a time
     chatkit.server     the reference server: stage 5 made correct
     chatkit.eventloop  the reference server again, in one thread around a selectors loop ("stage 6")
+    chatkit.sharedroom one room across several servers: each server's room joined through Redis pub/sub
+                       (serve --room redis://HOST:PORT/ROOM), with presence, nickname claims, lost lines counted
     chatkit.client     the command-line client (the report's Client)
     chatkit.gui        the tkinter chat window the report could not open
     chatkit.session    what a chat window understands of the room (the GUI and the notebook panel)
@@ -14,12 +16,14 @@ What students read (each module runs on its own: ``python -m chatkit serve --sta
 The kit's machinery, which students use but need not read:
 
     chatkit.lab        live servers and clients in a notebook, and what they show (transcripts,
-                       sequence diagrams, threads); the chat panel for machines with no screen
+                       sequence diagrams, threads); a real Redis and several servers in one room;
+                       the chat panel for machines with no screen
     chatkit.grader     the autograder: a pytest plugin, the sandbox student code runs in, the
                        commands check / progress / grade / stubs, and the results' formats
     chatkit.tools      the other commands (serve, bench, doctor), naming and loading a server,
-                       the clients that drive servers from code (recorder, crowd), a virtual
-                       screen (xvfb) and notebook stripping (nbstrip)
+                       the clients that drive servers from code (recorder, crowd), a real
+                       redis-server on a free port (redisserver), a virtual screen (xvfb)
+                       and notebook stripping (nbstrip)
 
 The report's names, and where they live in the kit (methods are PEP 8):
 

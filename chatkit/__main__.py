@@ -4,19 +4,29 @@ import argparse
 import importlib
 import sys
 
+from chatkit.tools import kitenv
+
 # name -> (module with add_arguments(parser) and main(args), one-line help)
 COMMANDS = {
     "serve": ("chatkit.tools.serve", "run a chat server (the reference one, or a stage)"),
     "join": ("chatkit.client", "join a chat room from this terminal"),
     "gui": ("chatkit.gui", "join a chat room in a window (tkinter)"),
     "doctor": ("chatkit.tools.doctor", "find out why a Tk window cannot open here"),
+    "lab": ("chatkit.tools.labserver", "open the walkthrough in JupyterLab (what make lab does)"),
+    "check": ("chatkit.grader.commands.exercises", "grade your exercises (pytest exercises/, on any OS)"),
     "progress": ("chatkit.grader.commands.progress", "show which exercises pass and what is next"),
     "grade": ("chatkit.grader.commands.grade", "grade a whole class's submissions"),
     "stubs": ("chatkit.grader.authoring.stubs", "regenerate exercises/ from solutions/"),
     "gradescope": ("chatkit.grader.hosted.gradescope", "build the Gradescope autograder zip"),
     "classroom": ("chatkit.grader.hosted.classroom", "grade a student's repository in GitHub Classroom's workflow"),
     "bench": ("chatkit.tools.bench", "measure the servers side by side"),
+    "release": ("chatkit.tools.release", "write the students' edition of the kit (no solutions)"),
 }
+# Commands that need the kit's dependencies: run by a Python that has no chatkit installed
+# (python -m chatkit in a fresh clone), they make the kit's .venv and run in it.
+NEED_THE_KIT_INSTALLED = {"lab", "check", "progress", "grade", "stubs", "bench", "release"}
+# Commands whose unknown options are passed on (to JupyterLab, to pytest): main(args, passed_on).
+PASSING_ON = {"lab", "check"}
 
 
 def build_parser(command=None):
@@ -34,9 +44,19 @@ def build_parser(command=None):
 
 def main(argv=None):
     """Parse `argv` and run the chosen command; return its exit status."""
+    if sys.version_info < (3, 10):
+        return f"chatkit needs Python 3.10 or newer; this is {sys.version.split()[0]} ({sys.executable})"
     argv = sys.argv[1:] if argv is None else argv
     command = next((arg for arg in argv if not arg.startswith("-")), None)
-    args = build_parser(command if command in COMMANDS else None).parse_args(argv)
+    if command in NEED_THE_KIT_INSTALLED:
+        status = kitenv.run_elsewhere_if_needed(argv)
+        if status is not None:
+            return status
+    parser = build_parser(command if command in COMMANDS else None)
+    if command in PASSING_ON:
+        args, passed_on = parser.parse_known_args(argv)
+        return args.handler(args, passed_on)
+    args = parser.parse_args(argv)
     return args.handler(args)
 
 

@@ -149,11 +149,6 @@ def add_arguments(parser, nick=True):
         parser.add_argument("--nick", help="nickname (asked for if not given)")
 
 
-def remember_address(host, port):
-    """Note where this process's server listens (`serve` does), so `join` and `gui` find it without --port."""
-    addresses.remember(host, port)
-
-
 def server_address(args):
     """(host, port, the remembered server or None): --port, else the server you started."""
     if args.port is not None:

@@ -38,6 +38,7 @@ Run it:  python -m chatkit serve --stage 6
 Try it:  two `nc 127.0.0.1 PORT`; type /help.
 """
 
+import collections
 import selectors
 import socket
 import threading
@@ -47,6 +48,7 @@ from chatkit import protocol
 from chatkit.protocol import MAX_LINE_CHARS, LineReader, LineTooLong, clean_text, encode_line
 from chatkit.server import (BACKOFF, GOODBYE_GRACE, MAX_JOINING, NICKNAME_SECONDS, OUT_OF_RESOURCES,
                             OUTBOX_LIMIT_BYTES, Doorman, abort, command_reply, log_line, relayed, send_now)
+from chatkit.sharedroom import PRESENCE_SECONDS, SharedRoom
 
 RECV_SIZE = 4096  # bytes read per recv(), as in the reference server
 
@@ -58,6 +60,7 @@ class ChattingRoom:
         self.members = {}  # nick -> ChatClient
         self.log = log
         self.closing = False  # set once the server stops: nobody to announce to
+        self.shared = None  # a SharedRoom when the room spans servers (serve --room): chatkit.sharedroom
 
     def add_user(self, client, nick):
         """Add `client` under `nick`; return why not, or None once it joined."""
@@ -66,7 +69,7 @@ class ChattingRoom:
             client.nick = nick
             self.members[nick] = client
             self.log(f"{nick} joined")
-            self.send_all(protocol.JOINED.format(nick=nick, count=len(self.members)), protocol.RULES)
+            self.send_all(protocol.JOINED.format(nick=nick, count=self.head_count()), protocol.RULES)
         return problem
 
     def delete_user(self, client, why=protocol.LEFT_QUIT):
@@ -74,21 +77,43 @@ class ChattingRoom:
         if self.members.get(client.nick) is not client:
             return False
         del self.members[client.nick]
+        if self.shared is not None:
+            self.shared.release(client.nick)
+        left = protocol.LEFT.format(nick=client.nick, why=why, count=self.head_count())
         if not self.closing:
             self.log(f"{client.nick} {why}")
-            self.send_all(protocol.LEFT.format(nick=client.nick, why=why, count=len(self.members)))
+            self.send_all(left)
+        elif self.shared is not None:  # stopping: nobody here to tell, but the other servers' members
+            self.shared.publish([left])
         return True
 
     def send_all(self, *lines):
-        """Queue `lines` for every member; disconnect members who stopped reading."""
+        """Queue `lines` for every member (and the other servers' members, in a shared room)."""
+        self.hear(lines)
+        if self.shared is not None:
+            self.shared.publish(lines)
+
+    def hear(self, lines):
+        """Queue `lines` for the members on this server; disconnect members who stopped reading."""
         data = b"".join(encode_line(line) for line in lines)
         behind = [member for member in self.members.values() if not member.queue(data)]
         for member in behind:
             member.hang_up(protocol.CUT_NOT_READING)
 
+    def drop(self, nick, line):
+        """Tell one member `line` and let it go (its nickname was taken elsewhere: chatkit.sharedroom)."""
+        client = self.members.get(nick)
+        if client is not None:
+            client.send(line)
+            client.leave(protocol.LEFT_LOST)
+
     def nicks(self):
-        """The members' nicknames, in the order they joined."""
-        return list(self.members)
+        """The members' nicknames, in the order they joined (on every server, in a shared room)."""
+        return list(self.members) if self.shared is None else self.shared.nicks()
+
+    def head_count(self):
+        """How many people are in the room (on every server, in a shared room)."""
+        return len(self.members) if self.shared is None else self.shared.count()
 
 
 class ChatClient:
@@ -104,6 +129,8 @@ class ChatClient:
         self.outbox = bytearray()
         self.events = selectors.EVENT_READ  # what the selector watches this socket for
         self.leaving_since = None  # time.monotonic() once it is leaving: send the rest, then close
+        self.claiming = False  # a shared room's Redis is deciding on its nickname
+        self.held = []  # what it said meanwhile, for when Redis has answered
         self.send(protocol.PROMPT)
 
     def queue(self, data):
@@ -143,11 +170,14 @@ class ChatClient:
     def on_line(self, line):
         """A nickname attempt, a command or a message."""
         if self.nick is None:
-            problem = self.room.add_user(self, line.strip())
-            if problem is not None:
-                self.send(problem, protocol.PROMPT)
+            nick = line.strip()
+            if self.claiming:  # Redis is deciding on the last nickname: this line waits for its answer
+                self.held.append(line)
+            elif self.room.shared is not None:  # across servers Redis decides, and the loop cannot wait:
+                self.claiming = True  # the answer comes back as a call in the loop (server.call_soon)
+                self.room.shared.claim(nick, then=lambda problem: self.choose(nick, problem))
             else:
-                self.server.joining.pop(self, None)
+                self.choose(nick)
             return
         text = clean_text(line).strip()
         command = text.split()[0].lower() if text.startswith("/") else None
@@ -160,6 +190,23 @@ class ChatClient:
             self.send(protocol.MESSAGE_TOO_LONG.format(limit=MAX_LINE_CHARS))
         elif text:
             self.room.send_all(relayed(self.nick, text))
+
+    def choose(self, nick, problem=None):
+        """Join under `nick`, or say what is wrong with it and ask again; then go on with held lines."""
+        self.claiming = False
+        if self.leaving_since is not None:  # it left while Redis was deciding
+            if problem is None and self.room.shared is not None:
+                self.room.shared.release(nick)
+            return
+        problem = problem or self.room.add_user(self, nick)
+        if problem is not None:
+            self.send(problem, protocol.PROMPT)
+        else:
+            self.server.joining.pop(self, None)
+        held, self.held = self.held, []
+        for line in held:
+            if self.leaving_since is None:
+                self.on_line(line)
 
     def leave(self, why):
         """Leave the room; what is still queued is sent, then the connection closes."""
@@ -206,9 +253,13 @@ class RunServer:
     nickname_seconds = NICKNAME_SECONDS
     max_joining = MAX_JOINING
 
-    def __init__(self, host="127.0.0.1", port=0):
+    presence_seconds = PRESENCE_SECONDS  # in a shared room: how long this server's presence outlives it
+    room_name = None  # in a shared room: what the other servers call this one (None: host:port)
+
+    def __init__(self, host="127.0.0.1", port=0, room=None):
         self.host = host
         self.port = port
+        self.room_url = room  # redis://HOST:PORT/ROOM: one room with the other servers there
         self.listener = None
         self.selector = None
         self.room = ChattingRoom(log=lambda message: self.log(message))  # a harness may replace self.log
@@ -222,6 +273,7 @@ class RunServer:
         self.finished = threading.Event()
         self.doorman = None  # turns newcomers away when the server is full (server_open)
         self.paused_until = None  # out of descriptors: accept() again at this time
+        self.arrived = collections.deque()  # (function, args) other threads ask the loop to run: call_soon
 
     def log(self, message):
         """Tell the person running the server what is happening."""
@@ -235,13 +287,36 @@ class RunServer:
         self.listener.listen(128)
         self.listener.setblocking(False)
         self.host, self.port = self.listener.getsockname()
-        # stop() runs in another thread: it writes a byte here to wake select().
+        # stop() and call_soon() run in other threads: they write a byte here to wake select().
         self.wake_reader, self.wake_writer = socket.socketpair()
         self.wake_reader.setblocking(False)
+        self.wake_writer.setblocking(False)  # full of wake-ups already: one more changes nothing
         self.selector = selectors.DefaultSelector()
         self.selector.register(self.listener, selectors.EVENT_READ, "accept")
         self.selector.register(self.wake_reader, selectors.EVENT_READ, "wake")
         self.doorman = Doorman(lambda message: self.log(message))
+        if self.room_url is not None:
+            self.join_shared_room()
+
+    def join_shared_room(self):
+        """Join the room that spans servers: what Redis brings, the loop runs (RoomUnreachable if no answer)."""
+        shared = SharedRoom(self.room_url, self.room_name or f"{self.host}:{self.port}", self.room,
+                            log=lambda message: self.log(message), deliver=self.call_soon,
+                            presence_seconds=self.presence_seconds)
+        try:
+            shared.open()
+        except BaseException:
+            self.close_everything()
+            raise
+        self.room.shared = shared
+
+    def call_soon(self, function, *args):
+        """Run function(*args) in the loop's thread at its next turn (from any thread: the shared room's)."""
+        self.arrived.append((function, args))
+        try:
+            self.wake_writer.send(b"!")
+        except OSError:  # full of wake-ups already, or closed: the loop has stopped
+            pass
 
     def run(self):
         """The event loop: wait for ready sockets, handle them, flush, repeat until stop()."""
@@ -261,6 +336,9 @@ class RunServer:
                             key.data.on_readable()
                         if events & selectors.EVENT_WRITE:
                             self.to_flush.add(key.data)
+                while self.arrived:  # what other threads handed over (a shared room's lines and answers)
+                    function, args = self.arrived.popleft()
+                    function(*args)
                 self.check_deadlines()
                 self.flush_all()
         finally:  # stop(), or Ctrl+C (KeyboardInterrupt) in select()
@@ -343,7 +421,9 @@ class RunServer:
                 self.selector.select(self.timeout())
 
     def close_everything(self):
-        """Close every socket this server opened."""
+        """Close every socket this server opened (after leaving a shared room: the leave notices go out)."""
+        if self.room.shared is not None:
+            self.room.shared.close()
         for client in list(self.clients):
             self.close(client)
         self.selector.close()  # also forgets the listener and wake-up socket

@@ -176,6 +176,11 @@ def people(count):
     return f"{count} person" if count == 1 else f"{count} people"
 
 
+def line_count(count):
+    """'1 line' or 'N lines'."""
+    return f"{count} line" if count == 1 else f"{count} lines"
+
+
 # Why a member left, as the leave notice says it ("* alice left (connection lost). ...").
 LEFT_QUIT = "left"
 LEFT_LOST = "left (connection lost)"
@@ -188,6 +193,8 @@ FIELDS = {
     "nick": (_NICK, str),
     "other": (_NICK, str),  # a second nickname
     "count": (r"\d+ (?:person|people)", lambda text: int(text.split()[0])),  # written with people()
+    "lines": (r"\d+ lines?", lambda text: int(text.split()[0])),  # written with line_count()
+    "server": (r"\S+", str),  # a server of a shared room, as the others call it (host:port)
     "number": (r"\d+", int),
     "limit": (r"\d+", int),
     "why": ("|".join(re.escape(why) for why in (LEFT_LOST, LEFT_QUIT, CUT_TOO_LONG, CUT_NOT_READING)), str),
@@ -210,9 +217,11 @@ class Notice:
         self.pattern = re.compile(pattern)
 
     def format(self, **fields):
-        """The line, with `fields` filled in (count=2 is written "2 people")."""
+        """The line, with `fields` filled in (count=2 is written "2 people", lines=1 "1 line")."""
         if "count" in fields:
             fields["count"] = people(fields["count"])
+        if "lines" in fields:
+            fields["lines"] = line_count(fields["lines"])
         if "nicks" in fields:
             fields["nicks"] = ", ".join(fields["nicks"])
         return self.template.format(**fields)
@@ -247,6 +256,17 @@ NICK_TAKEN = Notice("* The nickname {nick} is taken.")
 NICK_INVISIBLE = Notice("* A nickname cannot contain invisible characters ({text}).")
 NICK_STARTS_WITH_MARK = "* A nickname cannot start with a combining mark."
 NICK_LOOKS_LIKE = Notice("* The nickname {nick} looks too much like {other}, who is already here.")
+
+# A room shared by several servers (chatkit.sharedroom): what goes wrong between them, said.
+ROOM_LOST = ("* The connection to the other servers of this room was lost; reconnecting. "
+             "What is said meanwhile may not reach them (you will be told).")
+ROOM_BACK = Notice("* The other servers of this room are back (after {number} s).")
+NOT_DELIVERED = Notice("* Not delivered to the other servers: {lines} said here while they were away.")
+MISSED = Notice("* Missed: {lines} said on server {server} never arrived here.")
+NICK_CANNOT_CHECK = ("* The other servers of this room cannot be reached, so no nickname can be checked; "
+                     "try again in a moment.")
+NICK_LOST = Notice("* While this server was cut off, someone on another server took the nickname {nick}; "
+                   "please join again with another one.")
 
 # Characters that show nothing (Unicode's Default_Ignorable_Code_Point, the Hangul
 # fillers among them) and the blank braille cell: `bob` and `bob\u3164` would read the same.

@@ -61,6 +61,7 @@ import time
 
 from chatkit import protocol
 from chatkit.protocol import MAX_LINE_CHARS, LineReader, LineTooLong, clean_text, encode_line
+from chatkit.sharedroom import PRESENCE_SECONDS, SharedRoom
 
 OUTBOX_LIMIT_BYTES = 1 << 20  # a member this far behind has stopped reading
 POLL_INTERVAL = 0.05  # seconds between looks at the stop flag in the accept loop
@@ -356,16 +357,21 @@ class ChattingRoom:
         self.log = log
         self.writers = Writers(self)
         self.closing = False  # set by RunServer.stop(): nobody to announce to
+        self.shared = None  # a SharedRoom when the room spans servers (serve --room): chatkit.sharedroom
 
     def add_user(self, client, nick):
         """Add `client` under `nick`; return why not, or None once it joined."""
+        if self.shared is not None:  # across servers, Redis says whether the name is free (we wait for it)
+            problem = self.shared.claim(nick)
+            if problem is not None:
+                return problem
         with self.lock:
             problem = protocol.nickname_problem(nick, self.members)
             if problem is None:
                 client.nick = nick
                 self.members[nick] = client
                 client.writer.put("join", client)  # it hears everything said from now on
-                self.send_all(protocol.JOINED.format(nick=nick, count=len(self.members)), protocol.RULES)
+                self.send_all(protocol.JOINED.format(nick=nick, count=self.head_count()), protocol.RULES)
         if problem is None:
             self.log(f"{nick} joined")
         return problem
@@ -377,20 +383,45 @@ class ChattingRoom:
                 return False
             del self.members[client.nick]
             client.writer.put("leave", client)
+            if self.shared is not None:
+                self.shared.release(client.nick)
+            left = protocol.LEFT.format(nick=client.nick, why=why, count=self.head_count())
             if not self.closing:
-                self.send_all(protocol.LEFT.format(nick=client.nick, why=why, count=len(self.members)))
+                self.send_all(left)
+            elif self.shared is not None:  # stopping: nobody here to tell, but the other servers' members
+                self.shared.publish([left])
         if not self.closing:
             self.log(f"{client.nick} {why}")
         return True
 
     def send_all(self, *lines):
         """Queue `lines` for every member: the Writer sends them, nobody here waits."""
+        self.hear(lines)
+        if self.shared is not None:
+            self.shared.publish(lines)  # and for the other servers' members (queued too)
+
+    def hear(self, lines):
+        """Queue `lines` for the members on this server only (what the other servers of a shared room say)."""
         self.writers.put_all("all", b"".join(encode_line(line) for line in lines))
 
+    def drop(self, nick, line):
+        """Tell one member `line` and hang up on it (its nickname was taken elsewhere: chatkit.sharedroom)."""
+        with self.lock:
+            client = self.members.get(nick)
+        if client is not None:
+            client.send(line)
+            client.writer.put("hang up", client)
+
     def nicks(self):
-        """The members' nicknames, in the order they joined."""
+        """The members' nicknames, in the order they joined (on every server, in a shared room)."""
+        if self.shared is not None:
+            return self.shared.nicks()
         with self.lock:
             return list(self.members)
+
+    def head_count(self):
+        """How many people are in the room (on every server, in a shared room)."""
+        return len(self.members) if self.shared is None else self.shared.count()
 
 
 class ChatClient:
@@ -495,10 +526,13 @@ class RunServer:
     nodelay = True  # TCP_NODELAY on every connection (the bench turns it off to show Nagle)
     nickname_seconds = NICKNAME_SECONDS
     max_joining = MAX_JOINING
+    presence_seconds = PRESENCE_SECONDS  # in a shared room: how long this server's presence outlives it
+    room_name = None  # in a shared room: what the other servers call this one (None: host:port)
 
-    def __init__(self, host="127.0.0.1", port=0):
+    def __init__(self, host="127.0.0.1", port=0, room=None):
         self.host = host
         self.port = port
+        self.room_url = room  # redis://HOST:PORT/ROOM: one room with the other servers there
         self.listener = None
         self.room = ChattingRoom(log=lambda message: self.log(message))  # a harness may replace self.log
         self.clients = []  # every ChatClient whose reader runs, joined or not
@@ -520,6 +554,20 @@ class RunServer:
         self.listener.listen(128)
         self.host, self.port = self.listener.getsockname()
         self.doorman = Doorman(lambda message: self.log(message))
+        if self.room_url is not None:
+            self.join_shared_room()
+
+    def join_shared_room(self):
+        """Join the room that spans servers (chatkit.sharedroom); RoomUnreachable if its Redis does not answer."""
+        shared = SharedRoom(self.room_url, self.room_name or f"{self.host}:{self.port}", self.room,
+                            log=lambda message: self.log(message), presence_seconds=self.presence_seconds)
+        try:
+            shared.open()
+        except BaseException:
+            self.listener.close()
+            self.doorman.close()
+            raise
+        self.room.shared = shared
 
     def run(self):
         """Accept clients until stop() is called."""
@@ -606,6 +654,8 @@ class RunServer:
                 client.done.set()
             for client in clients:
                 client.reader.join()
+            if self.room.shared is not None:
+                self.room.shared.close()  # after the members' leave notices: they reach the other servers
             if self.doorman is not None:
                 self.doorman.close()
 

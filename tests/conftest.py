@@ -2,6 +2,7 @@
 
 import os
 import queue
+import re
 import subprocess
 import threading
 import time
@@ -9,7 +10,10 @@ import time
 import pytest
 
 from chatkit.lab import LiveClient, LiveServer
+from chatkit.tools.redisserver import RedisMissing, RedisServer
 from hostile import HostileServer
+from session_checks import (pytest_addoption, pytest_collection_modifyitems, pytest_configure,  # noqa: F401
+                            pytest_terminal_summary)
 
 
 def open_fds():
@@ -152,3 +156,23 @@ def run():
         if running.process.poll() is None:
             running.process.kill()
         running.finish()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """One real redis-server for the whole session (a free port, a folder of its own); skip if not installed."""
+    try:
+        server = RedisServer()
+    except RedisMissing:
+        pytest.skip("redis-server is not installed (Debian, Ubuntu: sudo apt install redis-server; "
+                    "macOS: brew install redis); .ci/run installs it")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def room(redis_server, request):
+    """The address of a room for this test alone, in the session's redis-server (started again if a test stopped it)."""
+    if not redis_server.running:
+        redis_server.start()
+    return redis_server.url(re.sub(r"[^\w.-]+", "-", request.node.name)[:64])

@@ -1,9 +1,11 @@
 """JupyterLab in a real browser: `make lab` serves the walkthrough, headless Chromium runs notebook 00.
 
-What a student sees after Run > Run All Cells: the transcript rendered as a
-table, the sequence diagram drawn, no error anywhere; and saving keeps the
-notebook file free of outputs. The screenshot is saved as
-artifacts/browser-transcript.png: look at it.
+What a student sees on first start: notebook 00, with no pop-up over it
+(JupyterLab asks about its news on a first start; make lab turns that off).
+After Run > Run All Cells: the transcript rendered as a table, the sequence
+diagram drawn, no error anywhere; and saving keeps the notebook file free of
+outputs. The screenshots are artifacts/browser-start.png (the first view)
+and artifacts/browser-transcript.png: look at them.
 
 Playwright drives Debian's chromium (``.ci/run`` installs it; there is no
 ``playwright install`` here). Without chromium the test is skipped.
@@ -24,23 +26,25 @@ import urllib.request
 
 import pytest
 
+from chatkit.tools import system
 from chatkit.tools.nbstrip import problems
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOK = "00-the-report-and-the-kit.ipynb"
-CHROMIUM = next((path for path in ("/usr/lib/chromium/chromium", shutil.which("chromium")) if path and os.path.exists(path)), None)
+CHROMIUM = system.chromium()
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 SCREENSHOT = ROOT / "artifacts" / "browser-transcript.png"  # and browser-failure.png when it fails
-# JupyterLab settings for a quiet, fully drawn page: no news pop-up, every cell rendered.
+FIRST_VIEW = ROOT / "artifacts" / "browser-start.png"
+NEWS_QUESTION = "Would you like to get notified about official Jupyter news?"
+# A fresh user's JupyterLab settings (none of this machine's), but every cell rendered for the test.
 LAB_SETTINGS = {
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
 }
 STARTUP = 120  # seconds for `make lab` to serve (it may have to install the kit first)
 STEP = 30_000  # milliseconds for any one step in the browser
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium; .ci/run does)")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs chromium (Debian: apt-get install chromium; .ci/run does)")
 
 
 def read_lines(stream, lines):
@@ -56,6 +60,7 @@ def jupyter_lab(tmp_path):
     notebooks = tmp_path / "kit" / "notebooks"
     notebooks.mkdir(parents=True)
     shutil.copy(ROOT / "notebooks" / NOTEBOOK, notebooks)
+    shutil.copytree(ROOT / "exercises", notebooks.parent / "exercises", ignore=shutil.ignore_patterns("__pycache__"))
     for name, settings in LAB_SETTINGS.items():
         path = tmp_path / "settings" / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -122,6 +127,9 @@ def test_a_student_runs_notebook_00_in_jupyter_lab(jupyter_lab):
             page.goto(f"{base}/?token={token}")  # make lab's start page: notebook 00
             page.wait_for_url(f"**/lab/tree/notebooks/{NOTEBOOK}**")
             wait_for_kernel(base, token)  # Run All before the kernel is connected would run nothing
+            page.wait_for_selector(".jp-Notebook .jp-Cell")
+            FIRST_VIEW.parent.mkdir(exist_ok=True)
+            page.screenshot(path=str(FIRST_VIEW))
 
             page.click(".lm-MenuBar-itemLabel:text-is('Run')")
             page.click(".lm-Menu-item[data-command='runmenu:run-all']")
@@ -132,6 +140,7 @@ def test_a_student_runs_notebook_00_in_jupyter_lab(jupyter_lab):
             assert "heard by" in transcript.inner_text()
             diagram = page.locator(".jp-RenderedSVG img").first
             assert diagram.evaluate("image => image.complete && image.naturalWidth > 300"), "the sequence diagram did not draw"
+            assert page.get_by_text(NEWS_QUESTION).count() == 0, "JupyterLab's news pop-up covers the notebook"
             errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
             assert errors.count() == 0, f"the notebook showed errors: {errors.all_inner_texts()}"
 

@@ -1,30 +1,65 @@
-"""Where the exercises live, what they are called, and how a short name finds one.
+"""Where the kit's folder is, where the exercises live, what they are called.
 
-    exercises/ex03_threads.py        the file the student edits (a stub at first)
-    exercises/ex03_threads_test.py   its graded tests (the kit's; never edited)
-    solutions/ex03_threads.py        the reference answer the stub is made from
+    KIT/exercises/ex03_threads.py        the file the student edits (a stub at first)
+    KIT/exercises/ex03_threads_test.py   its graded tests (the kit's; never edited)
+    KIT/solutions/ex03_threads.py        the reference answer the stub is made from
+
+KIT, the kit's folder, is found, not assumed: chatkit may be installed
+anywhere (editable, ``pip install .``, a wheel, a hub's image) while the
+exercises are in the folder the student works in. ``kit_root()`` looks, in
+order, at $CHATKIT_ROOT; at the file or folder it is given (a test file)
+and the folders above it; at the current directory and the folders above
+it (a notebook's kernel runs in notebooks/); and at the folder this package
+was installed from. A kit folder is one with ``exercises/conftest.py``.
 
 The list of exercises comes from the file names in solutions/ (or in
-exercises/ when solutions/ is missing), so it cannot drift from the files.
+exercises/ when solutions/ is missing, as in the students' edition), so it
+cannot drift from the files.
 """
 
+import os
 import re
 from pathlib import Path
 
-KIT_ROOT = Path(__file__).resolve().parents[2]
+ROOT_VARIABLE = "CHATKIT_ROOT"
+PACKAGE_PARENT = Path(__file__).resolve().parents[2]  # the checkout, when installed editable or run from source
 EXERCISE_NAME = re.compile(r"^ex\d\d_[a-z0-9_]+$")
 
 
-def exercises_dir(root=KIT_ROOT):
-    return Path(root) / "exercises"
+def is_kit_folder(folder):
+    return (Path(folder) / "exercises" / "conftest.py").is_file()
 
 
-def solutions_dir(root=KIT_ROOT):
-    return Path(root) / "solutions"
+def kit_root(start=None):
+    """The kit's folder (see the module's docstring); the current directory if none is found."""
+    if os.environ.get(ROOT_VARIABLE):
+        return Path(os.environ[ROOT_VARIABLE]).expanduser().resolve()
+    places = [Path(start).resolve()] if start is not None else []
+    for place in [*places, Path.cwd()]:
+        for folder in [place, *place.parents]:
+            if is_kit_folder(folder):
+                return folder
+    return PACKAGE_PARENT if is_kit_folder(PACKAGE_PARENT) else Path.cwd()
 
 
-def exercise_ids(root=KIT_ROOT):
+def __getattr__(name):
+    # KIT_ROOT, for code written when it was a constant: looked up each time it is read.
+    if name == "KIT_ROOT":
+        return kit_root()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def exercises_dir(root=None):
+    return Path(root or kit_root()) / "exercises"
+
+
+def solutions_dir(root=None):
+    return Path(root or kit_root()) / "solutions"
+
+
+def exercise_ids(root=None):
     """The exercise ids in order: ['ex01_listen', 'ex02_accept_loop', ...]."""
+    root = root or kit_root()
     for folder in (solutions_dir(root), exercises_dir(root)):
         names = sorted(path.stem for path in folder.glob("ex[0-9][0-9]_*.py")
                        if EXERCISE_NAME.match(path.stem) and not path.stem.endswith("_test"))
@@ -33,8 +68,9 @@ def exercise_ids(root=KIT_ROOT):
     return []
 
 
-def resolve(name, root=KIT_ROOT):
+def resolve(name, root=None):
     """Turn 'ex03', 'ex03_threads', '3' or 'ex03_threads.py' into 'ex03_threads'."""
+    root = root or kit_root()
     known = exercise_ids(root)
     text = Path(str(name)).name.removesuffix(".py").removesuffix("_test").strip().lower()
     number = text.removeprefix("ex")
@@ -42,11 +78,14 @@ def resolve(name, root=KIT_ROOT):
         text = f"ex{int(number):02d}"
     matches = [ex for ex in known if ex == text or ex.split("_")[0] == text]
     if len(matches) != 1:
-        raise ValueError(f"there is no exercise {name!r}; the exercises are: {', '.join(known) or 'none found'}")
+        if not known:
+            raise ValueError(f"there is no exercise {name!r}: no exercises found in {exercises_dir(root)} "
+                             f"(work in the kit's folder, or set {ROOT_VARIABLE} to it)")
+        raise ValueError(f"there is no exercise {name!r}; the exercises are: {', '.join(known)}")
     return matches[0]
 
 
-def test_file(exercise_id, root=KIT_ROOT):
+def test_file(exercise_id, root=None):
     return exercises_dir(root) / f"{exercise_id}_test.py"
 
 
@@ -58,8 +97,9 @@ def exercise_of(test_path):
     return None
 
 
-def title(exercise_id, root=KIT_ROOT):
+def title(exercise_id, root=None):
     """The first line of the exercise's docstring (from the solution, else the stub)."""
+    root = root or kit_root()
     for folder in (solutions_dir(root), exercises_dir(root)):
         path = folder / f"{exercise_id}.py"
         if path.exists():

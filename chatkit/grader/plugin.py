@@ -193,7 +193,8 @@ class Grading:
         processes.adopt_orphans()  # whatever the student's code starts becomes ours to sweep
         uid = processes.student_uid()
         results = [os.path.abspath(p) for p in (self.json_path, self.classroom_path) if p]
-        launch.configure(uid=uid, protected=results, secret=[layout.solutions_dir()],
+        hidden = [layout.solutions_dir(), *filter(None, os.environ.get(run.ANSWERS, "").split(os.pathsep))]
+        launch.configure(uid=uid, protected=results, secret=hidden,
                          tasks=0 if uid is not None else processes.tasks_of_user())
 
     # -- which tests -----------------------------------------------------------

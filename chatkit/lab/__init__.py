@@ -12,6 +12,8 @@
     tables.py         Table, and text made visible and measured for a terminal (Hangul is wide)
     thread_output.py  what the server's background threads print goes to that server's log
     demos.py          the situations the notebooks stage (accept() and close(), a flood, a race)
+    rooms.py          one room, several servers: LiveRedis (a real redis-server), ServerProcess (a server
+                      to kill or freeze), what Redis holds and passes (keys, subscribers, the channel)
     panel.py          ChatPanel: a chat window inside the notebook (ipywidgets), for machines with no screen
     wait.py           wait_until: wait for what other threads do, with a deadline
 

@@ -5,6 +5,8 @@
     LiveServer(module=m)          any module with a RunServer class: a module, a dotted
                                   name, or a file ("../exercises/ex02_accept_loop.py",
                                   loaded afresh each time), run by a background thread.
+    LiveServer(name="A", room=url)  one of several servers sharing a room through Redis
+                                  (url: redis://HOST:PORT/ROOM; chatkit.lab.rooms starts a Redis)
     LiveClient(server, "alice")   connects, answers the nickname question,
                                   say(text), expect(text), and records every
                                   line it sent and received with the time.
@@ -44,7 +46,14 @@ from chatkit.tools.recorder import Recorder
 DEFAULT_TIMEOUT = 5.0  # seconds to wait for an expected line
 QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux only
 _running_servers = {}  # name -> LiveServer, so a re-run cell replaces its server
+_room_clocks = {}  # room url -> time.monotonic() when its first server started: one clock for all of them
 _lock = threading.Lock()
+
+
+def room_clock(room):
+    """When the first server of this shared room started (the times of all its servers count from there)."""
+    with _lock:
+        return _room_clocks.setdefault(room, time.monotonic())
 
 
 def source_files(module):
@@ -78,9 +87,14 @@ def socket_ports(frame):
 class LiveServer:
     """A chat server running in a background thread, on 127.0.0.1 and a free port."""
 
-    def __init__(self, stage=None, module=None, name=None, asks_nickname=None, host="127.0.0.1", port=0):
+    def __init__(self, stage=None, module=None, name=None, asks_nickname=None, host="127.0.0.1", port=0,
+                 room=None, **settings):
+        """`settings` are set on the RunServer before it opens: presence_seconds=2, nickname_seconds=5..."""
         choice = servers.choose(stage if stage is not None else module)
         self.module = choice.load()
+        if name is None and room is not None:  # servers of one room need names of their own: A, B, C...
+            taken = {server.name for server in running_servers()}
+            name = next(letter for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if letter not in taken)
         self.name = name or (f"stage {stage}" if stage is not None else self.module.__name__)
         # Stages 1-4 have no nicknames; stage 5, the reference server and your own modules do.
         self.asks_nickname = choice.asks_nickname if asks_nickname is None else asks_nickname
@@ -88,24 +102,23 @@ class LiveServer:
         self.clients = []  # the LiveClients connected now
         self.history = []  # every LiveClient that connected, for the transcript
         self.crash = None  # the exception that ended run(), if any
-        self.started = time.monotonic()
+        self.room = room  # the shared room's address, if it shares one
+        self.started = time.monotonic() if room is None else room_clock(room)
         self.source_files = source_files(self.module)
-        with _lock:
-            previous = _running_servers.pop(self.name, None)
-        if previous is not None:
-            try:
-                previous.stop()
-            except RuntimeError as error:  # its thread is stuck: say so, and start the new one anyway
-                self.record(f"the previous {self.name} server did not stop ({error}); "
-                            "its thread stays behind until the kernel restarts")
-        self.server = self.module.RunServer(host, port)
+        replace(self.name, self.record)
+        self.server = self.module.RunServer(host, port, **({} if room is None else {"room": room}))
         self.server.log = self.record
+        if room is not None:
+            self.server.room_name = self.name.replace(" ", "-")  # what the other servers of the room call it
+        for setting, value in settings.items():
+            if not hasattr(self.server, setting):
+                raise TypeError(f"{self.name}'s RunServer has no setting {setting!r}")
+            setattr(self.server, setting, value)
         self.server.server_open()
         self.host, self.port = self.server.host, self.server.port
         thread_output.install(owner_of)
         self.thread = threading.Thread(target=self._run, name=f"server {self.name}", daemon=True)
-        with _lock:
-            _running_servers[self.name] = self
+        register(self)
         self.thread.start()
 
     @property
@@ -142,9 +155,7 @@ class LiveServer:
     def stop(self, timeout=None):
         """Disconnect this server's clients, stop the server and wait for its thread."""
         timeout = DEFAULT_TIMEOUT if timeout is None else timeout
-        with _lock:
-            if _running_servers.get(self.name) is self:
-                del _running_servers[self.name]
+        unregister(self)
         for client in list(self.clients):
             client.close(quit=False)
         self.server.stop()
@@ -179,6 +190,30 @@ class LiveServer:
         return f"<LiveServer {self.name} on {self.host}:{self.port}, {state}>"
 
 
+def replace(name, record):
+    """Stop what runs under `name` (a re-run cell replaces it); a stuck one is reported to `record`."""
+    with _lock:
+        previous = _running_servers.pop(name, None)
+    if previous is not None:
+        try:
+            previous.stop()
+        except RuntimeError as error:  # its thread is stuck: say so, and start the new one anyway
+            record(f"the previous {name} server did not stop ({error}); "
+                   "its thread stays behind until the kernel restarts")
+
+
+def register(running):
+    """Keep `running` (a LiveServer, or anything with name, clients, owns() and stop()) for stop_all()."""
+    with _lock:
+        _running_servers[running.name] = running
+
+
+def unregister(running):
+    with _lock:
+        if _running_servers.get(running.name) is running:
+            del _running_servers[running.name]
+
+
 def owner_of(frames):
     """The running LiveServer whose code these frames (a thread's stack) run, if any."""
     return next((server for server in reversed(running_servers()) if server.owns(frames)), None)
@@ -191,8 +226,11 @@ def running_servers():
 
 
 def stop_all():
-    """Stop every LiveServer (and its clients) started in this process; say what was stopped."""
-    servers = running_servers()
+    """Stop every LiveServer (and its clients) started in this process; say what was stopped.
+
+    A Redis (chatkit.lab.rooms) stops last, once the chat servers have left its rooms.
+    """
+    servers = sorted(running_servers(), key=lambda server: getattr(server, "stops_last", False))
     clients = sum(len(server.clients) for server in servers)
     failures = []
     for server in servers:
@@ -227,6 +265,8 @@ class LiveClient(Recorder):
             old.close()  # a re-run cell replaces its client of the same name
             server.history.remove(old)
         self.label = nick or f"client {len(server.history) + 1}"
+        if getattr(server, "room", None) is not None:  # in a room of several servers: alice@A
+            self.label += f"@{server.name}"
         self.connected_at = time.monotonic() - server.started
         super().__init__(server.address, self.label, server.started, receive_buffer=rcvbuf, timeout=timeout)
         self.sock.settimeout(None)

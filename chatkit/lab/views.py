@@ -2,6 +2,7 @@
 
     transcript(server)        who said what, what the others heard, and when
     sequence_diagram(server)  the same exchange as a picture   (chatkit.lab.diagram)
+    transcript([a, b, c])     the same for the servers of one shared room, together (Redis between them)
     thread_view(server)       the server's threads, and what each one waits for
     server_log(server)        what the server logged or printed
     source(obj)               the code of a class or function, from its module
@@ -45,6 +46,26 @@ class Line:
     heard: str | None  # the line as it arrived (None if nobody heard it)
     heard_by: list = dataclasses.field(default_factory=list)  # [(client label, seconds)]
     note: str = ""
+
+
+class Together:
+    """The servers of one shared room seen as one: all their clients, on the room's one clock."""
+
+    asks_nickname = True
+
+    def __init__(self, servers):
+        self.servers = list(servers)
+        self.name = " + ".join(server.name for server in self.servers)
+        self.history = [client for server in self.servers for client in server.history]
+
+    def homes(self):
+        """{server name: [the labels of its clients]}, for the sequence diagram."""
+        return {server.name: [client.label for client in server.history] for server in self.servers}
+
+
+def together(server):
+    """A server, or a list of servers of one room as one (Together)."""
+    return Together(server) if isinstance(server, (list, tuple)) else server
 
 
 def exchange(server, clients=None, since=0.0):
@@ -121,7 +142,11 @@ def lane_colours(server):
 
 
 def transcript(server, clients=None, last=40):
-    """The conversation as a table: time, who, what they said, what arrived, who heard it."""
+    """The conversation as a table: time, who, what they said, what arrived, who heard it.
+
+    `server` may be a list: the servers of one shared room, in one table.
+    """
+    server = together(server)
     since = recent(server, clients, last)
     lines = exchange(server, clients, since)
     shown = lines[-last:] if last else lines
@@ -149,11 +174,19 @@ def transcript(server, clients=None, last=40):
 
 
 def sequence_diagram(server, clients=None, last=30):
-    """The conversation as a sequence diagram: clients as lanes, the server in the middle."""
+    """The conversation as a sequence diagram: clients as lanes, the server in the middle.
+
+    `server` may be a list: the servers of one shared room, each with its
+    clients beside it, and Redis between them.
+    """
+    server = together(server)
     lines = exchange(server, clients, recent(server, clients, last))
     clients = list(server.history if clients is None else clients)
+    shown = {client.label for client in clients}
+    homes = None if not isinstance(server, Together) else {
+        name: [label for label in labels if label in shown] for name, labels in server.homes().items()}
     return SequenceDiagram([c.label for c in clients], lines[-last:] if last else lines,
-                           title=f"{server.name}: who said what to whom", colours=lane_colours(server))
+                           title=f"{server.name}: who said what to whom", colours=lane_colours(server), homes=homes)
 
 
 # --- the server's log ------------------------------------------------------------

@@ -6,9 +6,20 @@
                   never a stranger's server in a shared lab account
     bench/        python -m chatkit bench: the servers side by side, measured from the client side
     crowd.py      many chat clients on one selectors loop (the bench's load, the stress tests')
+    redisserver.py  a real redis-server on 127.0.0.1, a free port, a folder of its own: for shared
+                  rooms in notebooks, tests and the bench (it says how to install one if missing)
     recorder.py   one chat client driven from code, recording every line (the lab's LiveClient
                   and the grader's Peer are made of it)
     doctor.py     python -m chatkit doctor: why a Tk window cannot open here, and the fix
     xvfb.py       a virtual screen (Xvfb) for the tkinter client, and driving its window
     nbstrip.py    python -m chatkit.tools.nbstrip: the walkthrough notebooks kept without outputs
+
+Setting the kit up where a class uses it:
+
+    labserver.py  python -m chatkit lab: JupyterLab on the walkthrough (what make lab runs), and
+                  its settings for hosted classrooms (--install-config)
+    terminal.py   the shell of JupyterLab's terminals: the kit's Python first (with terminal.bashrc)
+    kitenv.py     the kit's .venv, made the first time and kept in step (make, lab and check use it)
+    system.py     the programs outside Python the full checks use, and how each OS installs them
+    release.py    python -m chatkit release student OUT/: the students' edition of the kit
 """

@@ -2,6 +2,7 @@
 
     crowd = Crowd(("127.0.0.1", port), keep_lines=True)
     members = crowd.connect(200)             # 200 clients join (nickname answered), 4 at a time
+                                             # (Crowd([address, address2]): spread over servers of one room)
     crowd.say(members[0], "hello")
     crowd.everyone_heard("hello")            # runs the loop until each member read it, with a deadline
 
@@ -43,6 +44,7 @@ class Member:
     def __init__(self, sock, nick, keep_lines):
         self.sock = sock
         self.nick = nick
+        self.home = 0  # which of the crowd's servers it is connected to
         self.state = "connecting"  # -> "naming" (answered the question) -> "joined" -> "closed"
         self.tail = b""  # bytes after the last newline
         self.outgoing = bytearray()
@@ -60,7 +62,8 @@ class Crowd:
     """
 
     def __init__(self, address, keep_lines=False, prefix="c"):
-        self.address = address
+        self.addresses = list(address) if isinstance(address, list) else [address]  # members go round them
+        self.homes = {}  # a member's nick (bytes) -> the index of its server
         self.keep_lines = keep_lines
         self.prefix = prefix
         self.selector = selectors.DefaultSelector()
@@ -68,6 +71,8 @@ class Crowd:
         self.arrived = 0  # benchmark lines received, intact or not, by all members together
         self.delivered = 0  # benchmark lines received intact
         self.latencies = []  # seconds, for stamped lines while `measuring`
+        self.across = []  # the same, only the lines heard on another server than their sender's (a room)
+        self.within = []  # and those heard on the sender's server
         self.reordered = 0  # stamped lines that arrived after a later one from the same sender
         self.measuring = False
         self.measuring_since = 0  # perf_counter_ns(): stamped lines due earlier are left out
@@ -85,10 +90,12 @@ class Crowd:
             if rcvbuf:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
             sock.settimeout(timeout)
-            sock.connect(self.address)
+            sock.connect(self.addresses[index % len(self.addresses)])
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # a line goes out when said, as typed
             sock.setblocking(False)
             member = Member(sock, f"{self.prefix}{index}", self.keep_lines)
+            member.home = index % len(self.addresses)
+            self.homes[member.nick.encode()] = member.home
             if not asks_nickname:
                 member.state = "joined"
             self.members.append(member)
@@ -146,6 +153,8 @@ class Crowd:
                 self.delivered += 1
                 if self.timing:
                     self.latencies.append((now - int(sent)) / 1e9)
+                    if len(self.addresses) > 1:
+                        (self.within if self.homes.get(sender) == member.home else self.across).append(self.latencies[-1])
                 if int(number) < member.last_heard.get(sender, -1):  # a sender's numbers only grow
                     self.reordered += 1
                 member.last_heard[sender] = int(number)

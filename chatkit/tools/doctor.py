@@ -104,8 +104,9 @@ class Machine:
 def open_window(environ, timeout=PROBE_TIMEOUT):
     """Try to open (and close) a Tk window in a fresh Python; None if it worked, else why not."""
     try:
-        result = subprocess.run([sys.executable, "-c", TK_PROBE], env=environ, capture_output=True,
-                                text=True, timeout=timeout)
+        # PYTHON_COLORS=0: Python 3.13 colours the traceback read below when FORCE_COLOR is set (ipykernel sets it)
+        result = subprocess.run([sys.executable, "-c", TK_PROBE], env={**environ, "PYTHON_COLORS": "0"},
+                                capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return f"no answer within {timeout:g} s"
     if result.returncode == 0:
@@ -155,16 +156,28 @@ def check_tkinter(machine, diagnosis):
 
 
 def install_tkinter(machine):
-    """How to get tkinter for this kind of Python."""
+    """How to get tkinter for this kind of Python.
+
+    On macOS, Tk 8.6 is what works: python.org's installer includes it;
+    Homebrew's python-tk now links Tk 9, which tkinter does not fully
+    support (some calls fail); pyenv builds against Homebrew's Tk, so it
+    needs tcl-tk@8 installed first.
+    """
     prefix = machine.python_prefix
     version = ".".join(map(str, sys.version_info[:3]))
+    minor = ".".join(map(str, sys.version_info[:2]))
     if "/.pyenv/" in prefix + "/":
-        return (f"pyenv built this Python without Tk: sudo apt install tk-dev (macOS: brew install tcl-tk), "
-                f"then pyenv install --force {version}")
+        if machine.platform == "darwin":
+            return (f"pyenv built this Python without Tk: brew install tcl-tk@8, then pyenv install --force {version} "
+                    "(pyenv needs Tk 8; Homebrew's tcl-tk is Tk 9 now)")
+        return f"pyenv built this Python without Tk: sudo apt install tk-dev, then pyenv install --force {version}"
     if "conda" in prefix or "mamba" in prefix:
         return "conda install tk"
     if machine.platform == "darwin":
-        return f"brew install python-tk@{sys.version_info[0]}.{sys.version_info[1]} (or use the python.org installer)"
+        return (f"install Python {minor} from python.org: its installer includes Tk 8.6 "
+                f"(Homebrew's python-tk@{minor} links Tk 9, which tkinter does not fully support)")
+    if machine.platform == "win32":
+        return "run the python.org installer again: Modify, and tick 'tcl/tk and IDLE'"
     if machine.exists("/etc/debian_version"):
         return "sudo apt install python3-tk"
     if machine.exists("/etc/fedora-release") or machine.exists("/etc/redhat-release"):
@@ -172,12 +185,19 @@ def install_tkinter(machine):
     return f"install a Python built with Tk (the python.org installers are), or {NOTEBOOK_CLIENT}"
 
 
+def window_fix(machine):
+    """What to try when tkinter is there but no window opens on Windows or macOS."""
+    if machine.platform == "darwin":
+        return "install Python from python.org: its installer includes Tk 8.6, the Tk tkinter is made for"
+    return "reinstall Python from python.org, with 'tcl/tk and IDLE' ticked (it includes Tk)"
+
+
 def check_display(machine, diagnosis):
     """2 and 3. Is there a display, and does it answer? Return the fix if not."""
     env = machine.environ
     if machine.platform in ("win32", "darwin"):
         diagnosis.add("ok", "Windows and macOS draw Tk windows themselves: no DISPLAY needed")
-        return check_window(machine, diagnosis, "reinstall Python from python.org (it includes Tk)")
+        return check_window(machine, diagnosis, window_fix(machine))
     describe_machine(machine, diagnosis)
     display = env.get("DISPLAY", "")
     if not display:

@@ -8,13 +8,16 @@ A notebook committed with outputs shows last week's ports and timings to the
 next student, and every run makes a noisy diff. What is kept: the cells'
 sources, their ids, and the cell metadata the notebook test reads (``tags``
 and ``chatkit``). ``make lab`` applies the same cleaning on every save
-(`pre_save_hook`), so using the walkthrough never dirties the checkout.
+(`pre_save_hook`, for the notebooks in a kit's notebooks/ folder), so using
+the walkthrough never dirties the checkout.
 """
 
 import argparse
 import pathlib
 import re
 import sys
+
+from chatkit.grader import layout
 
 KEPT_CELL_METADATA = ("tags", "chatkit")
 KEPT_NOTEBOOK_METADATA = ("kernelspec", "chatkit")
@@ -53,10 +56,20 @@ def strip(notebook):
     return notebook
 
 
-def pre_save_hook(model, **kwargs):
-    """Jupyter's FileContentsManager.pre_save_hook: strip walkthrough notebooks on save."""
-    if model.get("type") == "notebook" and WALKTHROUGH_NAME.match(model.get("name") or pathlib.Path(kwargs.get("path", "")).name):
-        strip(model["content"])
+def pre_save_hook(model, path="", contents_manager=None, **kwargs):
+    """Jupyter's ContentsManager.pre_save_hook: strip the walkthrough's notebooks on save.
+
+    Only those in a kit's notebooks/ folder (when Jupyter says where): on a hub,
+    the hook is set for every notebook a student saves, and their own
+    "01-analysis.ipynb" elsewhere keeps its outputs.
+    """
+    if model.get("type") != "notebook" or not WALKTHROUGH_NAME.match(model.get("name") or pathlib.Path(path).name):
+        return
+    if contents_manager is not None:
+        folder = (pathlib.Path(contents_manager.root_dir) / path).parent
+        if folder.name != "notebooks" or not layout.is_kit_folder(folder.parent):
+            return
+    strip(model["content"])
 
 
 def walkthrough_notebooks(folder=NOTEBOOKS):

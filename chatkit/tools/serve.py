@@ -1,17 +1,23 @@
 """`python -m chatkit serve`: run the reference server, one of the stages, or the event loop.
 
+``--room redis://HOST:PORT/ROOM`` makes the reference server (or stage 6)
+one of several servers sharing a room through Redis (chatkit.sharedroom):
+start it on several machines, or twice on this one, with the same address.
+
 Ctrl+C (SIGINT) and `kill` (SIGTERM) stop every server cleanly, at any
 moment: the signal handler only starts ``stop()`` in a thread of its own and
 returns, so no exception lands between two lines of the server's main
 thread (inside a ``with lock:``, say); ``run()`` then returns by itself.
 """
 
+import inspect
+import re
 import signal
 import sys
 import threading
 
-from chatkit.client import remember_address
-from chatkit.tools import servers
+from chatkit.sharedroom import RoomAddress, RoomUnreachable
+from chatkit.tools import addresses, servers
 
 
 def add_arguments(parser):
@@ -24,15 +30,46 @@ def add_arguments(parser):
                         help="reference server and stage 6: disconnect a newcomer without a nickname after this long")
     parser.add_argument("--max-joining", type=int,
                         help="reference server and stage 6: connections that may wait to choose a nickname at once")
+    parser.add_argument("--room", metavar="redis://HOST:PORT/ROOM",
+                        help="reference server and stage 6: share the room ROOM with the other servers "
+                             "that use this Redis (see chatkit/sharedroom.py)")
+    parser.add_argument("--name", help="with --room: what the other servers call this one (default HOST:PORT)")
+    parser.add_argument("--presence-seconds", type=float,
+                        help="with --room: how long the others wait before saying this server's members left, "
+                             "if it dies (default 5)")
+
+
+def shared_room_problem(module, args):
+    """Why --room cannot be used as given, or None."""
+    if args.room is None:
+        alone = [flag for flag, value in (("--presence-seconds", args.presence_seconds), ("--name", args.name)) if value]
+        return f"{alone[0]} only means something with --room" if alone else None
+    if args.name is not None and not re.fullmatch(r"\S{1,40}", args.name):
+        return "--name: at most 40 characters, no spaces"
+    if "room" not in inspect.signature(module.RunServer).parameters:
+        return "--room: only the reference server and stage 6 (--stage 6) can share a room"
+    try:
+        RoomAddress.parse(args.room)
+    except ValueError as error:
+        return f"--room: {error}"
+    if args.presence_seconds is not None and args.presence_seconds <= 0:
+        return "--presence-seconds must be more than 0"
+    return None
 
 
 def main(args):
     """Listen, print the address, serve until Ctrl+C (or SIGTERM)."""
     module = servers.choose(args.stage).load()
-    chat_server = module.RunServer(args.host, args.port)
-    for option in ("nickname_seconds", "max_joining"):
+    problem = shared_room_problem(module, args)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
+    chat_server = module.RunServer(args.host, args.port, **({"room": args.room} if args.room else {}))
+    for option in ("nickname_seconds", "max_joining", "presence_seconds"):
         if getattr(args, option, None) is not None:
             setattr(chat_server, option, getattr(args, option))
+    if args.name is not None:
+        chat_server.room_name = args.name
     # The thread that will call stop() starts now, while threads can still be had: the signal
     # handler only sets an Event, which cannot fail (no new thread, no exception in run()).
     stop_requested = threading.Event()
@@ -54,12 +91,16 @@ def main(args):
     try:
         try:
             chat_server.server_open()
+        except RoomUnreachable as error:
+            print(f"{str(error)[0].upper()}{str(error)[1:]}. Is redis-server running there? "
+                  "(Debian, Ubuntu: sudo apt install redis-server; macOS: brew install redis)", file=sys.stderr)
+            return 1
         except OSError as error:
             print(f"Cannot listen on {args.host}:{args.port}: {error.strerror or error}.", file=sys.stderr)
             return 1
         print(f"listening on {chat_server.host}:{chat_server.port}", flush=True)
         print("Press Ctrl+C to stop.", flush=True)
-        remember_address(chat_server.host, chat_server.port)
+        addresses.remember(chat_server.host, chat_server.port)
         chat_server.run()  # returns once stop() was called
     finally:
         signalled = stop_requested.is_set()

@@ -76,3 +76,21 @@ def test_without_namespaces_the_same_program_reads_the_answers(tmp_path, monkeyp
     monkeypatch.setenv("CHATKIT_GRADER_NAMESPACES", "off")
     run = grade_copy(tmp_path, "ex06_framing", READS_ANSWERS)
     assert run.results.score == 0 and "read the answers" in run.results.tests[0].output, run.results.tests[0].output
+
+
+@pytest.fixture(scope="module")
+def graded_in_bulk(tmp_path_factory):
+    """alice's hand-in graded as `grade` does (module-wide: the grader's fork server outlives one test)."""
+    from chatkit.grader.commands import grade
+
+    root = tmp_path_factory.mktemp("bulk")
+    (root / "alice" / "exercises").mkdir(parents=True)
+    (root / "alice" / "exercises" / "ex06_framing.py").write_text(READS_ANSWERS, encoding="utf-8")
+    return grade.grade_submission("alice", root / "alice")
+
+
+@pytest.mark.skipif(not available(), reason="this machine gives no PID and mount namespaces to a process")
+def test_bulk_grading_hides_the_answers_too(graded_in_bulk):
+    """`grade` grades in a scratch folder of its own: the answers hidden are still the kit's."""
+    assert graded_in_bulk.scores.get("ex06_framing") == 7, [
+        t.output for t in graded_in_bulk.tests if t.exercise == "ex06_framing"][:1]

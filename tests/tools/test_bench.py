@@ -14,8 +14,10 @@ from pathlib import Path
 from chatkit import server as reference
 from chatkit.tools import bench
 from chatkit.tools.bench.measure import server_variant
+from chatkit.tools.redisserver import executable
 
 ROW_LABELS = [server_variant(name)[0] for name in bench.DEFAULT_SERVERS.split(",")]
+ROOM_LABELS = [label for label in ROW_LABELS if label.endswith(", one room")]
 ASYNCIO_PEER = Path(__file__).resolve().parents[2] / "benchmarks" / "peers" / "asyncio_server.py"
 
 
@@ -37,16 +39,26 @@ def test_bench_prints_conditions_baselines_and_a_row_per_server_and_size(tmp_pat
         for label in ROW_LABELS:
             row = [line for line in table.splitlines() if line.split()[:1] == [str(clients)] and label in line]
             assert len(row) == 1, f"no row for {label} with {clients} clients in:\n{table}"
+            if label in ROOM_LABELS and executable() is None:
+                assert "skipped: redis-server is not installed" in row[0], row[0]
+                continue
             assert "gave up" not in row[0] and "disconnected" not in row[0], row[0]
-            *_, p50, p99, p999, lost, reordered, sustained, at_p99 = row[0].split()
+            *_, p50, p99, p999, lost, reordered, sustained, at_p99, hop, redis_cpu = row[0].split()
             assert float(p50) <= float(p99) <= float(p999), row[0]
             assert lost.replace(",", "").isdigit() and reordered.replace(",", "").isdigit(), row[0]
             assert sustained == at_p99 == "-", row[0]  # --no-sustained
+            if label in ROOM_LABELS:  # the hop through Redis, and Redis's own work
+                assert float(hop) > -5 and redis_cpu.endswith("%"), row[0]
+            else:
+                assert hop == redis_cpu == "-", row[0]
     event_loop_row = next(line for line in table.splitlines() if line.split()[:1] == ["12"] and "event loop" in line)
     assert event_loop_row.split("(event loop)")[1].split()[0] == "1", "the event loop is one thread"
     reference_row = next(line for line in table.splitlines() if line.split()[:1] == ["12"] and "reference" in line)
     threads = 12 + 1 + reference.WRITERS
     assert reference_row.split("(threads)")[1].split()[0] == str(threads), "a reader per client, the accept loop, the Writers"
+    if executable() is not None:  # 4 servers: 12 readers in all, and each its accept loop, Writers and 2 room threads
+        room_row = next(line for line in table.splitlines() if line.split()[:1] == ["12"] and "x4, one room" in line)
+        assert room_row.split("one room")[1].split()[0] == str(12 + 4 * (1 + reference.WRITERS + 2)), room_row
     assert f"plot saved to {plot}" in out
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -70,7 +82,8 @@ def test_bench_ramps_up_the_sustained_load_on_the_kit_and_on_a_peer_command():
     (["--clients", "ten"], "--clients takes numbers"),
     (["--servers", "ref,no.such.module"], "no.such.module"),
     (["--servers", "3"], "stage 3 has no nicknames"),
-    (["--servers", "ref/fast"], "the only variant is /nagle"),
+    (["--servers", "ref/fast"], "the variants are /nagle"),
+    (["--servers", "5/x2"], "only the reference server and stage 6 can share a room"),
     (["--peer", "go=./chatpeer"], "{port}"),
 ])
 def test_bench_says_what_is_wrong_with_its_arguments(args, message):

@@ -56,7 +56,9 @@ def no_tkinter(monkeypatch):
     ("/home/student/.pyenv/versions/3.11.7", [], "linux", "sudo apt install tk-dev"),
     ("/usr", ["etc/debian_version"], "linux", "sudo apt install python3-tk"),
     ("/usr", ["etc/fedora-release"], "linux", "sudo dnf install python3-tkinter"),
-    ("/opt/homebrew/opt/python@3.11", [], "darwin", "brew install python-tk@"),
+    ("/opt/homebrew/opt/python@3.11", [], "darwin", "from python.org: its installer includes Tk 8.6"),
+    ("/Users/student/.pyenv/versions/3.12.1", [], "darwin", "brew install tcl-tk@8, then pyenv install --force"),
+    ("C:\\Users\\student\\AppData\\Local\\Programs\\Python\\Python312", [], "win32", "tick 'tcl/tk and IDLE'"),
     ("/home/student/miniconda3", [], "linux", "conda install tk"),
     ("/opt/python", [], "linux", "from chatkit.lab.panel import ChatPanel"),
 ])

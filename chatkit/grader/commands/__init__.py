@@ -1,6 +1,7 @@
 """The grader's commands: what students and instructors run.
 
     check.py      check("ex03") in a notebook: one exercise, in a process of its own, as a table
+    exercises.py  python -m chatkit check: pytest exercises/ from any folder, any Python, any OS
     progress.py   python -m chatkit progress: which exercises pass, what is next, its first hint
     grade.py      python -m chatkit grade: a whole class, N students at a time, into a gradebook
     summary.py    the instructor's summary of a class: scores, statuses, the tests failed most

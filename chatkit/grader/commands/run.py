@@ -35,6 +35,7 @@ from chatkit.grader.limits import RUN_TIME_LIMIT
 from chatkit.grader.results import Results
 
 CLEAN_RUN = "CHATKIT_CLEAN_RUN"  # set in every run made here: the plugin grades where it is
+ANSWERS = "CHATKIT_ANSWERS"  # the solutions/ folders student code must not see, os.pathsep between them
 IGNORED = "CHATKIT_IGNORED"  # JSON: what the student's repository held that the run ignored
 STUDENT_RUN_LIMIT = 600  # `pytest exercises/`: every step has its own, far shorter, limit
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[3])  # the folder the running chatkit is imported from
@@ -145,8 +146,18 @@ def run_grader(paths, results_path=None, solutions=False, time_limit=RUN_TIME_LI
         environment = {key: value for key, value in {**os.environ, **(env or {})}.items()
                        if key not in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")}
         environment.update({"PYTHONDONTWRITEBYTECODE": "1", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", CLEAN_RUN: "1",
-                            IGNORED: json.dumps(list(ignored)), "PYTHONIOENCODING": "utf-8"})
+                            IGNORED: json.dumps(list(ignored)), "PYTHONIOENCODING": "utf-8",
+                            # the kit of this run is the folder it grades (the clean copy); the answers to
+                            # hide are those of the kit the exercises came from, and of this installation
+                            layout.ROOT_VARIABLE: str(cwd), ANSWERS: os.pathsep.join(answers(paths))})
         return run_command(command, cwd, environment, results_path, time_limit, echo)
+
+
+def answers(paths):
+    """The solutions/ folders student code must not see: near what is graded, of the kit this
+    process works in, and of this installation (a clean copy has none of its own)."""
+    kits = [layout.kit_root(path) for path in paths] + [layout.kit_root(), Path(PACKAGE_PARENT)]
+    return sorted({str(layout.solutions_dir(kit).resolve()) for kit in kits})
 
 
 def run_command(command, cwd, environment, results_path, time_limit, echo):
@@ -194,7 +205,8 @@ def run_grader_forked(paths, results_path, cwd, time_limit=RUN_TIME_LIMIT):
         return run_grader(paths, results_path, time_limit=time_limit, cwd=cwd)
     output_path = os.path.join(cwd, "pytest-output.txt")
     started = time.monotonic()
-    process = server.start(pytest_in_child, (pytest_arguments(paths, results_path, False, ()), str(cwd), output_path))
+    process = server.start(pytest_in_child, (pytest_arguments(paths, results_path, False, ()), str(cwd), output_path,
+                                             answers(paths)))
     timed_out = process.wait(time_limit) is None
     processes.kill_group(process)  # after a timeout, and anything a finished run left behind
     process.wait()
@@ -206,7 +218,7 @@ def run_grader_forked(paths, results_path, cwd, time_limit=RUN_TIME_LIMIT):
     return finish(results_path, output, process.exitcode, timed_out, started)
 
 
-def pytest_in_child(arguments, cwd, output_path):
+def pytest_in_child(arguments, cwd, output_path, hidden):
     """Run pytest in this forked process, its output to a file, in a session of its own."""
     os.setsid()
     os.chdir(cwd)
@@ -218,6 +230,8 @@ def pytest_in_child(arguments, cwd, output_path):
     sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     os.environ[CLEAN_RUN] = "1"  # the bulk grader made the clean copy itself
+    os.environ[layout.ROOT_VARIABLE] = str(cwd)
+    os.environ[ANSWERS] = os.pathsep.join(hidden)
     sys.dont_write_bytecode = True
     status = pytest.main(arguments)
     sys.stdout.flush()

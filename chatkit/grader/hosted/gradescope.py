@@ -75,7 +75,7 @@ def requirements():
             version = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             continue
-        marker = "; python_version < '3.11'" if name in ("tomli", "exceptiongroup") else ""
+        marker = '; python_version < "3.11"' if name in ("tomli", "exceptiongroup") else ""
         lines.append(f"{name}=={version}{marker}")
     return "\n".join(lines) + "\n"
 

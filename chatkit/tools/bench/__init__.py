@@ -13,7 +13,10 @@ loopback limit: one socket pair sending chat-sized lines as fast as it
 can, in 64 KiB writes and one line per send() (processes.py). Any server
 program speaking the protocol can be measured beside the kit's servers
 (``--peer LABEL=COMMAND``; benchmarks/peers/ has asyncio, Twisted, uvloop,
-socketserver and Go servers).
+socketserver and Go servers). Rows like "reference x2, one room" are 2 (or
+4) reference servers sharing one room through Redis (chatkit.sharedroom),
+the crowd spread over them, beside the one-server rows: what the extra hop
+through Redis costs, and where the bottleneck moves.
 
 The numbers come from real sockets on 127.0.0.1, read by the clients; never
 from the server's own counters. The crowd (chatkit.tools.crowd) runs in this
@@ -37,7 +40,7 @@ from chatkit.tools.bench.processes import Command, loopback, raise_fd_limit
 from chatkit.tools.bench.report import conditions, plot, step_line, table
 
 DEFAULT_CLIENTS = "10,100,1000,2000"
-DEFAULT_SERVERS = "5,ref,ref/nagle,6"
+DEFAULT_SERVERS = "5,ref,ref/nagle,6,ref/x2,ref/x4"
 DEFAULT_PLOT = "artifacts/bench.png"
 
 
@@ -65,7 +68,8 @@ def add_arguments(parser):
                         help=f"crowd sizes, comma-separated (default {DEFAULT_CLIENTS})")
     parser.add_argument("--servers", default=DEFAULT_SERVERS,
                         help="servers to compare: stage numbers (5, 6), 'ref', a module or a .py file with a "
-                             f"RunServer class; NAME/nagle without TCP_NODELAY (default {DEFAULT_SERVERS})")
+                             "RunServer class; NAME/nagle without TCP_NODELAY; NAME/x2 (x3 ... x16) that many "
+                             f"servers behind one room, through Redis (default {DEFAULT_SERVERS})")
     parser.add_argument("--peer", action="append", default=[], metavar="LABEL=COMMAND",
                         help="also measure any server program speaking the protocol; {port} in COMMAND is "
                              "replaced by the port it must listen on (repeat for several)")

@@ -12,15 +12,22 @@
   with nothing lost, nothing reordered and p99 under a bound (BOUND_MS); a
   step over the bound is measured once more before the ramp stops;
 * the server's threads, memory per connection and CPU use, asked of the
-  server process itself.
+  server process itself;
+* for N servers behind one room ("ref/x2"): the same, the crowd spread over
+  them, with the servers' threads, memory and CPU added up, Redis's CPU, and
+  the hop: how much later (p50) a line reaches the members on the other
+  servers than those on its sender's server.
 """
 
+import inspect
+import re
 import time
 from dataclasses import dataclass, field
 
 from chatkit.tools import servers
-from chatkit.tools.bench.processes import Command, ServerProcess
+from chatkit.tools.bench.processes import Command, Room, ServerProcess
 from chatkit.tools.crowd import Crowd, message
+from chatkit.tools.redisserver import RedisMissing
 
 IN_FLIGHT = 200  # closed loop: lines on their way at once (at most ~10 KB queued for any client)
 TALKERS = 10  # clients who send; everyone listens
@@ -51,6 +58,8 @@ class Row:
     reordered: int = None
     sustained: float = None  # lines/s: the ramp's highest step within the bound
     sustained_p99: float = None  # seconds, at that step
+    hop: float = None  # seconds: p50 of lines heard on another server than the sender's, minus on its own
+    redis_cpu: float = None  # share of one core Redis used during the closed loop
     note: str = ""
     latencies: list = field(default_factory=list, repr=False)
     steps: list = field(default_factory=list, repr=False)  # the ramp: Step per rate tried
@@ -74,7 +83,10 @@ class Step:
 
 
 def closed_loop(crowd, server, seconds):
-    """Keep IN_FLIGHT lines on their way to everyone; return (deliveries/s, server CPU, crowd CPU)."""
+    """Keep IN_FLIGHT lines on their way to everyone; return (deliveries/s, server CPU, crowd CPU, Redis CPU).
+
+    Redis CPU is None but for the servers of a room.
+    """
     members = crowd.open_members()
     talkers = members[:TALKERS]
     sent, before = 0, crowd.arrived
@@ -84,7 +96,7 @@ def closed_loop(crowd, server, seconds):
     last_progress, last_arrived = start, crowd.arrived
     while (now := time.monotonic()) < start + seconds:
         if measured is None and now >= warm:
-            measured = (now, crowd.delivered, server.stats()["cpu"], time.process_time())
+            measured = (now, crowd.delivered, server.stats()["cpu"], time.process_time(), redis_cpu(server))
         while sent * len(members) - (crowd.arrived - before) < IN_FLIGHT * len(members):
             sent += 1
             crowd.say(talkers[sent % len(talkers)], message(talkers[sent % len(talkers)], sent, time.perf_counter_ns()))
@@ -93,10 +105,16 @@ def closed_loop(crowd, server, seconds):
             last_progress, last_arrived = now, crowd.arrived
         elif now - last_progress > STALL:
             raise TimeoutError(f"no line delivered for {STALL:g} s")
-    end = (time.monotonic(), crowd.delivered, server.stats()["cpu"], time.process_time())
+    end = (time.monotonic(), crowd.delivered, server.stats()["cpu"], time.process_time(), redis_cpu(server))
     drain(crowd, before + sent * len(members))
     elapsed = end[0] - measured[0]
-    return ((end[1] - measured[1]) / elapsed, (end[2] - measured[2]) / elapsed, (end[3] - measured[3]) / elapsed)
+    return ((end[1] - measured[1]) / elapsed, (end[2] - measured[2]) / elapsed, (end[3] - measured[3]) / elapsed,
+            None if end[4] is None else (end[4] - measured[4]) / elapsed)
+
+
+def redis_cpu(server):
+    """CPU seconds the room's Redis used so far, for the servers of a room (None for one server)."""
+    return server.redis_cpu() if isinstance(server, Room) else None
 
 
 def open_loop(crowd, seconds, rate):
@@ -112,7 +130,7 @@ def open_loop(crowd, seconds, rate):
     talkers = members[:TALKERS]
     observers = set(talkers) | set(members[::max(1, len(members) // OBSERVERS)])
     crowd.pause([member for member in members if member not in observers])
-    crowd.latencies = []
+    crowd.latencies, crowd.within, crowd.across = [], [], []
     for member in members:
         member.last_heard = {}
     before = crowd.arrived, crowd.delivered, crowd.reordered
@@ -169,16 +187,24 @@ def percentile(values, share):
 
 
 def server_variant(name):
-    """(label, name for the server process, Nagle on?) for a name of --servers.
+    """(label, name for the server process, Nagle on?, servers behind one room) for a name of --servers.
 
     "ref/nagle" and "6/nagle" are those servers without TCP_NODELAY (Nagle's
-    algorithm on), to show what it costs.
+    algorithm on), to show what it costs. "ref/x2", "6/x4": 2 or 4 of those
+    servers sharing one room through Redis, the crowd spread over them.
     """
     base, _, variant = name.partition("/")
-    if variant not in ("", "nagle"):
-        raise ValueError(f"{name!r}: the only variant is /nagle (the server without TCP_NODELAY)")
+    several = re.fullmatch(r"x([2-9]|1[0-6])", variant)
+    if variant not in ("", "nagle") and not several:
+        raise ValueError(f"{name!r}: the variants are /nagle (the server without TCP_NODELAY) and /x2 ... /x16 "
+                         "(that many servers behind one room)")
     choice = server_choice(base)
-    return (choice.label.split(" (")[0] + ", no TCP_NODELAY" if variant else choice.label), choice.name, bool(variant)
+    short = choice.label.split(" (")[0]
+    if several:
+        if "room" not in inspect.signature(choice.load().RunServer).parameters:
+            raise ValueError(f"{name!r}: only the reference server and stage 6 can share a room")
+        return f"{short} x{several[1]}, one room", choice.name, False, int(several[1])
+    return (short + ", no TCP_NODELAY" if variant else choice.label), choice.name, bool(variant), 1
 
 
 def server_choice(name):
@@ -197,8 +223,13 @@ def measure_server(name, clients, seconds, rate, fd_limit, sustained=True, show_
     if isinstance(name, Command):
         row, server = Row(name.label, clients), name.start(fd_limit)
     else:
-        label, server_name, nagle = server_variant(name)
-        row, server = Row(label, clients), ServerProcess(server_name, fd_limit, nagle=nagle)
+        label, server_name, nagle, count = server_variant(name)
+        row = Row(label, clients)
+        try:
+            server = Room(server_name, count, fd_limit) if count > 1 else ServerProcess(server_name, fd_limit, nagle=nagle)
+        except RedisMissing as error:
+            row.note = f"skipped: {str(error).splitlines()[0]} ({str(error).splitlines()[1].strip()})"
+            return row
     crowd = Crowd(server.address)
     try:
         idle = server.stats()
@@ -209,10 +240,12 @@ def measure_server(name, clients, seconds, rate, fd_limit, sustained=True, show_
         full = server.stats()
         row.threads = full["threads"]
         row.memory_per_client = (full["memory"] - idle["memory"]) / clients
-        row.delivered_per_s, row.server_cpu, row.crowd_cpu = closed_loop(crowd, server, seconds)
+        row.delivered_per_s, row.server_cpu, row.crowd_cpu, row.redis_cpu = closed_loop(crowd, server, seconds)
         row.rate_in = rate
         row.latencies, row.lost, row.reordered = open_loop(crowd, seconds, rate)
         row.p50, row.p99, row.p999 = (percentile(row.latencies, share) for share in (0.50, 0.99, 0.999))
+        if crowd.across and crowd.within:
+            row.hop = percentile(crowd.across, 0.5) - percentile(crowd.within, 0.5)
         if sustained:
             row.steps = ramp(crowd, seconds, show_step and (lambda step: show_step(row, step)), ramp_steps)
             passed = [step for step in row.steps if step.passed]

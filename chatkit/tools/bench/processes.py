@@ -2,6 +2,7 @@
 
     ServerProcess("5", fd_limit)    one server in a process of its own: its threads have their own GIL;
                                     it answers "stats" (threads, memory, CPU) and "stop" on its stdin
+    Room("ref", 4, fd_limit)        4 of those servers sharing one room through a redis-server of its own
     Command("go", "./peer {port}")  any server program speaking the protocol, started on a free port
                                     (a peer to compare with); its stats are read from /proc (Linux)
     loopback(seconds, batched)      the limit: one socket pair, a sender process writing flat out
@@ -23,6 +24,7 @@ except ImportError:
     resource = None
 
 from chatkit.tools import servers
+from chatkit.tools.redisserver import RedisServer
 
 
 def raise_fd_limit(wanted):
@@ -53,11 +55,13 @@ def serve_in_child():
 
     sys.argv[1] names the server as chatkit.tools.servers does ("5", "ref",
     "6", a module or a file); sys.argv[2] says how many open files to allow;
-    sys.argv[3] is "nagle" to leave TCP_NODELAY off.
+    then "nagle" leaves TCP_NODELAY off, "--room URL" joins a shared room.
     """
     raise_fd_limit(int(sys.argv[2]))
-    server = servers.choose(sys.argv[1]).load().RunServer("127.0.0.1", 0)
-    if sys.argv[3:] == ["nagle"]:
+    options = sys.argv[3:]
+    room = {"room": options[options.index("--room") + 1]} if "--room" in options else {}
+    server = servers.choose(sys.argv[1]).load().RunServer("127.0.0.1", 0, **room)
+    if "nagle" in options:
         server.nodelay = False
     server.log = lambda message: None
     server.server_open()
@@ -86,8 +90,9 @@ def python_child(call, *args):
 class ServerProcess:
     """A server under test in a process of its own, so its threads have their own GIL."""
 
-    def __init__(self, name, fd_limit, nagle=False):
-        self.process = python_child("serve_in_child", name, fd_limit, *(["nagle"] if nagle else []))
+    def __init__(self, name, fd_limit, nagle=False, room=None):
+        self.process = python_child("serve_in_child", name, fd_limit, *(["nagle"] if nagle else []),
+                                    *(["--room", room] if room else []))
         first = self.process.stdout.readline().split()
         if len(first) != 2:
             self.close()
@@ -154,11 +159,7 @@ class CommandProcess:
                 time.sleep(0.05)  # waiting for another program to listen: nothing to wait on but time
 
     def stats(self):
-        status = open(f"/proc/{self.process.pid}/status").read()
-        field = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        ticks = open(f"/proc/{self.process.pid}/stat").read().rsplit(")", 1)[1].split()
-        return {"threads": int(field["Threads"]), "memory": int(field["VmRSS"].split()[0]) * 1024,
-                "cpu": (int(ticks[11]) + int(ticks[12])) / os.sysconf("SC_CLK_TCK")}
+        return process_stats(self.process.pid)
 
     def close(self):
         self.process.terminate()
@@ -167,6 +168,46 @@ class CommandProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def process_stats(pid):
+    """Threads, resident memory and CPU seconds of any process, from /proc (Linux)."""
+    with open(f"/proc/{pid}/status") as status:
+        field = dict(line.split(":", 1) for line in status.read().splitlines() if ":" in line)
+    with open(f"/proc/{pid}/stat") as stat:
+        ticks = stat.read().rsplit(")", 1)[1].split()
+    return {"threads": int(field["Threads"]), "memory": int(field["VmRSS"].split()[0]) * 1024,
+            "cpu": (int(ticks[11]) + int(ticks[12])) / os.sysconf("SC_CLK_TCK")}
+
+
+class Room:
+    """`count` servers in processes of their own, sharing one room through a redis-server of the bench's own.
+
+    Its stats are the servers' together; redis_cpu() is the CPU Redis used so far.
+    """
+
+    def __init__(self, name, count, fd_limit, nagle=False):
+        self.redis = RedisServer()  # RedisMissing says how to install it
+        self.servers = []
+        try:
+            for _ in range(count):
+                self.servers.append(ServerProcess(name, fd_limit, nagle=nagle, room=self.redis.url("bench")))
+        except BaseException:
+            self.close()
+            raise
+        self.address = [server.address for server in self.servers]  # the crowd goes round them
+
+    def stats(self):
+        every = [server.stats() for server in self.servers]
+        return {what: sum(stats[what] for stats in every) for what in ("threads", "memory", "cpu")}
+
+    def redis_cpu(self):
+        return process_stats(self.redis.process.pid)["cpu"]
+
+    def close(self):
+        for server in self.servers:
+            server.close()
+        self.redis.stop()
 
 
 def loopback(seconds, batched):

@@ -29,7 +29,10 @@ def conditions(args, fd_limit):
         "          reord: lines heard after a later line of the same sender;",
         f"          sustained: the same open loop, {args.seconds:g} s a step, from {RAMP_START:,} lines/s doubling "
         f"each step: the highest rate with nothing lost or reordered and p99 <= {BOUND_MS:g} ms",
-        "          (a step over the bound is tried once more before the ramp stops)",
+        "          (a step over the bound is tried once more before the ramp stops);",
+        "          NAME xN, one room: N servers sharing one room through a redis-server of the bench's own, the",
+        "          clients spread over them (their threads, memory and CPU added up); redis CPU: Redis's share of",
+        "          a core; hop ms: p50 of lines heard on another server than the sender's, minus on its own",
     ]
 
 
@@ -54,17 +57,20 @@ def table(rows, limit):
 
     header = (f"{'clients':>7}  {'server':<27} {'threads':>7} {'KiB/client':>10} {'delivered/s':>12} "
               f"{'of limit':>8} {'srv CPU':>7} {'crowd CPU':>9} {'in msg/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
-              f"{'p999 ms':>7} {'lost':>5} {'reord':>5} {'sustained/s':>12} {'at p99':>6}")
+              f"{'p999 ms':>7} {'lost':>5} {'reord':>5} {'sustained/s':>12} {'at p99':>6} {'hop ms':>6} "
+              f"{'redis CPU':>9}")
     out = [header, "-" * len(header)]
     for row in rows:
         share = f"{100 * row.delivered_per_s / limit:.1f}%" if limit else "-"
         memory = None if row.memory_per_client is None else row.memory_per_client / 1024
         cpu = "-" if row.server_cpu is None else f"{100 * row.server_cpu:.0f}%"
         crowd = "-" if row.crowd_cpu is None else f"{100 * row.crowd_cpu:.0f}%"
+        redis = "-" if row.redis_cpu is None else f"{100 * row.redis_cpu:.0f}%"
         out.append(f"{row.clients:>7,}  {row.server:<27} {number(row.threads):>7} {number(memory):>10} "
                    f"{number(row.delivered_per_s):>12} {share:>8} {cpu:>7} {crowd:>9} {number(row.rate_in):>8} "
                    f"{ms(row.p50):>7} {ms(row.p99):>7} {ms(row.p999):>7} {number(row.lost):>5} "
-                   f"{number(row.reordered):>5} {number(row.sustained):>12} {ms(row.sustained_p99):>6}"
+                   f"{number(row.reordered):>5} {number(row.sustained):>12} {ms(row.sustained_p99):>6} "
+                   f"{ms(row.hop):>6} {redis:>9}"
                    + (f"  {row.note}" if row.note else ""))
     return "\n".join(out)
 
