@@ -3,7 +3,9 @@
     pytest exercises/                  grade your exercises (the score table comes last)
     pytest exercises/ --solutions      grade the reference answers instead
     check("ex03")                      the same for one exercise, from a notebook
-    python -m chatkit progress         which exercises pass, and what to do next
+    python -m chatkit progress         where you stand on the ladder, and what to do next
+    python -m chatkit watch            grade the exercise you are on each time you save it
+    python -m chatkit reset ex03       put an exercise file back to its stub
     python -m chatkit grade DIR        grade a whole class, in parallel
     python -m chatkit stubs            make exercises/ from solutions/
     python -m chatkit gradescope Z     the Gradescope autograder; classroom: GitHub Classroom's workflow
@@ -26,7 +28,7 @@ What a graded test runs on:
                    user of its own, the guard), the grader's checks, and what went wrong in words
 
 The workflows on top:
-    commands/      check (notebooks), progress, grade (a class, with its summary), run (pytest
+    commands/      check (notebooks), progress, watch, reset, grade (a class, with its summary), run (pytest
                    in a process of its own, with a time limit)
     results/       results.json (Gradescope's format), the score tables, GitHub Classroom's format,
                    the LMS gradebook (roster, Canvas/Moodle), feedback files and their words

@@ -17,13 +17,13 @@ RUNGS = ("guided", "specified", "open")
 OPTIONAL = "optional"
 
 
-def rung(exercise, root=layout.KIT_ROOT):
+def rung(exercise, root=None):
     """'guided', 'specified', 'open', or 'optional' for an exercise whose title names no rung."""
     found = re.search(r"\((guided|specified|open)\)", layout.title(exercise, root))
     return found.group(1) if found else OPTIONAL
 
 
-def climb(exercises, root=layout.KIT_ROOT):
+def climb(exercises, root=None):
     """The exercises in the order of the ladder: by rung, then by number (optional ones last)."""
     order = (*RUNGS, OPTIONAL)
     return sorted(exercises, key=lambda exercise: (order.index(rung(exercise, root)), exercise))

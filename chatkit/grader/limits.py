@@ -48,5 +48,6 @@ NAMESPACES_ON = os.environ.get("CHATKIT_GRADER_NAMESPACES", "on") != "off"
 # -- whole runs --------------------------------------------------------------------
 RUN_TIME_LIMIT = 120  # one pytest run in a process of its own, by default
 CHECK_TIME_LIMIT = 90  # check("ex03") from a notebook: one exercise
+WATCH_LOOK_EVERY = 0.2  # python -m chatkit watch: seconds between two looks at the file being watched
 PROGRESS_TIME_LIMIT = 300  # python -m chatkit progress: every exercise
 STUDENT_TIME_LIMIT = 120  # bulk grading: one student's whole run

@@ -180,3 +180,55 @@ def no_exercises_folder(root):
 
 def stopped_after(seconds):
     return _("(The check was stopped after {seconds:g} s; tests not reached count as failed.)").format(seconds=seconds)
+
+
+# -- python -m chatkit watch and reset (commands/watch.py, commands/reset.py) -------------------
+
+WATCH_STOPPED = _("Stopped watching.")
+YES_ANSWERS = {"y", "yes", _("y"), _("yes")}
+
+
+def watch_starting(exercise):
+    return _("Watching {exercise}: save the file and it is graded again (Ctrl+C stops).").format(exercise=exercise)
+
+
+def watch_score(clock, exercise, score, max_score):
+    return _("[{clock}] {exercise}: {score}/{max_score} points").format(
+        clock=clock, exercise=exercise, score=score, max_score=max_score)
+
+
+def first_to_fix(test, worth, description):
+    return _("First to fix: {test} ({worth}): {description}").format(test=test, worth=worth, description=description)
+
+
+def watch_passes(exercise):
+    return _("{exercise} passes. On to the next exercise.").format(exercise=exercise)
+
+
+def save_again(path):
+    return _("Save {path} to grade it again (Ctrl+C stops).").format(path=path)
+
+
+def no_stub(exercise):
+    return _("The grader's manifest has no stub for {exercise}: run python -m chatkit stubs.").format(
+        exercise=exercise)
+
+
+def already_a_stub(path):
+    return _("{path} is already the stub the kit hands out: nothing to do.").format(path=path)
+
+
+def reset_question(path, backup):
+    return _("Restore {path} to its stub? What you wrote in it is kept as {backup}. [y/N] ").format(
+        path=path, backup=backup)
+
+
+def reset_not_done(exercise):
+    return _("Nothing was changed (to restore it without being asked: python -m chatkit reset {exercise} --yes).").format(
+        exercise=exercise)
+
+
+def reset_done(path, backup):
+    if backup is None:
+        return _("{path} is the stub again.").format(path=path)
+    return _("{path} is the stub again; what you had written is in {backup}.").format(path=path, backup=backup)
