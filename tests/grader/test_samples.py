@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from chatkit.grader.authoring.samples import BUGS
+from chatkit.grader.authoring.samples import BUGS, STAGE5_LOSES, STAGE5_SAYS
 from chatkit.grader.commands import progress
 from chatkit.grader.results.tables import html_table, text_table
 from grading_helpers import exercises_copy, grade_copy, solution_text
@@ -75,6 +75,19 @@ def test_named_causes_of_hangs(graded):
     import_loop = graded["an endless loop at import"].results.tests
     assert all(t.hint.startswith("Importing your file never finishes: the code at exercises/ex07_slow_reader.py:")
                and "the main thread (importing your file) is running Python code" in t.output for t in import_loop)
+
+
+def test_stage5_fails_the_capstone_where_its_design_breaks(graded):
+    """The report's server (stage 5), handed in for exercise 9, loses the points of each behaviour its design
+    gets wrong, and each failure's hint names that weakness; the reference server and stage 6 lose only the
+    point for writing the server yourself (samples "the reference server imported", "stage 6 imported")."""
+    tests = {t.test: t for t in graded["stage 5 handed in (the report's design)"].results.tests}
+    assert set(STAGE5_SAYS) == set(STAGE5_LOSES)
+    for test, says in STAGE5_SAYS.items():
+        assert says in tests[test].hint, f"{test}: {tests[test].hint}"
+    for kit_server in ("the reference server imported", "stage 6 imported"):
+        lost = [t.test for t in graded[kit_server].results.tests if not t.passed]
+        assert lost == ["test_the_server_is_your_own"], (kit_server, lost)
 
 
 def test_crash_in_one_test_does_not_stop_the_run(graded):

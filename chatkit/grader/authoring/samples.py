@@ -66,6 +66,16 @@ STAGE5_LOSES = {"test_lines_are_framed": 2, "test_korean_cut_anywhere": 2, "test
                 "test_a_member_who_stops_reading": 2, "test_oversized_lines": 2,
                 "test_control_characters_are_removed": 1, "test_who_answers_only_the_asker": 1,
                 "test_silent_newcomer_blocks_nobody": 1, "test_the_server_is_your_own": 1}
+# ...and what the hint of each of those failures names: the report's own weaknesses, one by one
+STAGE5_SAYS = {"test_lines_are_framed": "TCP is a stream of bytes", "test_korean_cut_anywhere": "incremental decoder",
+               "test_order_under_load": "in the order it was said", "test_leaving_is_announced_once": "a reset",
+               "test_nicknames_are_checked": "Refuse a nickname that is taken",
+               "test_a_member_who_stops_reading": "Never wait for one member",
+               "test_oversized_lines": "A line longer than 4,096 characters",
+               "test_control_characters_are_removed": "protocol.clean_text",
+               "test_who_answers_only_the_asker": "/who answers only the one who asked",
+               "test_silent_newcomer_blocks_nobody": "not in the accept loop",
+               "test_the_server_is_your_own": "Write the server yourself"}
 
 EX01_OPEN = ("        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n"
              "        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
