@@ -391,6 +391,14 @@ BUGS = [
         "",
         {"test_quit_leaves": 2, "test_end_of_input_leaves": 1}, "send '/quit' to the server", slow=True),
 
+    Bug("the kit's terminal client handed in", "ex08_client", None,
+        '"""The kit\'s client, handed in for exercise 8."""\n\nfrom chatkit.client import Client  # noqa: F401\n',
+        EX08_ALL, "comes from chatkit/client.py"),
+    Bug("the kit's client subclassed", "ex08_client", None,
+        '"""My client."""\n\nimport chatkit.client\n\n\nclass Client(chatkit.client.Client):\n'
+        '    """Mine, with everything inherited."""\n',
+        EX08_ALL, "Client.connect comes from chatkit/client.py"),
+
     # -- exercise 9: the whole server -----------------------------------------------------------------
     Bug("stage 5 handed in (the report's design)", "ex09_chat_server", None,
         '"""The report\'s server, handed in for the capstone."""\n\n'
