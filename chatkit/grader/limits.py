@@ -19,6 +19,7 @@ STACKS_TIMEOUT = 1.0  # asking the child what its threads are doing
 QUICK_LOOK = 0.5  # asking the child one more fact for a failure's explanation (is the listener closed?)
 STACK_SAMPLE_GAP = 0.05  # between two looks at the threads (stuck, or busy in a loop?)
 MEMBERS_TIMEOUT = 2.5  # waiting inside the child for the room to have N members
+FLOOD_BYTES_MAX = 24 << 20  # the most a flood sends before the test gives up on a member who stopped reading
 CLIENT_GOODBYE = 2.0  # what a client may wait, after /quit, for its server to hang up (exercise 8 says so)
 READ_PATIENCE = 1.0  # a server given part of a line, until it has read it (then the next part is sent)
 WAIT_PATIENCE = 3.0  # looking at a call that should be waiting (take() on an empty outbox) until it is clear how

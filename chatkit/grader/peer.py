@@ -15,7 +15,7 @@ import contextlib
 import socket
 import time
 
-from chatkit.grader.limits import CRASH_REPORT_GRACE, EXPECT_TIMEOUT, READ_PATIENCE
+from chatkit.grader.limits import CRASH_REPORT_GRACE, EXPECT_TIMEOUT, FLOOD_BYTES_MAX, READ_PATIENCE
 from chatkit.grader.results import words
 from chatkit.tools.recorder import Recorder
 
@@ -112,6 +112,20 @@ class Peer(Recorder):
             deadline = time.monotonic() + READ_PATIENCE
             while time.monotonic() < deadline and (self.server_unread() or 0) > 0:
                 time.sleep(0.001)  # a kernel counter, seen from outside: nothing to wait on
+
+    def flood(self, listeners, until, why, most=FLOOD_BYTES_MAX, line="x" * 1000):
+        """Say long lines, 256 at a time, each batch heard whole by every one of `listeners` before the
+        next leaves, until `until()` or `most` bytes have gone; the bytes sent. (The room must keep up
+        with the flood while a member who stopped reading falls behind, or a wait here fails.)"""
+        sent, batch = 0, 0
+        while sent < most and not until():
+            for n in range(256):
+                self.say(f"{batch}.{n} {line}")
+            sent += 256 * len(line)
+            for member in listeners:
+                member.expect(f"{self.name}: {batch}.255 ", why=why)
+            batch += 1
+        return sent
 
     def stop_reading(self):
         """From now on, read nothing: a client whose buffers fill up (set receive_buffer small)."""
