@@ -247,12 +247,7 @@ class RunningServer:
 
     def problem(self):
         """The student's program crashed (run() raised, a thread died, the process ended), or None."""
-        trouble = self.sandbox.trouble()
-        if trouble is not None:
-            return trouble
-        if self.running is not None and self.running.done() and self.running.error is not None:
-            return self.running.error
-        return None
+        return crashed(self.sandbox, self.running)
 
     def diagnosis(self, stuck=True):
         """(a few lines on the server's state, to append to a failure message; the mistake they show, or None)."""
@@ -341,12 +336,8 @@ class RunningClient:
         self.running = self.remote.run.background()
 
     def problem(self):
-        trouble = self.sandbox.trouble()
-        if trouble is not None:
-            return trouble
-        if self.running is not None and self.running.done() and self.running.error is not None:
-            return self.running.error
-        return None
+        """The student's client crashed (run() raised, a thread died, the process ended), or None."""
+        return crashed(self.sandbox, self.running)
 
     def type(self, text):
         """The user types `text` and presses Enter."""
@@ -416,6 +407,16 @@ class RunningClient:
         self.room.close()
         if self.copy:
             self.copy.close()
+
+
+def crashed(sandbox, running):
+    """What went wrong in a student's program (its process, its threads, the run() call `running`), or None."""
+    trouble = sandbox.trouble()
+    if trouble is not None:
+        return trouble
+    if running is not None and running.done() and running.error is not None:
+        return running.error
+    return None
 
 
 def port_in_time_wait(host="127.0.0.1", patience=CALL_TIMEOUT):
