@@ -19,6 +19,7 @@ from chatkit.grader.results.tables import html_table, text_table
 from grading_helpers import exercises_copy, grade_copy, solution_text
 
 TIME_BOUND = 40  # seconds one buggy exercise may take to grade, hangs included
+pytestmark = pytest.mark.timeout(600)  # grading every bug (the module fixture) takes about 2 minutes, more when busy
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ submissions into a folder, in the layout students hand in.
 """
 
 import random
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -465,7 +466,8 @@ def write_submission(folder, exercises=None, bugs=(), edit_tests=False, root=lay
         shutil.copy(layout.exercises_dir(root) / name, target / name)
     if edit_tests:
         test = target / f"{ids[0]}_test.py"
-        test.write_text(test.read_text(encoding="utf-8").replace("points(2)", "points(20)"), encoding="utf-8")
+        weighed = re.sub(r"points\((\d+)\)", r"points(\g<1>0)", test.read_text(encoding="utf-8"))  # every weight x10
+        test.write_text(weighed, encoding="utf-8")
     return target
 
 
