@@ -15,6 +15,8 @@ COMMANDS = {
     "lab": ("chatkit.tools.labserver", "open the walkthrough in JupyterLab (what make lab does)"),
     "check": ("chatkit.grader.commands.exercises", "grade your exercises (pytest exercises/, on any OS)"),
     "progress": ("chatkit.grader.commands.progress", "show which exercises pass and what is next"),
+    "watch": ("chatkit.grader.commands.watch", "grade the exercise you are on each time you save it"),
+    "reset": ("chatkit.grader.commands.reset", "put an exercise file back the way the kit handed it out"),
     "grade": ("chatkit.grader.commands.grade", "grade a whole class's submissions"),
     "stubs": ("chatkit.grader.authoring.stubs", "regenerate exercises/ from solutions/"),
     "gradescope": ("chatkit.grader.hosted.gradescope", "build the Gradescope autograder zip"),
@@ -24,7 +26,7 @@ COMMANDS = {
 }
 # Commands that need the kit's dependencies: run by a Python that has no chatkit installed
 # (python -m chatkit in a fresh clone), they make the kit's .venv and run in it.
-NEED_THE_KIT_INSTALLED = {"lab", "check", "progress", "grade", "stubs", "bench", "release"}
+NEED_THE_KIT_INSTALLED = {"lab", "check", "progress", "watch", "reset", "grade", "stubs", "bench", "release"}
 # Commands whose unknown options are passed on (to JupyterLab, to pytest): main(args, passed_on).
 PASSING_ON = {"lab", "check"}
 

@@ -10,15 +10,17 @@ from chatkit.grader import hint, part
 from chatkit.stages.stage2_accept import RunServer as Stage2
 
 GREETING = Stage2.greeting
+GREET = "serve_client() sends self.greeting first, as one line: (self.greeting + '\\n').encode()."
+ECHO = "Each recv() goes back with conn.sendall(b'echo: ' + data)."
 
 
 @pytest.mark.points(2)
 def test_greets_and_echoes(student):
     """A client is greeted, and what it sends comes back after 'echo: ', Korean too."""
     alice = student.start_server().connect("alice")
-    with part(1, "serve_client() sends self.greeting first, as one line: (self.greeting + '\\n').encode()."):
+    with part(1, GREET):
         alice.expect_line(GREETING)
-    with part(1, "Each recv() goes back with conn.sendall(b'echo: ' + data)."):
+    with part(1, ECHO):
         alice.say("hello")
         alice.expect_line("echo: hello")
         alice.say("안녕하세요")
@@ -27,14 +29,17 @@ def test_greets_and_echoes(student):
 
 @pytest.mark.points(2)
 def test_serves_the_next_client(student):
-    """When the first client leaves, the next one (already connected) is served."""
+    """When the first client leaves (here it vanishes, with a reset), the next one is served."""
     server = student.start_server()
     alice = server.connect("alice")
-    alice.expect_line(GREETING)
+    with hint(GREET):
+        alice.expect_line(GREETING)
     bob = server.connect("bob")  # the OS queues bob until the server accepts him
-    alice.close()
-    with hint("When serve_client() returns, run() must go back to wait_for_client(): a loop, not a single accept."):
+    alice.reset()  # a client that crashed: recv() raises ConnectionResetError
+    with hint("When serve_client() returns, run() must go back to wait_for_client(): a loop, not a single "
+              "accept. And a client that resets makes recv() raise OSError: end that client's loop, not run()."):
         bob.expect_line(GREETING, why="alice left, so the server should accept bob now")
+    with hint(ECHO):
         bob.say("hi")
         bob.expect_line("echo: hi")
 
@@ -43,9 +48,11 @@ def test_serves_the_next_client(student):
 def test_client_leaving_ends_the_echo_loop(student):
     """When a client closes its side, the server closes the connection (no endless loop on b'')."""
     alice = student.start_server().connect("alice")
-    alice.expect_line(GREETING)
-    alice.say("bye")
-    alice.expect_line("echo: bye")
+    with hint(GREET):
+        alice.expect_line(GREETING)
+    with hint(ECHO):
+        alice.say("bye")
+        alice.expect_line("echo: bye")
     alice.shutdown_write()  # alice sends nothing more: the server's recv() returns b""
     with hint("recv() returns b'' once the client closed its side, and again every time after: "
               "leave the loop when data is empty, then conn.close()."):
@@ -57,7 +64,8 @@ def test_stop_hangs_up_and_run_returns(student):
     """stop() disconnects the client being served, and run() returns."""
     server = student.start_server()
     alice = server.connect("alice")
-    alice.expect_line(GREETING)
+    with hint(GREET):
+        alice.expect_line(GREETING)
     with hint("Call self.remember(conn) at the start of serve_client(), so stop() can hang up on the client; "
               "run() returns when wait_for_client() gives None."):
         server.stop()

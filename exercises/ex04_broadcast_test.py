@@ -7,15 +7,24 @@ grader checks it.
 
 import pytest
 
-from chatkit.grader import hint, part
+from chatkit.grader import hint
+
+WRITTEN_HERE = ("ChattingRoom.add_user", "ChattingRoom.delete_user", "ChattingRoom.send_all")
+
+
+@pytest.fixture(autouse=True)
+def your_own_room(student):
+    """Every test first checks that the room's three methods are written in your file."""
+    student.written_here(*WRITTEN_HERE)
 
 
 def enter(server, name):
     """Connect, and wait until the room has announced us (then we are a member)."""
     client = server.connect(name)
-    with hint("add_user() appends the newcomer to self.members, then sends the join notice to everyone "
-              "(the newcomer too) with self.send_all(self.join_notice(client))."):
-        client.expect(f"* {client.guest_name} joined.", why="add_user() announces every newcomer, to the newcomer too")
+    with hint("add_user() makes the newcomer a member, then everyone (the newcomer too) hears "
+              "'* guest-PORT joined.', through send_all()."):
+        client.expect_line(f"* {client.guest_name} joined.",
+                           why="add_user() announces every newcomer, to the newcomer too")
     return client
 
 
@@ -25,8 +34,8 @@ def test_everyone_hears_a_message(student):
     server = student.start_server()
     alice, bob, carol = enter(server, "alice"), enter(server, "bob"), enter(server, "carol")
     alice.say("hello 안녕")
-    with hint("send_all() sends the message to every client in self.members, the sender too: "
-              "data = message.encode(), then client.sock.sendall(data) for each."):
+    with hint("send_all() sends the message to every client in self.members, the sender too, "
+              "encoded once: client.sock.sendall(data) for each."):
         for member in (alice, bob, carol):
             member.expect_line(f"{alice.guest_name}: hello 안녕")
 
@@ -35,23 +44,51 @@ def test_everyone_hears_a_message(student):
 def test_join_is_announced_to_everyone(student):
     """When someone joins, everyone already in the room hears it."""
     server = student.start_server()
-    with hint("add_user() appends the client, then calls self.send_all(self.join_notice(client))."):
-        alice = enter(server, "alice")
-        bob = enter(server, "bob")
+    alice = enter(server, "alice")
+    bob = enter(server, "bob")
+    with hint("add_user() announces the newcomer to every member, not only to the newcomer."):
         alice.expect_line(f"* {bob.guest_name} joined.")
 
 
 @pytest.mark.points(1)
-def test_leaver_is_removed(student):
-    """A member who leaves is taken out of the room, and the others still talk."""
+def test_leaving_is_announced_once(student):
+    """A member who leaves is taken out, the others hear '* guest-PORT left.' once, and still talk."""
     server = student.start_server()
     alice, bob, carol = enter(server, "alice"), enter(server, "bob"), enter(server, "carol")
+    member = server.member(bob.guest_name)
     bob.close()
-    with hint("delete_user() removes the client from self.members (inside `with self.lock:`)."):
+    with hint("delete_user() takes the client out of self.members, then everyone still in the room hears "
+              "'* guest-PORT left.' (through send_all)."):
+        for other in (alice, carol):
+            other.expect_line(f"* {bob.guest_name} left.", why="bob closed his connection")
+    with hint("Taking out someone who is no longer in the room does nothing: no second notice, no error."):
+        server.remote.room.delete_user(member)
+        alice.say("still here?")
+        carol.expect_line(f"{alice.guest_name}: still here?")
+        heard = carol.count(f"* {bob.guest_name} left")
+        assert heard == 1, f"carol heard that bob left {heard} times"
         left = student.sandboxes[0].probe("members_become", server.remote.room, 2)
         assert left == 2, f"bob left, so 2 members should remain, but self.members has {left}"
-    alice.say("still here?")
-    carol.expect_line(f"{alice.guest_name}: still here?")
+
+
+@pytest.mark.points(2)
+def test_a_broken_member_stops_no_broadcast(student):
+    """A member whose connection broke (its send raises) keeps nobody else from hearing what is said."""
+    server = student.start_server()
+    alice, bob, carol, dave = (enter(server, name) for name in ("alice", "bob", "carol", "dave"))
+    server.break_sending_to(server.member(bob.guest_name))  # from now on, sending to bob raises BrokenPipeError
+    for line in ("one", "two"):
+        alice.say(line)
+        heard = f"{alice.guest_name}: {line}"
+        with hint("send_all() sends to every member, the sender too."):
+            alice.expect_line(heard)
+        with hint("The broadcast stopped at bob, whose send raised OSError: catch it around each member's send "
+                  "(inside the loop), and go on with the next member."):
+            dave.expect_line(heard, why="only bob's connection is broken; dave comes after him")
+        with hint("carol, the member right after bob, was skipped: removing bob from self.members while looping "
+                  "over it moved carol into his place, and the loop went on past her. Never change the list "
+                  "while looping over it: remove after the loop (or loop over a copy)."):
+            carol.expect_line(heard, why="only bob's connection is broken; carol comes right after him")
 
 
 @pytest.mark.points(2)
@@ -64,6 +101,7 @@ def test_members_are_guarded_by_the_lock(student):
     alice.say("hi")
     bob.expect_line(f"{alice.guest_name}: hi")
     bob.close()
+    alice.expect_line(f"* {bob.guest_name} left.")
     sandbox.probe("members_become", server.remote.room, 1)
     unguarded = sandbox.probe("unguarded_uses", server.remote.room)
     with hint("Put every use of self.members (append, remove, `in`, the for loop) inside `with self.lock:`; "

@@ -1,17 +1,29 @@
-"""Exercise 6: put lines back together, Korean included (framing).
+"""Exercise 6 (specified): put lines back together, Korean included (framing).
 
 TCP delivers a stream of bytes, not messages: one ``recv()`` may hold two
-lines, half a line, or half of a Korean character (3 bytes in UTF-8). The
-report takes each ``recv(1024)`` as one message and decodes it at once; a
-``LineReader`` keeps what is not complete yet::
+lines, half a line, or half of a Korean character (3 bytes in UTF-8).
+Stage 5 takes each ``recv(1024)`` as one message and decodes it at once;
+notebook 06 shows what its room then hears. A ``LineReader`` keeps what is
+not complete yet, and gives back only whole lines::
 
     feed(b"hello\\nhow ar")          -> ["hello"]
     feed(b"e you?\\n\\xec\\x95")         -> ["how are you?"]     (keeps the half of 안)
     feed(b"\\x88\\xeb\\x85\\x95\\n")         -> ["안녕"]
 
-Write ``LineReader.feed()``, with an *incremental* UTF-8 decoder
-(``self.decoder``): it returns the text of the complete characters and
-keeps the bytes of a character cut in half until the rest arrives.
+Write ``LineReader.feed(data)``: it takes the bytes of one ``recv()`` and
+returns the lines they complete, in order, as text:
+
+* a line is everything up to a ``"\\n"``, which is not part of it; a
+  ``"\\r"`` right before it (``nc -C``, telnet) is not part of it either;
+  nothing else is removed (spaces are the sender's);
+* a character cut between two chunks, even into single bytes, comes out
+  whole; bytes that are not UTF-8 become ``"\\ufffd"`` (never an exception);
+* a peer must not fill the server's memory: a line, or the text still
+  waiting for its ``"\\n"``, longer than ``self.max_chars`` characters
+  raises ``LineTooLong``.
+
+Given: ``__init__`` (``codecs.getincrementaldecoder`` is how Python
+decodes a stream piece by piece).
 
 Check it:  pytest exercises/ex06_framing_test.py
 """
@@ -26,20 +38,10 @@ class LineReader:
 
     def __init__(self, max_chars=MAX_LINE_CHARS):
         self.max_chars = max_chars  # a peer that never sends "\n" must not fill our memory
-        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")  # keeps a cut character
         self.pending = ""  # text received after the last "\n"
 
     def feed(self, data):
-        """Add the bytes of one recv(); return the lines they complete, without their ``\\n``.
-
-        1. ``self.decoder.decode(data)`` gives the text of the whole
-           characters in `data` (and keeps a cut one for next time); add it
-           to ``self.pending``.
-        2. Every ``"\\n"`` in there ends a line: return those lines, in
-           order, and keep the text after the last ``"\\n"`` in ``self.pending``.
-        3. ``nc`` and telnet end lines with ``"\\r\\n"``: drop a final ``"\\r"``.
-        4. A line (or the pending text) longer than ``self.max_chars``
-           characters: ``raise LineTooLong(...)``.
-        """
-        # TODO: decode incrementally into self.pending, split off complete lines, drop "\r", check the length
-        raise NotImplementedError('TODO: decode incrementally into self.pending, split off complete lines, drop "\\r", check the length')
+        """Add the bytes of one recv(); return the lines they complete, without their line ending."""
+        # TODO: decode incrementally, return every complete line, keep the rest, check the length
+        raise NotImplementedError('TODO: decode incrementally, return every complete line, keep the rest, check the length')

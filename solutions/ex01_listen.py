@@ -1,4 +1,4 @@
-"""Exercise 1: open a listening socket (stage 1, the report's ``ServerOpen``).
+"""Exercise 1 (guided): open a listening socket (stage 1, the report's ``ServerOpen``).
 
 Write ``RunServer.server_open()``, in four steps::
 
@@ -28,7 +28,8 @@ class RunServer(stage1_listen.RunServer):
 
         1. ``self.listener``: a new IPv4 (``AF_INET``) TCP (``SOCK_STREAM``) socket.
         2. Turn on ``SO_REUSEADDR`` (level ``SOL_SOCKET``), so a restarted
-           server can bind its port again at once.
+           server can bind its port again at once. It must come *before*
+           bind(): bind() is where the option is read.
         3. Bind it to ``(self.host, self.port)``, then listen with ``self.backlog``.
         4. We ask for port 0 (any free port): store the real address with
            ``self.host, self.port = self.listener.getsockname()``.

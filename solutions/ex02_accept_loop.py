@@ -1,4 +1,4 @@
-"""Exercise 2: the accept loop, one client at a time (stage 2).
+"""Exercise 2 (guided): the accept loop, one client at a time (stage 2).
 
 Write ``RunServer.run()`` (the accept loop) and ``RunServer.serve_client()``
 (an echo loop for one client)::

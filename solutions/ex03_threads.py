@@ -1,4 +1,4 @@
-"""Exercise 3: a thread per client (stage 3).
+"""Exercise 3 (guided): a thread per client (stage 3).
 
 Write ``RunServer.run()`` so that the accept loop never waits for a client
 to leave: it starts a thread that serves the client and goes straight back

@@ -1,68 +1,84 @@
-"""Exercise 4: broadcast through a ChattingRoom, with a lock (stage 4).
+"""Exercise 4 (specified): the room, a broadcast, and the lock that keeps them apart.
 
-Write the three methods of ``ChattingRoom`` (the report's ``addUser``,
-``deleteUser`` and ``sendAll``). Every client thread calls them at any
-moment, so ``self.members`` is shared by all threads: one thread may add a
-member while another is halfway through a broadcast, and removing from a
-list while another thread loops over it skips someone. Every use of
-``self.members`` happens inside ``with self.lock:``.
+From here on you get what the program must do and its interface, not the
+steps: how to write it is yours (notebook 04 shows stage 4's room after
+the exercise, as one way to do it).
 
-Members have no nicknames yet: each is ``guest-PORT``. ``__init__``,
-``join_notice()``, ``ChatClient`` and ``RunServer`` (one thread per client,
-started by stage 3's ``welcome``) come from ``chatkit/stages/stage4_broadcast.py``.
+``ChattingRoom`` is the report's room (``addUser``, ``deleteUser``,
+``sendAll``). Every client's thread calls it at any moment, so its member
+list is shared by all of them.
+
+What the room must do (members have no nicknames yet: each is
+``client.nick``, ``guest-PORT``):
+
+* ``add_user(client)``: the client becomes a member, and everyone (the
+  newcomer too: hearing it means "you are in") hears ``* guest-PORT joined.``
+* ``delete_user(client)``: the client is no longer a member, and everyone
+  still in the room hears ``* guest-PORT left.``, once. Taking out someone
+  who is not (or no longer) in the room does nothing: the client's own
+  thread and a failed send may both try.
+* ``send_all(message)``: the text (a line ending in ``"\\n"``) goes to every
+  member's socket, ``client.sock``, the sender's too, UTF-8 encoded. A
+  member whose connection broke makes its send raise ``OSError``: everyone
+  else must still hear the message.
+* ``self.members`` (a list) is only ever used while holding ``self.lock``:
+  no thread may change it while another one loops over it. A
+  ``threading.Lock`` is not re-entrant: a thread that holds it and takes it
+  again waits forever.
+
+Given: ``__init__`` (those two names are the interface the grader watches);
+the client (``ChatClient``: reads a socket, hands each ``recv()`` to
+``send_all`` as ``guest-PORT: text``, calls ``delete_user`` when its client
+leaves) and the server (a thread per client) come from stage 4.
 
 Check it:  pytest exercises/ex04_broadcast_test.py
 """
 
+import threading
+
 from chatkit.stages import stage4_broadcast
 
 
-class ChattingRoom(stage4_broadcast.ChattingRoom):
+class ChattingRoom:
     """The people in the room (``self.members``, a list) and ``self.lock``, which guards it."""
 
-    def add_user(self, client):
-        """Let `client` in and tell everyone, the newcomer too (report: addUser).
+    def __init__(self):
+        self.members = []  # the ChatClient objects in the room (the report's self.list)
+        self.lock = threading.Lock()  # held by every use of self.members
 
-        Append it to ``self.members`` while holding ``self.lock``; then,
-        with the lock released, ``self.send_all(self.join_notice(client))``.
-        (send_all takes the lock itself: taking a ``threading.Lock`` twice
-        in one thread waits forever.)
-        """
-        # BEGIN SOLUTION (TODO: append client to self.members inside `with self.lock:`, then send the join notice)
+    def add_user(self, client):
+        """Let `client` in; everyone, the newcomer too, hears ``* guest-PORT joined.`` (report: addUser)."""
+        # BEGIN SOLUTION (TODO: make client a member, then everyone hears "* NICK joined.")
         with self.lock:
             self.members.append(client)
-        self.send_all(self.join_notice(client))
+        self.send_all(f"* {client.nick} joined.\n")
         # END SOLUTION
 
     def delete_user(self, client):
-        """Take `client` out of the room, if it is still in (report: deleteUser)."""
-        # BEGIN SOLUTION (TODO: inside `with self.lock:`, remove client from self.members if it is there)
+        """Take `client` out; those still here hear ``* guest-PORT left.``, once (report: deleteUser)."""
+        # BEGIN SOLUTION (TODO: if client is a member, take it out; then those left hear "* NICK left.", once)
         with self.lock:
-            if client in self.members:
-                self.members.remove(client)
+            if client not in self.members:
+                return
+            self.members.remove(client)
+        self.send_all(f"* {client.nick} left.\n")
         # END SOLUTION
 
     def send_all(self, message):
-        """Send `message` (text) to every member, the sender too (report: sendAll).
-
-        Encode it once (UTF-8), then, holding ``self.lock``, ``sendall`` it
-        to each member's socket, ``client.sock``. A member whose connection
-        just broke raises ``OSError``: skip that one and go on with the
-        others (its own thread will notice and leave).
-        """
-        # BEGIN SOLUTION (TODO: encode once; inside `with self.lock:` sendall to every client.sock, skipping OSError)
+        """Send `message` to every member, the sender too; a broken member stops nobody (report: sendAll)."""
+        # BEGIN SOLUTION (TODO: encode once; send to every member's sock, holding the lock; OSError: go on)
         data = message.encode()
         with self.lock:
             for client in self.members:
                 try:
                     client.sock.sendall(data)
-                except OSError:
+                except OSError:  # its own thread will notice the broken connection and leave
                     pass
         # END SOLUTION
 
 
 class RunServer(stage4_broadcast.RunServer):
-    """Stage 4's server, with your room."""
+    """Stage 4's server (a thread per client), with your room."""
 
     def __init__(self, host="127.0.0.1", port=0):
         super().__init__(host, port)

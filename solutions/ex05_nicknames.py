@@ -1,16 +1,34 @@
-"""Exercise 5: nicknames, the rules and the head count, /quit, and leave notices (stage 5).
+"""Exercise 5 (specified): nicknames, /quit, and a goodbye however one leaves (stage 5, made right).
 
 The report's server asks for the nickname inside the accept loop, so one
 newcomer who does not answer keeps everybody else out; and a client who
 vanishes without ``/quit`` (a closed laptop, Ctrl+C, a reset) stays in the
-room, never announced. Here each client's own thread asks for its nickname
-(``RunServer.welcome`` starts that thread at once), and every way of leaving
-is announced.
+room, never announced. Notebook 05 shows both happening on stage 5. Here
+every client's own thread does its whole conversation (``RunServer.welcome``
+starts that thread the moment the client connects).
 
-Write ``ChattingRoom.leave_notice()`` and ``ChatClient.recv_message()``.
-The join notice (``* alice joined. 2 people in the room.`` and the rules
-line) comes from ``chatkit/stages/stage5_report.py``, like ``add_user``,
-``delete_user``, ``send_all`` and ``send_message``.
+Write ``ChatClient.recv_message()``: one person's whole stay, in their own
+thread. What everyone must see (each server line ends with ``"\\n"``):
+
+* The newcomer hears ``Enter your nickname:`` first (``PROMPT``). The
+  answer, without the spaces and line ending around it (``nc -C`` sends
+  ``alice\\r\\n``), is the nickname. An empty answer is asked again.
+  Someone who leaves before answering is never announced.
+* Then ``self.room.add_user(self)``: everyone hears
+  ``* alice joined. 2 people in the room.`` and the rules (stage 5's room).
+* Each ``recv(1024)`` afterwards is one message, which everyone (the
+  sender too) hears as ``alice: text``. (One ``recv()`` is not always one
+  line: exercise 6 fixes that.)
+* ``/quit`` (with or without ``\\r``) leaves. So does a client that closes
+  its connection (``recv()`` returns ``b""``) or resets it (``OSError``).
+* However they leave: they are taken out of the room
+  (``self.room.delete_user(self)``), and everyone still there hears
+  ``* alice left. 1 person in the room.``, exactly once (``people(n)`` says
+  "1 person" or "2 people"); then the socket is closed.
+
+Given: ``__init__`` and ``send_message`` (to everyone); the room
+(``add_user``, ``delete_user``, ``send_all``, the join notice) and the
+server come from ``chatkit/stages/stage5_report.py``.
 
 Check it:  pytest exercises/ex05_nicknames_test.py
 """
@@ -23,45 +41,23 @@ from chatkit.stages.stage5_report import people
 PROMPT = b"Enter your nickname:\n"
 
 
-class ChattingRoom(stage5_report.ChattingRoom):
-    """Stage 5's room: add_user() already announces the newcomer, the rules and the head count."""
-
-    def leave_notice(self, client):
-        """The line everyone hears once `client` left: ``* alice left. 1 person in the room.``
-
-        Count the members still in the room (``people(n)`` says "1 person"
-        or "2 people"), and end the line with ``"\\n"``.
-        """
-        # BEGIN SOLUTION (TODO: return "* NICK left. N people in the room.\n" with people(len(self.members)))
-        return f"* {client.nick} left. {people(len(self.members))} in the room.\n"
-        # END SOLUTION
-
-
-class ChatClient(stage5_report.ChatClient):
+class ChatClient:
     """One person: asks for their nickname in their own thread, and always says goodbye."""
 
-    def recv_message(self):
-        """Ask for a nickname, join, relay messages, and announce the leaving, however it happens.
+    def __init__(self, nick, sock, room):
+        self.nick = nick  # None until the client has answered the nickname question
+        self.sock = sock
+        self.room = room
 
-        1. ``self.sock.sendall(PROMPT)``; ``self.nick`` is the text of one
-           ``recv(1024)``, decoded and stripped. If the client left instead
-           (``b""``, an ``OSError``, or an empty nickname): close the socket
-           and return: nobody joined, nobody needs to hear of it.
-        2. ``self.room.add_user(self)``: everyone hears who joined.
-        3. Loop on ``recv(1024)``: ``b""`` (closed), an ``OSError`` (reset)
-           or the text ``/quit`` end the loop; any other text goes to
-           everyone as ``f"{self.nick}: {text}\\n"`` (``self.send_message``).
-        4. However the loop ended: ``self.room.delete_user(self)``, then
-           ``self.send_message(self.room.leave_notice(self))``, then close
-           the socket.
-        """
-        # BEGIN SOLUTION (TODO: ask the nickname, add_user, relay until b"" or OSError or /quit, then delete_user, leave_notice, close)
-        try:
-            self.sock.sendall(PROMPT)
-            self.nick = self.sock.recv(1024).decode(errors="replace").strip()
-        except OSError:
-            self.nick = ""
-        if not self.nick:
+    def send_message(self, message):
+        """Send a line (text ending in "\\n") to everyone in the room (report: sendMessage)."""
+        self.room.send_all(message)
+
+    def recv_message(self):
+        """Ask for a nickname, join, relay messages, and announce the leaving, however it happens."""
+        # BEGIN SOLUTION (TODO: the nickname (asked again if empty), add_user, relay until /quit or b"" or OSError, then goodbye once)
+        self.nick = self.ask_nickname()
+        if self.nick is None:  # gone before answering: nobody joined, nobody needs to hear of it
             self.sock.close()
             return
         self.room.add_user(self)
@@ -76,8 +72,22 @@ class ChatClient(stage5_report.ChatClient):
             if text:
                 self.send_message(f"{self.nick}: {text}\n")
         self.room.delete_user(self)
-        self.send_message(self.room.leave_notice(self))
+        self.send_message(f"* {self.nick} left. {people(len(self.room.members))} in the room.\n")
         self.sock.close()
+
+    def ask_nickname(self):
+        """The nickname the client answers (asked again while empty); None if it leaves first."""
+        while True:
+            try:
+                self.sock.sendall(PROMPT)
+                data = self.sock.recv(1024)
+            except OSError:
+                return None
+            if not data:
+                return None
+            nick = data.decode(errors="replace").strip()
+            if nick:
+                return nick
         # END SOLUTION
 
 
@@ -86,7 +96,7 @@ class RunServer(stage5_report.RunServer):
 
     def __init__(self, host="127.0.0.1", port=0):
         super().__init__(host, port)
-        self.room = ChattingRoom()
+        self.room = stage5_report.ChattingRoom()
 
     def welcome(self, conn):
         """Start the newcomer's thread at once; it asks for the nickname itself."""

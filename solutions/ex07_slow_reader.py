@@ -1,20 +1,37 @@
-"""Exercise 7: a client who stops reading must not stall the room (a bounded outbox).
+"""Exercise 7 (specified): a client who stops reading must not stall the room (a bounded outbox).
 
 In the report's server, ``sendAll`` calls ``sendall()`` on each member's
 socket in turn, holding the lock. A member who stops reading (a frozen
 program, a laptop gone to sleep) fills the kernel's buffers; then
 ``sendall()`` waits for them, forever, and the whole room waits with it.
+Notebook 06 makes it happen on stage 5.
 
-The reference server (``chatkit/server.py``) gives each member an
-``Outbox`` and a writer thread of its own::
+The way out: nobody sends while holding the room's lock. Each member gets
+an ``Outbox``, a queue of bytes waiting to be sent, with a limit, and a
+writer that sends from it::
 
-    send_all(line) --put()--> each member's Outbox --take()--> its writer thread --sendall()--> socket
+    broadcast --put()--> each member's Outbox --take()--> a writer --sendall()--> socket
 
-``put()`` never waits, so no broadcast ever waits for a slow member; and an
-Outbox holds at most ``limit`` bytes: when ``put()`` refuses (returns
-False), the room disconnects that member ("* carol was disconnected (not
-reading messages)"). Write the ``Outbox``; the server around it is the
-reference server.
+Write the ``Outbox`` (the reference server, ``chatkit/server.py``, runs
+around it: ``put()`` in the broadcast, ``take()`` and ``close()`` in the
+writer). What it must do:
+
+* ``put(data)`` (bytes): queue them and return True, at once. If they
+  would bring the outbox past ``limit`` bytes, queue nothing and return
+  False, at once: the room then disconnects that member
+  ("* carol was disconnected (not reading messages)"). ``put()`` is called
+  with the room's lock held, so it must never wait for anything.
+* ``take()``: wait until there are bytes queued, then return all of them,
+  joined, in the order they were put, and empty the outbox. Waiting means
+  sleeping on ``self.changed`` (a ``threading.Condition``) until ``put()``
+  or ``close()`` wakes it, not looping to look again.
+* ``close()``: accept nothing more (a later ``put()`` returns True and
+  drops its data) and wake a waiting ``take()``: it returns what is still
+  queued, and once that is gone, ``b""``.
+* Threads call these at the same time: every use of ``chunks`` and
+  ``size`` happens inside ``with self.changed:``.
+
+Given: ``__init__`` (the names the methods share).
 
 Check it:  pytest exercises/ex07_slow_reader_test.py
 """
@@ -37,15 +54,8 @@ class Outbox:
         self.changed = threading.Condition()  # guards all of the above; take() waits on it
 
     def put(self, data):
-        """Queue `data` and return True, at once; return False if it would pass the limit.
-
-        Never wait here: put() is called during a broadcast, with the room's
-        lock held. Inside ``with self.changed:``: if ``self.size + len(data)``
-        is over ``self.limit``, return False. Once closed, accept and drop
-        the data (return True). Otherwise append it, add to ``self.size``,
-        ``self.changed.notify()`` the writer, and return True.
-        """
-        # BEGIN SOLUTION (TODO: under self.changed: refuse (False) past the limit; else queue, count, notify, True)
+        """Queue `data` and return True, at once; return False (queue nothing) if it would pass the limit."""
+        # BEGIN SOLUTION (TODO: refuse (False) past the limit; else queue, count, wake the writer, True; never wait)
         with self.changed:
             if self.size + len(data) > self.limit:
                 return False
@@ -57,14 +67,8 @@ class Outbox:
         # END SOLUTION
 
     def take(self):
-        """Wait until there is data, then return all of it at once; ``b""`` once closed and empty.
-
-        The writer thread calls this in a loop. Inside ``with
-        self.changed:``, ``self.changed.wait()`` while there are no chunks
-        and the outbox is open; then join the chunks, empty the outbox and
-        return them.
-        """
-        # BEGIN SOLUTION (TODO: under self.changed: wait while empty and open; return all chunks joined, and empty it)
+        """Wait until there is data, then return all of it at once; ``b""`` once closed and empty."""
+        # BEGIN SOLUTION (TODO: wait on self.changed while empty and open; return all chunks joined, and empty it)
         with self.changed:
             while not self.chunks and not self.closed:
                 self.changed.wait()
@@ -76,10 +80,10 @@ class Outbox:
 
     def close(self):
         """Accept nothing more, and wake the writer: it sends what is left, then stops."""
-        # BEGIN SOLUTION (TODO: under self.changed: mark it closed and notify the writer)
+        # BEGIN SOLUTION (TODO: mark it closed and wake a waiting take())
         with self.changed:
             self.closed = True
-            self.changed.notify()
+            self.changed.notify_all()
         # END SOLUTION
 
 

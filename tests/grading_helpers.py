@@ -31,3 +31,8 @@ def solution_text(exercise):
 def manifest_tests(exercise=None):
     tests = tamper.load_manifest()["tests"]
     return [(ex, test["test"], test["points"]) for ex in tests for test in tests[ex] if exercise in (None, ex)]
+
+
+def points(exercise=None):
+    """The points of one exercise (or of all of them), as the manifest gives them."""
+    return sum(p for _, _, p in manifest_tests(exercise))

@@ -1,5 +1,9 @@
-"""Every graded test passes on the reference answers and fails on the untouched stubs."""
+"""Every graded test passes on the reference answers and fails on the untouched stubs; the exercises
+are a ladder (guided, then specified, then open), and what a student writes from exercise 4 on is
+never imported from, nor inherited from, the kit's code the notebooks show."""
 
+import ast
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -30,8 +34,78 @@ def result(run, exercise, test):
 
 def test_every_exercise_has_graded_tests():
     assert layout.exercise_ids() == ["ex01_listen", "ex02_accept_loop", "ex03_threads", "ex04_broadcast",
-                                     "ex05_nicknames", "ex06_framing", "ex07_slow_reader"]
+                                     "ex05_nicknames", "ex06_framing", "ex07_slow_reader", "ex08_client",
+                                     "ex09_chat_server"]
     assert {exercise for exercise, _, _ in GRADED} == set(layout.exercise_ids())
+
+
+RUNGS = ["guided", "specified", "open"]
+
+
+def rung(exercise):
+    return re.search(r"\((guided|specified|open)\)", layout.title(exercise)).group(1)
+
+
+def test_the_exercises_are_a_ladder():
+    """Guided first, then specified, the open capstone last; each rung is worth more than the one before."""
+    rungs = [rung(exercise) for exercise in layout.exercise_ids()]
+    assert rungs == sorted(rungs, key=RUNGS.index) and set(rungs) == set(RUNGS), rungs
+    points = {exercise: sum(p for e, _, p in GRADED if e == exercise) for exercise in layout.exercise_ids()}
+    for lower, higher in zip(RUNGS, RUNGS[1:]):
+        most = max(points[e] for e in points if rung(e) == lower)
+        least = min(points[e] for e in points if rung(e) == higher)
+        assert most < least, f"a {lower} exercise is worth {most} points, a {higher} one only {least}: {points}"
+
+
+def written_parts(tree):
+    """{class name: [its methods whose body the student writes]} in a stub (they raise NotImplementedError)."""
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            todo = [item.name for item in node.body if isinstance(item, ast.FunctionDef)
+                    and any(isinstance(statement, ast.Raise) and "NotImplementedError" in ast.unparse(statement)
+                            for statement in ast.walk(item))]
+            if todo:
+                found[node.name] = todo
+    return found
+
+
+def kit_names(tree):
+    """The names a file binds to the kit's modules or to what it imports from them."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("chatkit"):
+            names |= {alias.asname or alias.name for alias in node.names}
+        elif isinstance(node, ast.Import):
+            names |= {(alias.asname or alias.name).split(".")[0] for alias in node.names if alias.name.startswith("chatkit")}
+    return names
+
+
+@pytest.mark.parametrize("exercise", [e for e in layout.exercise_ids() if rung(e) != "guided"])
+@pytest.mark.parametrize("folder", ["exercises", "solutions"])
+def test_what_the_student_writes_is_not_the_kits(exercise, folder):
+    """From exercise 4 on, a class the student writes subclasses nothing of the kit (the stage the notebook
+    shows would hand them its methods), and no name of it is imported from the kit."""
+    tree = ast.parse((layout.KIT_ROOT / folder / f"{exercise}.py").read_text(encoding="utf-8"))
+    stub = ast.parse((layout.exercises_dir() / f"{exercise}.py").read_text(encoding="utf-8"))
+    parts = written_parts(stub)
+    assert parts, f"{exercise}: the stub has no method for the student to write"
+    from_kit = kit_names(tree)
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name in parts:
+            bases = [ast.unparse(base) for base in node.bases]
+            assert not [base for base in bases if base.split(".")[0] in from_kit], \
+                f"{folder}/{exercise}.py: {node.name}, which the student writes, subclasses the kit's {bases}"
+    borrowed = from_kit & ({*parts} | {method for methods in parts.values() for method in methods})
+    assert not borrowed, f"{folder}/{exercise}.py imports {borrowed} from the kit: the student's part"
+
+
+def test_the_open_exercise_stub_imports_and_names_its_todos():
+    """The capstone's stub keeps only the interface: its top-level TODO is a comment, so the file imports."""
+    stub = (layout.exercises_dir() / "ex09_chat_server.py").read_text(encoding="utf-8")
+    tree = ast.parse(stub)
+    assert not [node for node in tree.body if isinstance(node, ast.Raise)], "a raise at the top would stop the import"
+    assert written_parts(tree) == {"RunServer": ["__init__", "server_open", "run", "stop"]}
 
 
 @pytest.mark.parametrize("exercise, test, points", GRADED, ids=[f"{e}::{t}" for e, t, _ in GRADED])

@@ -13,10 +13,16 @@ CALL_TIMEOUT = float(os.environ.get("CHATKIT_GRADER_PATIENCE", "2"))  # one call
 EXPECT_TIMEOUT = CALL_TIMEOUT  # a line a correct server sends at once
 STOP_TIMEOUT = CALL_TIMEOUT  # stop() making run() return
 START_TIMEOUT = 5.0  # starting Python and importing the student's file
+IMPORT_LOOK_AFTER = 3.0  # an import still running this long: the child says what its main thread does
 CRASH_REPORT_GRACE = 1.0  # a closed connection waits this long for the crash that may have closed it
 STACKS_TIMEOUT = 1.0  # asking the child what its threads are doing
+QUICK_LOOK = 0.5  # asking the child one more fact for a failure's explanation (is the listener closed?)
 STACK_SAMPLE_GAP = 0.05  # between two looks at the threads (stuck, or busy in a loop?)
 MEMBERS_TIMEOUT = 2.5  # waiting inside the child for the room to have N members
+FLOOD_BYTES_MAX = 24 << 20  # the most a flood sends before the test gives up on a member who stopped reading
+CLIENT_GOODBYE = 2.0  # what a client may wait, after /quit, for its server to hang up (exercise 8 says so)
+READ_PATIENCE = 1.0  # a server given part of a line, until it has read it (then the next part is sent)
+WAIT_PATIENCE = 3.0  # looking at a call that should be waiting (take() on an empty outbox) until it is clear how
 
 # -- the child process -------------------------------------------------------------
 EXIT_GRACE = 0.5  # a child told to exit, before it is killed
@@ -43,5 +49,6 @@ NAMESPACES_ON = os.environ.get("CHATKIT_GRADER_NAMESPACES", "on") != "off"
 # -- whole runs --------------------------------------------------------------------
 RUN_TIME_LIMIT = 120  # one pytest run in a process of its own, by default
 CHECK_TIME_LIMIT = 90  # check("ex03") from a notebook: one exercise
+WATCH_LOOK_EVERY = 0.2  # python -m chatkit watch: seconds between two looks at the file being watched
 PROGRESS_TIME_LIMIT = 300  # python -m chatkit progress: every exercise
 STUDENT_TIME_LIMIT = 120  # bulk grading: one student's whole run

@@ -13,11 +13,14 @@ what the server's threads were doing.
 
 import contextlib
 import socket
+import time
 
-from chatkit.grader.limits import CRASH_REPORT_GRACE, EXPECT_TIMEOUT
+from chatkit.grader.limits import CRASH_REPORT_GRACE, EXPECT_TIMEOUT, FLOOD_BYTES_MAX, READ_PATIENCE
+from chatkit.grader.results import words
 from chatkit.tools.recorder import Recorder
 
 QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux only
+TAIL_KEPT = 8192  # bytes of the end of what arrived, to find a last line that never got its newline
 
 
 class Peer(Recorder):
@@ -35,6 +38,7 @@ class Peer(Recorder):
                                  f"{error}. Is the socket listening (listen() called)?") from None
         # One timeout for both directions: the reader just tries again, a send gives up.
         self.reading = read
+        self.tail = b""  # the last bytes received: what came after the last newline is an unfinished line
         if read:  # a client that never reads does not even start its reader
             self.start_reading(f"peer {name}")
         server.sandbox.listeners.append(self._wake)
@@ -61,6 +65,7 @@ class Peer(Recorder):
             if QUICKACK is not None:
                 with contextlib.suppress(OSError):
                     self.sock.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
+            self.tail = (self.tail + data)[-TAIL_KEPT:]
             return data
         return None
 
@@ -79,19 +84,99 @@ class Peer(Recorder):
         except OSError as error:
             raise AssertionError(f"{self.name} could not send: {error} (the server closed the connection?)") from None
 
+    def server_unread(self):
+        """Bytes this peer sent that wait, unread, in the server's socket (Linux: /proc/net/tcp); None elsewhere."""
+        local, remote = (f"0100007F:{port:04X}" for port in (self.server.port, self.port))
+        try:
+            with open("/proc/net/tcp") as table:
+                for row in table:
+                    fields = row.split()
+                    if fields[1:3] == [local, remote]:
+                        return int(fields[4].split(":")[1], 16)
+        except (OSError, IndexError, ValueError):
+            pass
+        return None
+
+    def send_in_pieces(self, data, cuts):
+        """Send `data` cut at the byte offsets `cuts`, each piece read by the server before the next leaves.
+
+        So each piece reaches the server program in a recv() of its own: a
+        line cut in the middle of a Korean character arrives cut, for sure.
+        A server that does not read within READ_PATIENCE seconds just gets
+        the next piece.
+        """
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # each piece leaves at once
+        edges = [0, *sorted(cuts), len(data)]
+        for start, end in zip(edges, edges[1:]):
+            self.send_bytes(data[start:end])
+            deadline = time.monotonic() + READ_PATIENCE
+            while time.monotonic() < deadline and (self.server_unread() or 0) > 0:
+                time.sleep(0.001)  # a kernel counter, seen from outside: nothing to wait on
+
+    def flood(self, listeners, until, why, most=FLOOD_BYTES_MAX, line="x" * 1000):
+        """Say long lines, 256 at a time, each batch heard whole by every one of `listeners` before the
+        next leaves, until `until()` or `most` bytes have gone; the bytes sent. (The room must keep up
+        with the flood while a member who stopped reading falls behind, or a wait here fails.)"""
+        sent, batch = 0, 0
+        while sent < most and not until():
+            for n in range(256):
+                self.say(f"{batch}.{n} {line}")
+            sent += 256 * len(line)
+            for member in listeners:
+                member.expect(f"{self.name}: {batch}.255 ", why=why)
+            batch += 1
+        return sent
+
     def stop_reading(self):
         """From now on, read nothing: a client whose buffers fill up (set receive_buffer small)."""
         self.reading = False
 
     def expect(self, text, timeout=EXPECT_TIMEOUT, why=""):
         """Wait for a line containing `text`, after the last line expected; return it."""
-        return self._wait(lambda line: text in line, f"a line containing {text!r}", timeout, why)
+        return self._wait(lambda line: text in line, f"a line containing {text!r}", timeout, why, text)
 
     def expect_line(self, line, timeout=EXPECT_TIMEOUT, why=""):
         """Wait for exactly this line."""
-        return self._wait(lambda got: got == line, f"the line {line!r}", timeout, why)
+        return self._wait(lambda got: got == line, f"the line {line!r}", timeout, why, line, exact=True)
 
-    def _wait(self, matches, wanted, timeout, why):
+    def expect_heard(self, text, timeout=EXPECT_TIMEOUT, why="", exact=False, matches=None):
+        """Like expect() (expect_line() if exact), among every line received so far or later, in any order.
+
+        Lines of several senders interleave as they like: this looks for one
+        of them without moving the cursor the ordered waits use. `matches`
+        (a function of the line) replaces the test of `text`, which then
+        only describes what is awaited.
+        """
+        saved = self.cursor
+        self.cursor = 0
+        try:
+            if matches is not None:
+                return self._wait(matches, text, timeout, why)
+            return self.expect_line(text, timeout, why) if exact else self.expect(text, timeout, why)
+        finally:
+            self.cursor = saved
+
+    def count(self, text):
+        """How many lines received so far contain `text` (a notice heard twice is a mistake too)."""
+        with self.arrived:
+            return sum(text in line for _, line in self.received)
+
+    def unfinished_line(self):
+        """What arrived after the last newline (a line still waiting for its "\n"), as text."""
+        return self.tail.rpartition(b"\n")[2].decode("utf-8", errors="replace")
+
+    def line_cause(self, text, exact):
+        """The mistake that kept `text` from arriving as a line of its own, if what arrived shows one."""
+        partial = self.unfinished_line()
+        if text and text in partial:
+            return words.no_newline(self.name, partial[-200:])
+        if exact:
+            for line in self.unread(last=50):
+                if line.startswith(text) and line != text:
+                    return words.run_together(self.name, line[:200], text)
+        return None
+
+    def _wait(self, matches, wanted, timeout, why, text="", exact=False):
         line = self.wait_for(matches, timeout, stop=self.server.problem)
         if line is not None:
             return line
@@ -108,7 +193,14 @@ class Peer(Recorder):
         ending = "the server closed the connection" if self.closed else f"{timeout:g} s passed"
         message = f"{self.name} expected {wanted}{because}, but {ending}."
         message += f"\n  Lines {self.name} received meanwhile: {seen}" if seen else f"\n  {self.name} received no line meanwhile."
-        raise AssertionError(message + self.server.describe(stuck=not self.closed)) from None
+        partial = self.unfinished_line()
+        if partial:
+            message += f"\n  And after the last newline, unfinished: {partial[-200:]!r}"
+        state, cause = self.server.diagnosis(stuck=not self.closed)
+        failure = AssertionError(message + state)
+        failure.chatkit_cause = self.line_cause(text, exact) or cause
+        failure.chatkit_cause_weak = failure.chatkit_cause is not cause  # what arrived shows it; the hint says why
+        raise failure from None
 
     def expect_closed(self, timeout=EXPECT_TIMEOUT, why=""):
         """Wait until the server closes this connection (reading and keeping what comes first)."""
@@ -121,8 +213,11 @@ class Peer(Recorder):
         if problem:
             raise problem.reworded(f"{self.name} was waiting to be disconnected, but {problem}") from None
         because = f" ({why})" if why else ""
-        raise AssertionError(f"{self.name} expected the server to close the connection{because}, "
-                             f"but it was still open after {timeout:g} s." + self.server.describe(stuck=True))
+        state, cause = self.server.diagnosis(stuck=True)
+        failure = AssertionError(f"{self.name} expected the server to close the connection{because}, "
+                                 f"but it was still open after {timeout:g} s." + state)
+        failure.chatkit_cause = cause
+        raise failure
 
     def reset(self):
         """Vanish abruptly, with a TCP reset: a crashed client, a pulled cable."""

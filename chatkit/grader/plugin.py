@@ -160,12 +160,15 @@ def student(request):
 class PartsFailed(AssertionError):
     """Some `part` blocks of a test failed (the test went on after each)."""
 
-    def __init__(self, failed):
+    def __init__(self, failed, then=None):
         self.failed = failed
-        self.chatkit_hint = failed[0][2]
+        self.chatkit_hint = scoring.hint_for(failed[0][3], failed[0][2])  # the first failed part's, evidence first
         self.kind = scoring.kind_of(failed[0][3])  # a stub's part fails on its TODO: not attempted, not wrong
-        super().__init__("\n".join(f"This part ({points_text(points)}) failed: {hint}\n"
-                                   f"{indent(str(error))}" for points, _, hint, error in failed))
+        text = "\n".join(f"This part ({points_text(points)}) failed: {hint}\n{indent(str(error))}"
+                         for points, _, hint, error in failed)
+        if then is not None:  # what stopped the test after those parts
+            text += f"\nThen the test stopped: {scoring.hint_for(then)}\n{indent(str(then))}"
+        super().__init__(text)
 
 
 class Grading:
@@ -246,7 +249,12 @@ class Grading:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item):
-        outcome = yield
+        try:
+            outcome = yield
+        except Exception as error:  # a failure after failed parts: the first failure is the one to explain
+            if item.nodeid in self.by_nodeid and scoring.current_test().failed_parts:
+                raise PartsFailed(scoring.current_test().failed_parts, then=error) from None
+            raise
         if item.nodeid not in self.by_nodeid:
             return outcome
         record = scoring.current_test()
@@ -303,7 +311,7 @@ class Grading:
         """Every test of an exercise whose code touched the grader: 0 points, and why."""
         for test in self.results.tests:
             reasons = self.touched.get(test.exercise)
-            if reasons and test.kind != "tampered":
+            if reasons and (test.kind != "tampered" or test.score or test.status != "failed"):  # ran since
                 test.status, test.score, test.kind = "failed", 0, "tampered"
                 test.hint = scoring.GENERIC_HINTS["tampered"]
                 test.output = f"Hint: {test.hint}\n" + "\n".join(dict.fromkeys(reasons))[:MAX_OUTPUT]

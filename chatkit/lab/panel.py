@@ -4,6 +4,7 @@
     panel = ChatPanel(server, "alice")   # the last line of a cell shows it
     panel.say("안녕하세요")                # what typing it and pressing Enter does
     panel.wait_for("bob: hi")            # wait until a line shows up
+    LeaveButton(panel, then=stop_all)    # the last cell: leave (and stop the server) when you are done
 
 On a JupyterHub, over SSH or in WSL without an X server, a Tk window
 cannot open (`python -m chatkit doctor` says why); the browser that shows
@@ -21,6 +22,7 @@ changed it: one lock makes each update whole.
 """
 
 import html
+import os
 import threading
 import warnings
 
@@ -170,6 +172,36 @@ class ChatPanel:
 
     def __repr__(self):
         return f"<ChatPanel {self.session.nick or '(no nickname yet)'} at {self.connection.address}, {self.state}>"
+
+
+class LeaveButton:
+    """A button that leaves the room (``panel.close()``), then calls `then` (``stop_all``) and shows what it said.
+
+    A notebook's last cell usually stops everything; with Run All that would
+    close the panel the moment it opened. This button waits for the student.
+    Run unattended (the kit's notebook test, which sets PYTEST_CURRENT_TEST),
+    nobody can click: it leaves at once and prints what `then` said.
+    """
+
+    def __init__(self, panel, then=None, description="I am done: leave the room"):
+        self.panel, self.then = panel, then
+        self.button = widgets.Button(description=description, layout=widgets.Layout(width="260px"))
+        self.said = widgets.Output()
+        self.button.on_click(lambda _: self.leave())
+        self.widget = widgets.VBox([self.button, self.said])
+        if "PYTEST_CURRENT_TEST" in os.environ:
+            print(self.leave())
+
+    def leave(self):
+        """Leave and stop; what `then` returned (also shown under the button). Twice is harmless."""
+        self.button.disabled = True
+        self.panel.close()
+        result = str(self.then()) if self.then is not None else "left the room"
+        self.said.append_stdout(result + "\n")
+        return result
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
 
 
 def plain(line):

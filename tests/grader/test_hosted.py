@@ -18,6 +18,7 @@ from chatkit.grader.authoring.samples import BUGS, write_submission
 from chatkit.grader.hosted import classroom, gradescope
 from chatkit.grader.results import Results, TestResult
 from chatkit.grader.results import classroom as classroom_format
+from grading_helpers import manifest_tests, points
 
 SPEC_TOP = {"score", "execution_time", "output", "output_format", "test_output_format", "test_name_format",
             "visibility", "stdout_visibility", "extra_data", "tests", "leaderboard"}
@@ -69,7 +70,7 @@ def run_autograder(autograder, tmp_path, make_submission, python=sys.executable,
 
 def test_a_good_submission(autograder, tmp_path):
     data, _ = run_autograder(autograder, tmp_path, lambda folder: write_submission(folder))
-    assert data["score"] == 48 and len(data["tests"]) == 33
+    assert data["score"] == points() and len(data["tests"]) == len(manifest_tests())
     numbers = [t["number"] for t in data["tests"]]
     assert numbers[:5] == ["1.1", "1.2", "1.3", "1.4", "2.1"] and numbers[-1] == "7.6", numbers
     assert data["output_format"] == "md" and data["output"].startswith("```")
@@ -88,14 +89,15 @@ def test_a_buggy_and_a_hostile_submission(autograder, tmp_path):
     by_name = {t["extra_data"]["test"]: t for t in data["tests"]}
     assert by_name["test_members_are_guarded_by_the_lock"]["score"] == 0
     assert all(t["score"] == 0 for t in data["tests"] if t["extra_data"]["exercise"] == "ex01_listen")
-    assert data["score"] == 48 - 2 - 6
+    no_lock = next(b for b in BUGS if b.name == "no lock")
+    assert data["score"] == points() - sum(no_lock.loses.values()) - points("ex01_listen")
     assert "imports chatkit.grader.sandbox.probes" in data["output"] and data["extra_data"]["status"] == "tampered"
 
 
 def test_a_hanging_submission(autograder, tmp_path):
     data, _ = run_autograder(autograder, tmp_path, lambda folder: write_submission(
         folder, exercises=["ex01_listen"], bugs=[b for b in BUGS if b.name == "an endless loop at import"]))
-    assert data["score"] == 6
+    assert data["score"] == points("ex01_listen")
     assert any("did not return" in t["output"] for t in data["tests"] if t["extra_data"]["exercise"] == "ex07_slow_reader")
 
 
@@ -190,7 +192,7 @@ def test_the_real_reporter_on_a_real_result(classroom_run):
     """The result the workflow's grading step wrote for a student's repository, through the real reporter."""
     entry = reporter()
     out = check_reporter(entry, classroom_run["data"])
-    assert "Total points for chatkit: 7.00/48" in out and out.count("Hint: ") >= 6, out
+    assert f"Total points for chatkit: {points('ex06_framing')}.00/{points()}" in out and out.count("Hint: ") >= 6, out
 
 
 def make_template(folder):
@@ -233,9 +235,9 @@ def classroom_run(tmp_path_factory):
 
 
 def test_the_workflow_grades_with_the_template_kit(classroom_run):
-    """The student's edits to the kit are ignored: ex06's 7 points, out of 48."""
+    """The student's edits to the kit are ignored: ex06's points, out of all the exercises'."""
     data = classroom_run["data"]
-    assert data["max_score"] == 48 and sum(t["score"] for t in data["tests"]) == 7, data
+    assert data["max_score"] == points() and sum(t["score"] for t in data["tests"]) == points("ex06_framing"), data
 
 
 def test_the_workflow_records_a_score_when_grading_fails_early(classroom_run):
@@ -246,7 +248,7 @@ def test_the_workflow_records_a_score_when_grading_fails_early(classroom_run):
                             env={**classroom_run["env"], "RUNNER_TEMP": str(tmp_path / "fresh"),
                                  "GITHUB_OUTPUT": str(tmp_path / "second")})
     fallback = json.loads(base64.b64decode((tmp_path / "second").read_text().split("result=", 1)[1]))
-    assert broken.returncode == 0 and fallback["status"] == "error" and fallback["max_score"] == 48
+    assert broken.returncode == 0 and fallback["status"] == "error" and fallback["max_score"] == points()
 
 
 def without_pins(text):

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from grading_helpers import grade_copy, solution_text
+from grading_helpers import grade_copy, points, solution_text
 
 RUNAWAY = solution_text("ex06_framing").replace(
     "        self.pending += self.decoder.decode(data)\n",
@@ -42,11 +42,11 @@ def test_open_files(tmp_path):
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root can switch users")
 def test_as_root_student_code_runs_as_another_user(tmp_path):
     run = grade_copy(tmp_path, "ex06_framing", WHO)
-    assert run.results.score == 7, first_output(run)
+    assert run.results.score == points("ex06_framing"), first_output(run)
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root can switch users")
 def test_as_another_user_student_code_imports_what_it_likes(tmp_path):
     """Even where Python is installed in a private folder (a pyenv in /root)."""
     run = grade_copy(tmp_path, "ex06_framing", IMPORTS)
-    assert run.results.score == 7, first_output(run)
+    assert run.results.score == points("ex06_framing"), first_output(run)

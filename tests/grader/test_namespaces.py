@@ -18,7 +18,7 @@ import pytest
 
 from chatkit.grader import layout
 from chatkit.grader.sandbox import launch
-from grading_helpers import grade_copy, solution_text
+from grading_helpers import grade_copy, points, solution_text
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="namespaces are Linux's")
 
@@ -66,7 +66,7 @@ def kit_unchanged():
                          ids=["reads the answers", "sees the grader", "writes the kit"])
 def test_a_program_the_student_starts_is_walled_in(tmp_path, text):
     run = grade_copy(tmp_path, "ex06_framing", text)
-    assert run.results.score == 7, "\n".join(t.output for t in run.results.tests)[:3000]
+    assert run.results.score == points("ex06_framing"), "\n".join(t.output for t in run.results.tests)[:3000]
     assert not [note for note in run.results.notes if "namespace" in note or "hidden" in note], run.results.notes
 
 
@@ -92,5 +92,5 @@ def graded_in_bulk(tmp_path_factory):
 @pytest.mark.skipif(not available(), reason="this machine gives no PID and mount namespaces to a process")
 def test_bulk_grading_hides_the_answers_too(graded_in_bulk):
     """`grade` grades in a scratch folder of its own: the answers hidden are still the kit's."""
-    assert graded_in_bulk.scores.get("ex06_framing") == 7, [
+    assert graded_in_bulk.scores.get("ex06_framing") == points("ex06_framing"), [
         t.output for t in graded_in_bulk.tests if t.exercise == "ex06_framing"][:1]

@@ -49,11 +49,11 @@ def test_score_table_says_what_is_next():
 
 def test_check_shows_a_table_and_returns_the_result(capsys):
     result = check("ex06", solutions=True)
-    assert result.passed and (result.score, result.max_score) == (7, 7)
+    assert result.passed and (result.score, result.max_score) == (8, 8)
     printed = capsys.readouterr().out
     assert "ex06_framing" in printed and "All graded tests pass." in printed
     assert "<table>" in result._repr_html_() and "&#10003;" in result._repr_html_()
-    assert repr(result) == "<CheckResult ex06_framing: 7/7 points>"
+    assert repr(result) == "<CheckResult ex06_framing: 8/8 points>"
 
 
 def test_check_on_a_stub_shows_the_hints(capsys):
@@ -70,18 +70,31 @@ def test_classroom_and_gradescope_files(tmp_path):
     run = run_grader([exercises / "ex06_framing_test.py"], tmp_path / "results.json", solutions=False,
                      cwd=tmp_path, extra_args=["--grade-classroom", str(classroom)])
     data = json.loads(classroom.read_text(encoding="utf-8"))
-    assert (data["version"], data["status"], data["max_score"]) == (1, "fail", 7)
+    assert (data["version"], data["status"], data["max_score"]) == (1, "fail", 8)
     assert {t["status"] for t in data["tests"]} == {"fail"} and data["tests"][0]["score"] == 0
-    assert run.results.max_score == 7
+    assert run.results.max_score == 8
 
 
 def test_progress_names_the_next_exercise_and_its_hint():
     results = Results([TestResult("ex01_listen", "test_a", "Does a.", 1, 1, "passed"),
                        TestResult("ex02_accept_loop", "test_c", "Does c.", 0, 2, "failed", hint="Loop again.")])
     lines = progress.lines_for(results)
-    assert lines[0].split()[:2] == ["ex01_listen", "done"]
-    assert "Next: ex02_accept_loop (Exercise 2: the accept loop, one client at a time (stage 2))" in lines
-    assert "  Hint: Loop again." in lines and "  Check it with: pytest exercises/ex02_accept_loop_test.py" in lines
+    assert lines[0].split()[:3] == ["guided", "ex01_listen", "done"]
+    assert lines[1].split()[:3] == ["ex02_accept_loop", "in", "progress"] or lines[1].split()[:3] == [
+        "ex02_accept_loop", "not", "started"]
+    assert "You are on the guided rung: exercise 2 of 2 (1 done)." in lines
+    assert "Next: ex02_accept_loop (Exercise 2 (guided): the accept loop, one client at a time (stage 2))" in lines
+    assert "  Hint: Loop again." in lines
+    assert "  Check it with: pytest exercises/ex02_accept_loop_test.py  (or: python -m chatkit watch)" in lines
+
+
+def test_progress_lists_exercises_by_rung():
+    """The ladder's rungs head their exercises; the optional ones come last."""
+    results = Results([TestResult(exercise, "test_a", "Does a.", 0, 1, "failed", hint="h")
+                       for exercise in layout.exercise_ids()])
+    lines = progress.lines_for(results)
+    assert [line.split()[0] for line in lines[:9] if not line.startswith(" ")] == ["guided", "specified", "open"]
+    assert lines[0].startswith("guided") and lines[3].startswith("specified") and lines[8].startswith("open")
 
 
 def test_a_thread_stuck_everywhere_the_same_is_waiting_one_moving_is_busy():

@@ -43,8 +43,8 @@ def test_broken_markers_are_refused(broken, problem):
 def test_graded_tests_are_read_without_importing():
     tests = stubs.graded_tests(layout.test_file("ex06_framing"))
     assert tests[0] == {"test": "test_one_line", "points": 1,
-                        "description": "One complete line comes out without its newline."}
-    assert sum(test["points"] for test in tests) == 7
+                        "description": "One complete line comes out without its newline, and otherwise as it was sent."}
+    assert sum(test["points"] for test in tests) == 8
 
 
 def test_a_students_edits_are_never_overwritten(tmp_path):
@@ -74,3 +74,12 @@ def test_check_mode_reports_drift(tmp_path, capsys):
     solution.write_text(solution.read_text(encoding="utf-8").replace("backlog = 5", "backlog = 8"), encoding="utf-8")
     found = stubs.drift(tmp_path)
     assert "exercises/ex01_listen.py differs from the stub made from solutions/ex01_listen.py" in found
+
+
+def test_a_top_level_block_leaves_only_its_todo():
+    """Helpers of an open exercise sit at the top of the file: their stub is a comment, and the file imports."""
+    solution = '"""An answer."""\n\n# BEGIN SOLUTION (TODO: your helpers)\nHELPER = 1\n# END SOLUTION\n\n' + SOLUTION[18:]
+    stub = stubs.make_stub(solution)
+    assert "# TODO: your helpers\n" in stub and "HELPER" not in stub
+    assert stub.count("raise NotImplementedError") == 1, "only the function's block raises"
+    exec(compile(stub, "stub", "exec"), {})  # imports without raising

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from chatkit.lab.panel import ChatPanel
+from chatkit.lab.panel import ChatPanel, LeaveButton
 from hostile import (AFTER_LONG, END, ESCAPES, FORBIDDEN, HALF_LINE, LONG_KOREAN, SHOWN, TEN_MB,
                      hang_up_after)
 
@@ -87,6 +87,33 @@ def test_a_server_that_stops_disables_the_entry(live):
     assert panel.state == "closed" and panel.entry.disabled and panel.send_button.disabled
     assert "Disconnected from" in panel.status.value
     panel.close()
+
+
+def test_the_leave_button_waits_for_a_click(live, join, monkeypatch):
+    """Under Run All the room stays open until the student clicks; then the panel leaves and `then` runs."""
+    monkeypatch.delenv("PYTEST_CURRENT_TEST")  # a student's kernel: somebody is there to click
+    server = live()
+    bob = join(server, "bob")
+    panel = ChatPanel(server, "alice")
+    bob.expect("alice joined")
+    stopped = []
+    button = LeaveButton(panel, then=lambda: stopped.append(1) or "stopped the room")
+    bob.say("still open?")
+    assert panel.wait_for("still open?") and panel.state == "chatting" and not stopped
+    button.button.click()  # what the student's click does
+    bob.expect("alice left")
+    assert panel.state == "left" and stopped == [1] and button.button.disabled
+    assert button.said.outputs[-1]["text"] == "stopped the room\n"
+
+
+def test_the_leave_button_leaves_at_once_when_nobody_can_click(live, join, capsys):
+    server = live()
+    bob = join(server, "bob")
+    panel = ChatPanel(server, "alice")
+    bob.expect("alice joined")
+    LeaveButton(panel, then=lambda: "stopped the room")
+    bob.expect("alice left")
+    assert capsys.readouterr().out == "stopped the room\n"
 
 
 def test_lines_from_the_network_and_typing_at_once_all_arrive_in_order(live, join):

@@ -12,8 +12,12 @@ and the exercise stub gets, in its place::
         # TODO: accept clients one after the other, forever
         raise NotImplementedError("TODO: accept clients one after the other, forever")
 
-so an untouched stub fails its tests at once, naming the TODO. The same
-command writes chatkit/grader/authoring/manifest.json (see tamper.py). ``--check``
+so an untouched stub fails its tests at once, naming the TODO. A block at
+the top level of the file (helper classes of an open exercise) leaves only
+its TODO comment: a raise there would stop the file from being imported. The same
+command writes chatkit/grader/authoring/manifest.json (see tamper.py), which keeps
+each stub's text too: ``python -m chatkit reset`` restores a stub from it where
+there is no solutions/ (the students' edition, an installed kit). ``--check``
 changes nothing and exits 1 if exercises/ or the manifest drifted from
 solutions/ and the tests; a stub a student has edited is never overwritten
 (unless ``--force``).
@@ -50,7 +54,8 @@ def make_stub(source, name="solution"):
             inside, blocks = True, blocks + 1
             indent, todo = begin["indent"], begin["todo"].strip()
             out.append(f"{indent}# TODO: {todo}\n")
-            out.append(f"{indent}raise NotImplementedError({('TODO: ' + todo)!r})\n")
+            if indent:
+                out.append(f"{indent}raise NotImplementedError({('TODO: ' + todo)!r})\n")
         elif end:
             if not inside:
                 raise StubError(f"{name}:{number}: END SOLUTION without BEGIN")
@@ -87,12 +92,13 @@ def graded_tests(test_path):
 def build(root=layout.KIT_ROOT):
     """What exercises/ and the manifest should contain: ({path: text}, manifest)."""
     exercises = layout.exercises_dir(root)
-    files, tests, stubs = {}, {}, {}
+    files, tests, stubs, texts = {}, {}, {}, {}
     for exercise in layout.exercise_ids(root):
         solution = layout.solutions_dir(root) / f"{exercise}.py"
         stub = make_stub(solution.read_text(encoding="utf-8"), solution.name)
         files[exercises / f"{exercise}.py"] = stub
         stubs[exercise] = hashlib.sha256(stub.encode("utf-8")).hexdigest()
+        texts[exercise] = stub
         test_file = layout.test_file(exercise, root)
         if test_file.exists():
             tests[exercise] = graded_tests(test_file)
@@ -100,7 +106,7 @@ def build(root=layout.KIT_ROOT):
                  for path in sorted(exercises.rglob("*")) if path.is_file() and tamper.is_infrastructure(path)
                  and "__pycache__" not in path.parts}
     manifest = {"files": checksums, "pytest_settings": tamper.pytest_settings(root / "pyproject.toml"),
-                "tests": tests, "stubs": stubs}
+                "tests": tests, "stubs": stubs, "stub_texts": texts}
     return files, manifest
 
 

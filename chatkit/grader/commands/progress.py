@@ -1,61 +1,75 @@
-"""``python -m chatkit progress``: which exercises pass, which one is next, and its first hint.
+"""``python -m chatkit progress``: where you stand on the ladder, which exercise is next, and its first hint.
 
 It runs the grader on your files in exercises/ (in a process of its own,
-with a time limit), then prints one line per exercise::
+with a time limit), then prints one line per exercise, by rung::
 
-    ex01_listen         done          6/6
-    ex02_accept_loop    in progress   3/6   next: test_serves_the_next_client
-    ex03_threads        not started   0/6
+    guided     ex01_listen        done           5/5
+               ex02_accept_loop   in progress    3/6   next: test_serves_the_next_client
+    specified  ex04_broadcast     not started    0/8
+    open       ex09_chat_server   not started    0/20
 
-and, for the exercise to work on next, the test that fails first and its hint.
+where you are on the ladder, and for the exercise to work on next, the test
+that fails first and its hint (the student's own exception first, when
+there is one).
 """
 
 import sys
 import tempfile
 from pathlib import Path
 
-from chatkit.grader import layout
+from chatkit.grader import ladder, layout
 from chatkit.grader.authoring import tamper
 from chatkit.grader.commands.run import run_grader
 from chatkit.grader.limits import PROGRESS_TIME_LIMIT
+from chatkit.grader.results import words
 from chatkit.grader.results.tables import number, points
 
 
-
-def untouched(exercise):
+def untouched(exercise, folder=None):
     """True while the exercise file is still exactly the stub the kit handed out."""
-    path = layout.exercises_dir() / f"{exercise}.py"
+    path = Path(folder or layout.exercises_dir()) / f"{exercise}.py"
     stubs = tamper.load_manifest().get("stubs", {})
     return path.exists() and tamper.checksum(path) == stubs.get(exercise)
 
 
-def lines_for(results):
+def state_of(tests, exercise, folder=None):
+    """'done', 'not started' or 'in progress', in the student's words."""
+    if all(test.passed for test in tests):
+        return words.STATES["done"]
+    return words.STATES["not started" if untouched(exercise, folder) else "in progress"]
+
+
+def lines_for(results, folder=None):
     """The progress report, line by line."""
     lines = []
-    for exercise, score, max_score in results.by_exercise():
+    scores = {exercise: (score, max_score) for exercise, score, max_score in results.by_exercise()}
+    order = ladder.climb(scores)
+    previous = None
+    for exercise in order:
+        score, max_score = scores[exercise]
         tests = [t for t in results.tests if t.exercise == exercise]
         failing = [t for t in tests if not t.passed]
-        if not failing:
-            state = "done"
-        elif untouched(exercise):
-            state = "not started"
-        else:
-            state = "in progress"
-        line = f"{exercise:<20} {state:<12} {number(score):>3}/{number(max_score):<3}"
-        if failing and state != "not started":
-            line += f"  next: {failing[0].test}"
+        state = state_of(tests, exercise, folder)
+        rung = ladder.rung(exercise)
+        label = words.RUNG_NAMES[rung] if rung != previous else ""
+        previous = rung
+        line = f"{label:<10} {exercise:<20} {state:<12} {number(score):>3}/{number(max_score):<3}"
+        if failing and state != words.STATES["not started"]:
+            line += f"  {words.NEXT_TEST}: {failing[0].test}"
         lines.append(line)
-    total = f"{'total':<20} {'':<12} {number(results.score):>3}/{number(results.max_score):<3}"
-    lines += [total, ""]
-    test = results.first_failure()
+    lines += [f"{'':<10} {words.TOTAL:<20} {'':<12} {number(results.score):>3}/{number(results.max_score):<3}", ""]
+    done = [exercise for exercise in order if all(t.passed for t in results.tests if t.exercise == exercise)]
+    test = next((t for exercise in order for t in results.tests if t.exercise == exercise and not t.passed), None)
     if test is None:
-        lines.append("Every exercise passes. Well done!")
+        lines.append(words.ALL_DONE)
     else:
-        lines.append(f"Next: {test.exercise} ({layout.title(test.exercise)})")
+        lines.append(words.on_the_ladder(words.RUNG_NAMES[ladder.rung(test.exercise)], order.index(test.exercise) + 1,
+                                         len(order), len(done)))
+        lines.append(f"{words.NEXT}: {test.exercise} ({layout.title(test.exercise)})")
         lines.append(f"  {test.test} ({points(test.max_score)}): {test.description}")
         if test.hint:
-            lines.append(f"  Hint: {test.hint}")
-        lines.append(f"  Check it with: pytest exercises/{test.exercise}_test.py")
+            lines.append(f"  {words.HINT}: {test.hint}")
+        lines.append("  " + words.check_it(test.exercise))
     lines += [f"WARNING: {problem}" for problem in results.tampered]
     return lines
 
@@ -67,20 +81,20 @@ def add_arguments(parser):
 
 def main(args):
     if not layout.exercises_dir().is_dir():
-        print(f"There is no exercises/ folder in {layout.KIT_ROOT}.", file=sys.stderr)
+        print(words.no_exercises_folder(layout.KIT_ROOT), file=sys.stderr)
         return 2
     try:
         target = layout.test_file(layout.resolve(args.exercise)) if args.exercise else layout.exercises_dir()
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print("Checking your exercises (this takes a few seconds)...", flush=True)
+    print(words.CHECKING, flush=True)
     with tempfile.TemporaryDirectory(prefix="chatkit-progress-") as scratch:
         run = run_grader([target], Path(scratch) / "results.json", time_limit=args.time_limit)
     if not run.results.tests:
-        print("The grader could not run. What it printed:\n" + run.output[-3000:])
+        print(words.GRADER_DID_NOT_RUN + "\n" + run.output[-3000:])
         return 2
     print("\n".join(lines_for(run.results)))
     if run.timed_out:
-        print(f"(The check was stopped after {args.time_limit:g} s; tests not reached count as failed.)")
+        print(words.stopped_after(args.time_limit))
     return 0

@@ -63,10 +63,11 @@ class StudentError(StudentProblem):
 
 
 class StudentHang(StudentProblem):
-    """A call into the student's code did not return in time."""
+    """A call into the student's code did not return in time (`cause`: the mistake, if the stacks name one)."""
 
     def __init__(self, label, timeout, stacks, path):
         self.label, self.timeout, self.stacks = label, timeout, stacks
+        self.cause = diagnose.named_cause(stacks, path)
         super().__init__(f"{label} did not return within {timeout:g} s.\n"
                          + diagnose.explain_stacks(stacks, path))
 
@@ -88,6 +89,7 @@ class Sandbox:
         self.path = str(path)
         self.name = os.path.basename(self.path)
         self.log = []  # what the student's code printed (stderr), line by line
+        self.printed = 0  # lines printed so far, the ones no longer kept included
         self.thread_errors = []  # (thread name, error) from the student's own threads
         self.changed = threading.Condition()  # notified on every reply, event and exit
         self.replies = {}
@@ -99,6 +101,7 @@ class Sandbox:
         self.missing_walls = []  # walls the child could not raise (no limits on this OS, say)
         self.confined = False  # True once the child said it runs in a PID namespace of its own
         self.listeners = []  # callables told when something goes wrong (Peer.expect wakes up)
+        self.import_looks = []  # what the main thread was doing, if importing the file took long
         self.process = launch.start(self.path)
         self.readers = [threading.Thread(target=self._read_replies, name=f"sandbox replies {self.name}", daemon=True),
                         threading.Thread(target=self._read_log, name=f"sandbox log {self.name}", daemon=True)]
@@ -115,7 +118,7 @@ class Sandbox:
         start_timeout = self.start_timeout
         if self.ready is None:
             problem = (StudentGone(f"importing {self.name}", self.returncode, self.log) if self.returncode is not None
-                       else StudentHang(f"importing {self.name}", start_timeout, [], self.path))
+                       else StudentHang(f"importing {self.name}", start_timeout, self.import_looks, self.path))
         elif not self.ready["ready"]:
             problem = StudentError(f"importing {self.name}", self.ready["error"], self.path)
         else:
@@ -151,6 +154,8 @@ class Sandbox:
                     self.tampered.append(str(message.get("what"))[:MAX_LOG_LINE])
                 elif event == "members":
                     self.watched.setdefault(message.get("watch"), []).append(message)
+                elif event == "import_stacks" and isinstance(message.get("looks"), list):
+                    self.import_looks = message["looks"]
                 self.changed.notify_all()
             self._tell_listeners()  # a reply may be run() ending: a waiting Peer should look
         self.process.stdout.close()
@@ -184,7 +189,9 @@ class Sandbox:
             if kept:
                 with self.changed:
                     self.log.extend(kept[-LOG_LINES_KEPT:])
+                    self.printed += len(kept)
                     del self.log[:-LOG_LINES_KEPT]
+                    self.changed.notify_all()  # a test waiting for what the program shows (a client) looks
         if pending:
             with self.changed:
                 self.log.append(pending[:MAX_LOG_LINE].decode("utf-8", errors="replace"))

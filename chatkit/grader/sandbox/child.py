@@ -29,7 +29,7 @@ import threading
 import time
 import traceback
 
-from chatkit.grader.limits import CHILD_LIFETIME, MAX_LOG_LINE
+from chatkit.grader.limits import CHILD_LIFETIME, IMPORT_LOOK_AFTER, MAX_LOG_LINE
 from chatkit.grader.sandbox import namespaces, pipe, probes, walls, watch
 
 
@@ -47,6 +47,30 @@ class Channel:
             self.out.flush()
 
 
+OUR_THREADS = ("grader lifetime", "grader import watch")  # the child's own threads, never the student's
+
+
+class Keyboard:
+    """What input() reads in the child: nothing (end-of-file at once) until the grader types."""
+
+    def __init__(self):
+        self.writer = None
+
+    def type(self, text):
+        """Type `text` (a line, with its newline) for input(); None closes the keyboard (Ctrl+D)."""
+        if self.writer is None:
+            reader, writer = os.pipe()
+            os.dup2(reader, 0)
+            os.close(reader)
+            self.writer = writer
+            sys.stdin = open(0, encoding="utf-8", errors="replace", closefd=False)
+        if text is None:
+            os.close(self.writer)
+            return None
+        os.write(self.writer, text.encode("utf-8"))
+        return None
+
+
 class Child:
     def __init__(self, path, channel, side=None):
         self.path = os.path.abspath(path)
@@ -55,6 +79,7 @@ class Child:
         self.objects = {}  # handle -> object
         self.handles = {}  # id(object) -> handle, so one object keeps one handle
         self.main_thread = threading.current_thread()
+        self.keyboard = Keyboard()
 
     # -- values crossing the pipe ------------------------------------------
 
@@ -131,6 +156,16 @@ class Child:
             return {"cpu": time.process_time(), "threads": self.stacks()}
         if op == "ping":  # answered in order: everything sent before it has been read
             return None
+        if op == "threads_started":  # which threads a call's thread started, and which of them it joined
+            return watch.threads_started_by(request["creator"])
+        if op == "break_sends":  # from now on, sending to this member's socket fails (a broken connection)
+            return watch.break_sends(self.objects[request["target"]])
+        if op == "defined_in":  # the files the named functions and classes of an object come from
+            return watch.defined_in(self.objects[request["target"]], request["names"])
+        if op == "origins":  # the modules the student's module's globals come from
+            return watch.origins(self.objects[request["target"]])
+        if op == "type":  # what the user types, for input(): text, or None for end-of-file (Ctrl+D)
+            return self.keyboard.type(request["text"])
         raise ValueError(f"unknown request {op!r}")
 
     def hand_over(self, sock):
@@ -144,12 +179,16 @@ class Child:
         socket.send_fds(self.side, [b"s"], [sock.fileno()])
         return {"socket": True, "closed": False, "handed": True}
 
-    def stacks(self):
-        """Every thread but ours: its name and frames, outermost first, as [file, line, function, code]."""
+    def stacks(self, main=False):
+        """Every thread but ours: its name and frames, outermost first, as [file, line, function, code].
+
+        main=True includes the main thread: while the student's file is being
+        imported, it is the one running the student's code.
+        """
         names = {thread.ident: thread.name for thread in threading.enumerate()}
         result = []
         for ident, frame in sys._current_frames().items():
-            if ident == self.main_thread.ident or names.get(ident) == "grader lifetime":
+            if (ident == self.main_thread.ident and not main) or names.get(ident) in OUR_THREADS:
                 continue
             frames = []
             while frame is not None:
@@ -180,6 +219,23 @@ def watchdog():
     while os.getppid() == parent and time.monotonic() < deadline:
         time.sleep(0.5)  # nothing to wait on: a parent's death is no event we can block for
     os._exit(3)
+
+
+def watch_the_import(child, imported):
+    """If importing the student's file takes long, tell the grader what the main thread is doing there.
+
+    The import runs in the main thread, before the child answers any request:
+    a `while True:` at the top of the file would otherwise leave the grader
+    nothing to say but that the import did not return.
+    """
+    if imported.wait(IMPORT_LOOK_AFTER):
+        return
+    looks = []
+    for _ in range(3):
+        looks.append({"cpu": time.process_time(), "threads": child.stacks(main=True)})
+        if imported.wait(0.05):
+            return
+    child.channel.send({"event": "import_stacks", "looks": looks})
 
 
 def read_source(path):
@@ -244,11 +300,16 @@ def main(path, walls_wanted=None, side=None):
     threading.excepthook = lambda args: child.report_thread_error(args)  # noqa: PLW0108 - no bound method to reach us by
     missing = list(entered)
     confined = os.getpid() == 1  # the first process of a PID namespace of our own: all we start dies with us
+    imported = threading.Event()
+    threading.Thread(target=watch_the_import, args=(child, imported), name="grader import watch", daemon=True).start()
     try:
         source = read_source(child.path)
         missing += walls.raise_walls(walls_wanted, lambda what: channel.send({"event": "tampered", "what": what}))
+        watch.watch_threads()
         module = load_module(child.path, source)
+        imported.set()
     except BaseException as error:
+        imported.set()
         channel.send({"ready": False, "error": child.describe_error(error), "missing_walls": missing,
                       "confined": confined})
         os._exit(1)  # what was sent stays readable in the pipe

@@ -6,11 +6,13 @@ points at the student's own file: where the error happened, and what a
 stuck thread was waiting for ("waiting in accept() for a new client").
 """
 
+import ast
 import os
 import re
 import signal
 
 from chatkit.grader.limits import STUDENT_LIMITS
+from chatkit.grader.results import words
 
 LIMIT_WORDS = "the most the grader allows"
 # (what the error says, what it means): the OS limits of walls.py, in words
@@ -52,10 +54,8 @@ WAITS = [
 def short(path):
     """A path as a student knows it: exercises/ex03_threads.py, chatkit/stages/stage2_accept.py."""
     parts = os.path.normpath(path).split(os.sep)
-    for anchor in ("exercises", "solutions", "chatkit"):
-        if anchor in parts:
-            return "/".join(parts[len(parts) - parts[::-1].index(anchor) - 1:])
-    return os.path.basename(path)
+    anchors = [index for index, part in enumerate(parts[:-1]) if part in ("exercises", "solutions", "chatkit")]
+    return "/".join(parts[anchors[-1]:]) if anchors else os.path.basename(path)
 
 
 GRADER_CODE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "")  # chatkit/grader/
@@ -67,6 +67,10 @@ def ours(filename, student_path):
     filename = os.path.abspath(filename)
     return filename == os.path.abspath(student_path) or (
         filename.startswith(KIT_CODE) and not filename.startswith(GRADER_CODE))
+
+
+def same_file(filename, student_path):
+    return os.path.abspath(filename) == os.path.abspath(student_path)
 
 
 def place(frame):
@@ -131,43 +135,124 @@ def spot(frames, student_path):
     return (student or kit or frames)[-1]
 
 
-def explain_stacks(samples, student_path):
-    """One line per thread of the student's program that runs the student's (or the kit's) code.
+MAIN_THREAD = "MainThread"  # the only thread running the student's code while their file is imported
 
-    `samples` are a few looks at the threads, taken a moment apart: a thread
-    found waiting on the same thing every time is stuck there; one found
-    anywhere else is busy running code.
+
+def threads_seen(samples, student_path):
+    """([(thread name, [frames of each look])], busy) for the threads that run the student's or the kit's code.
+
+    `samples` are a few looks at the threads, taken a moment apart (or one
+    look); busy is True when the process kept a CPU busy between the looks.
     """
     if samples and isinstance(samples[0], dict) and "thread" in samples[0]:
         samples = [samples]  # a single look
     cpu = [sample["cpu"] for sample in samples if isinstance(sample, dict)]
-    busy = len(cpu) > 1 and cpu[-1] - cpu[0] > 0.05  # the process kept a CPU busy between the looks
+    busy = len(cpu) > 1 and cpu[-1] - cpu[0] > 0.05
     samples = [sample["threads"] if isinstance(sample, dict) else sample for sample in samples]
     seen = {}  # thread name -> [frames of each sample]
     for sample in samples:
         for thread in sample:
             seen.setdefault(thread["thread"], []).append(thread["frames"])
+    return [(name, looks) for name, looks in seen.items()
+            if any(ours(f[0], student_path) for frames in looks for f in frames)], busy
+
+
+def state_of(looks, busy, student_path):
+    """('waiting', reason, frame), ('spinning', reason, frame) or ('running', None, frame) for one thread."""
+    reasons = {waiting_for(frames) for frames in looks}
+    if len(reasons) == 1 and None not in reasons:
+        reason = reasons.pop()
+        if busy and reason.startswith(("waiting in recv", "stuck sending")):  # it returns, and is called again
+            return "spinning", reason, spot(looks[-1], student_path)
+        return "waiting", reason, spot(looks[-1], student_path)
+    return "running", None, spot(looks[-1], student_path)
+
+
+def explain_stacks(samples, student_path):
+    """One line per thread of the student's program that runs the student's (or the kit's) code.
+
+    A thread found waiting on the same thing every time is stuck there; one
+    found anywhere else is busy running code.
+    """
+    seen, busy = threads_seen(samples, student_path)
     lines = []
-    for name, looks in seen.items():
-        if not any(ours(f[0], student_path) for frames in looks for f in frames):
-            continue
-        reasons = {waiting_for(frames) for frames in looks}
-        place_of = place(spot(looks[-1], student_path))
-        if len(reasons) == 1 and None not in reasons:
-            reason = reasons.pop()
-            if busy and reason.startswith(("waiting in recv", "stuck sending")):  # it returns, and is called again
-                what = f"busy in a loop around this line (does recv() return b'' again and again?), at {place_of}"
-            else:
-                what = f"{reason}, at {place_of}"
+    for name, looks in seen:
+        state, reason, frame = state_of(looks, busy, student_path)
+        if state == "spinning":
+            what = f"busy in a loop around this line (does recv() return b'' again and again?), at {place(frame)}"
+        elif state == "waiting":
+            what = f"{reason}, at {place(frame)}"
         else:
-            student = [spot(frames, student_path) for frames in looks]
-            what = f"running Python code without waiting (a loop that never ends?), at {place(student[-1])}"
-        label = (f"the thread running {name.removeprefix('grader call ')}" if name.startswith("grader call ")
-                 else f"thread {name!r}")
+            what = f"running Python code without waiting (a loop that never ends?), at {place(frame)}"
+        if name == MAIN_THREAD:
+            label = "the main thread (importing your file)"
+        elif name.startswith("grader call "):
+            label = f"the thread running {name.removeprefix('grader call ')}"
+        else:
+            label = f"thread {name!r}"
         lines.append(f"  {label} is {what}")
     if not lines:
         return "  (No thread of your program was found in your code.)"
     return "What your program was doing at that moment:\n" + "\n".join(lines)
+
+
+def named_cause(samples, student_path):
+    """The mistake the threads' stacks show, in a sentence that leads the hint; None if they name none.
+
+    In order: a thread waiting for a lock it holds itself; the file's import
+    looping or waiting at its top level; a loop around recv() returning b'';
+    a loop that never waits.
+    """
+    seen, busy = threads_seen(samples, student_path)
+    found = []
+    for name, looks in seen:
+        state, reason, frame = state_of(looks, busy, student_path)
+        mine = os.path.abspath(frame[0]) == os.path.abspath(student_path)
+        if state == "waiting" and reason.startswith("waiting for a lock"):
+            deadlock = held_by_itself(looks[-1], student_path)
+            if deadlock:
+                found.append((0, deadlock))
+        if name == MAIN_THREAD and mine:
+            where = f"{short(frame[0])}:{frame[1]}"
+            found.append((1, words.import_loops(where) if state != "waiting" else words.import_waits(where, reason)))
+        elif state == "spinning" and mine:
+            found.append((2, words.spins_on_empty(f"{short(frame[0])}:{frame[1]} in {frame[2]}()")))
+        elif state == "running" and mine and busy:
+            found.append((3, words.busy_loop(f"{short(frame[0])}:{frame[1]} in {frame[2]}()")))
+    return min(found)[1] if found else None
+
+
+LOCK_TAKEN = re.compile(r"^with\s+(?P<lock>[\w.\[\]]+)\s*(?:as\s+\w+\s*)?:|^(?P<acquired>[\w.\[\]]+)\.acquire\(")
+
+
+def held_by_itself(frames, student_path):
+    """The sentence for a thread waiting to take a lock that one of its own callers holds, or None.
+
+    The innermost frame of the student's file waits at ``with self.lock:``
+    (or ``self.lock.acquire()``); if an outer frame of the same thread is
+    stopped inside a ``with self.lock:`` block of its own function, the thread
+    holds that lock already: a threading.Lock never lets it in.
+    """
+    student = os.path.abspath(student_path)
+    mine = [frame for frame in frames if os.path.abspath(frame[0]) == student]
+    if len(mine) < 2:
+        return None
+    waiting = LOCK_TAKEN.match(mine[-1][3] or "")
+    if not waiting:
+        return None
+    lock = waiting["lock"] or waiting["acquired"]
+    try:
+        tree = ast.parse(open(student_path, encoding="utf-8", errors="replace").read())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    blocks = [node for node in ast.walk(tree) if isinstance(node, ast.With)
+              and any(ast.unparse(item.context_expr) == lock for item in node.items)]
+    for frame in reversed(mine[:-1]):
+        line = frame[1]
+        for block in blocks:
+            if block.body[0].lineno <= line <= block.end_lineno:
+                return words.self_deadlock(frame[2], lock, block.lineno, mine[-1][2], mine[-1][1])
+    return None
 
 
 def explain_exit(returncode):

@@ -1,6 +1,11 @@
 """What the grader watches inside the student's process, reported to the grader as it happens.
 
     watch_members(room, watched, send)   every use of room.members by a `watched` method
+    watch_threads()                      from before the import on: who started each thread, who joined it
+    threads_started_by(name)             the threads the thread `name` started: alive? joined by it?
+    break_sends(member)                  a member whose connection breaks: sending to it fails from now on
+    defined_in(obj, names)               the file each named function or class of `obj` comes from
+    origins(module)                      the module each global of the student's module comes from
 
 The watch only observes: each use of ``room.members`` by ``add_user``,
 ``delete_user`` or ``send_all`` sends one event line to the grader, saying
@@ -10,7 +15,10 @@ which thread used the list, where, and whether that thread held
 replacing the watched list or lock earns nothing.
 """
 
+import errno
+import inspect
 import sys
+import threading
 from _thread import get_ident  # taken before the student's file is imported: replacing it later changes nothing
 
 _getframe = sys._getframe
@@ -84,3 +92,94 @@ def watch_members(room, watched, send):
 
     room.members = watched_list(room.lock, set(watched), tell)(room.members)
     return number
+
+
+_started = []  # every thread started since watch_threads(): (thread, name of the thread that started it)
+
+
+def watch_threads():
+    """Remember, for every thread started from now on, which thread started it and whether it was joined.
+
+    Installed before the student's file is imported: a server's run() that
+    returns without joining the client threads it started is then seen as
+    such (exercise 3), whatever the threads were doing.
+    """
+    start, join = threading.Thread.start, threading.Thread.join
+
+    def watched_start(thread):
+        _started.append((thread, threading.current_thread().name))
+        return start(thread)
+
+    def watched_join(thread, timeout=None):
+        try:
+            return join(thread, timeout)
+        finally:
+            if not thread.is_alive():
+                thread._chatkit_joined_by = threading.current_thread().name
+
+    threading.Thread.start, threading.Thread.join = watched_start, watched_join
+
+
+def threads_started_by(name):
+    """[{name, alive, joined}] for every thread the thread called `name` started."""
+    return [{"name": thread.name, "alive": thread.is_alive(),
+             "joined": getattr(thread, "_chatkit_joined_by", None) == name}
+            for thread, creator in list(_started) if creator == name]
+
+
+class BrokenSending:
+    """A socket whose sends fail as on a broken connection; everything else is the real socket's."""
+
+    def __init__(self, sock):
+        self._sock = sock
+
+    def _broken(self, *args, **kwargs):
+        raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+    send = sendall = sendmsg = _broken
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
+
+
+def break_sends(member):
+    """From now on, member.sock.sendall() raises BrokenPipeError (as when the peer is gone); True."""
+    member.sock = BrokenSending(member.sock)
+    return True
+
+
+def defined_in(obj, names):
+    """{name: the file its code comes from (None if there is no such name)} for dotted names under `obj`."""
+    found = {}
+    for name in names:
+        target = obj
+        try:
+            for part in name.split("."):
+                target = inspect.getattr_static(target, part)
+            target = getattr(target, "__func__", target)  # a classmethod or staticmethod
+            found[name] = inspect.getsourcefile(target) or inspect.getfile(target)
+        except (AttributeError, TypeError):
+            found[name] = None
+    return found
+
+
+def origins(module):
+    """{name: the module it comes from} for the student's module's globals, their bases and their methods."""
+    found = {}
+    for name, value in list(vars(module).items()):
+        if name.startswith("__"):
+            continue
+        if inspect.ismodule(value):
+            found[name] = value.__name__
+            continue
+        where = getattr(value, "__module__", None)
+        if isinstance(where, str):
+            found[name] = where
+        if inspect.isclass(value):
+            for base in value.__mro__[1:]:
+                found[f"{name} (its base {base.__qualname__})"] = base.__module__
+            for attribute, member in list(vars(value).items()):
+                member = getattr(member, "__func__", member)
+                if callable(member) and isinstance(getattr(member, "__module__", None), str):
+                    found[f"{name}.{attribute}"] = member.__module__
+    return found
