@@ -50,11 +50,11 @@ def template():
     return catalog
 
 
-def read(language):
+def read(language, path=None):
     from babel.messages.catalog import Catalog
     from babel.messages.pofile import read_po
 
-    path = po_path(language)
+    path = path or po_path(language)
     if not path.exists():
         return Catalog(locale=language, project="chatkit", domain=DOMAIN, fuzzy=False)
     with path.open("rb") as file:
@@ -96,9 +96,13 @@ def placeholders(text):
         return {text}
 
 
-def problems(language):
-    """[(the text, what is wrong, where it is used)] for one language's catalog; [] when it is complete."""
-    fresh, catalog = template(), read(language)
+def problems(language, po=None, mo=None):
+    """[(the text, what is wrong, where it is used)] for one language's catalog; [] when it is complete.
+
+    `po` and `mo`: other files to check than the language's own (the tests' broken copies).
+    """
+    fresh, catalog = template(), read(language, po)
+    mo = Path(mo or mo_path(language))
     found = []
     for message in fresh:
         if not message.id:
@@ -122,8 +126,8 @@ def problems(language):
             found.append((entry.id if isinstance(entry.id, str) else entry.id[0], "unused: not in the code any more", ""))
     for entry in catalog.obsolete.values():
         found.append((entry.id if isinstance(entry.id, str) else entry.id[0], "obsolete (#~): remove it", ""))
-    if not mo_path(language).exists() or mo_path(language).read_bytes() != compiled(catalog):
-        found.append((str(mo_path(language).relative_to(ROOT)), "not the compiled .po: run make catalogs", ""))
+    if not mo.exists() or mo.read_bytes() != compiled(catalog):
+        found.append((mo.name, "not the compiled .po: run make catalogs", ""))
     return found
 
 
