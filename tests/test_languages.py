@@ -7,10 +7,12 @@ Korean, so a catalog that lost its translations fails here too.
 """
 
 import os
+import shutil
 import socket
 import string
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +22,7 @@ from chatkit.lab import LiveServer
 from chatkit.protocol import MAX_LINE_CHARS, NICK_MAX_CHARS
 from chatkit.session import ChatSession
 from chatkit.tools import language
+from chatkit.tools.xvfb import VirtualDisplay, xvfb_available
 
 KO = protocol.words("ko")
 SERVERS = [pytest.param({}, id="reference"), pytest.param({"stage": 6}, id="stage6")]
@@ -299,3 +302,85 @@ def test_serve_lang_ko_greets_a_plain_socket_in_korean():
         process.terminate()
         process.wait(timeout=30)
         process.stdout.close()
+
+
+
+# --- JupyterLab in Korean ----------------------------------------------------------------------
+
+def test_the_lab_extra_has_jupyterlabs_korean_language_pack():
+    from importlib import metadata
+
+    pyproject = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text(encoding="utf-8")
+    lab_extra = pyproject.split("\nlab = [", 1)[1].split("]", 1)[0]
+    assert '"jupyterlab-language-pack-ko-kr"' in lab_extra
+    packs = {entry.name for entry in metadata.entry_points(group="jupyterlab.languagepack")}
+    assert "ko_KR" in packs, "make test installs the lab extra: the Korean pack must be there"
+
+
+@pytest.mark.parametrize("kit_language, locale", [("ko", "ko_KR"), ("en", None)])
+def test_lab_sets_jupyterlabs_language_from_the_kits(monkeypatch, tmp_path, kit_language, locale):
+    import argparse
+    import json
+
+    from chatkit.tools import labserver
+
+    existing = tmp_path / "app-settings"
+    (existing / "overrides.d").mkdir(parents=True)
+    (existing / "overrides.json").write_text('{"@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"}}')
+    monkeypatch.setattr(labserver, "app_settings_dir", lambda: existing)
+    monkeypatch.setenv("CHATKIT_LANG", kit_language)
+    seen = {}
+
+    def run_jupyter(command, env):
+        settings = [arg.split("=", 1)[1] for arg in command if arg.startswith("--LabApp.app_settings_dir=")]
+        seen["settings"] = settings
+        for folder in settings:
+            seen["ours"] = json.loads((Path(folder) / "overrides.d" / "chatkit.json").read_text())
+            seen["theirs"] = json.loads((Path(folder) / "overrides.json").read_text())
+        return 0
+
+    monkeypatch.setattr(labserver, "run_jupyter", run_jupyter)
+    root = Path(__file__).resolve().parents[1]
+    assert labserver.main(argparse.Namespace(install_config=False, root=str(root)), ["--no-browser"]) == 0
+    if locale is None:
+        assert seen["settings"] == []  # English: JupyterLab as it comes
+    else:
+        assert seen["ours"] == {labserver.LANGUAGE_SETTING: {"locale": locale}}
+        assert seen["theirs"] == {"@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"}}  # kept
+
+
+# --- the GUI against a Korean server, in Korean -------------------------------------------------
+
+needs_screen = pytest.mark.skipif(not (xvfb_available() and shutil.which("xdotool")),
+                                  reason="needs Xvfb and xdotool (Debian: apt install xvfb xdotool)")
+
+
+@pytest.fixture(scope="module")
+def screen():
+    with VirtualDisplay(720, 460) as screen:
+        screen.tk(None, "winfo", "interps")  # the Tk relay lives as long as the screen
+        yield screen
+
+
+@needs_screen
+def test_the_gui_speaks_korean_to_a_korean_server(live, join, screen, monkeypatch, tmp_path):
+    server = live(lang="ko")
+    bob = join(server, "bob")
+    monkeypatch.setenv("CHATKIT_LANG", "ko")  # the window's own words
+    window = screen.open_gui(server.port, "민지", geometry="720x460+0+0")
+    try:
+        assert bob.expect_notice(protocol.JOINED, nick="민지") == {"nick": "민지", "count": 2}
+        bob.say("안녕, 민지!")
+        window.wait_for_text("안녕, 민지!")
+        window.wait_until(lambda: "민지 (나)" in window.members(), "the member list")
+        assert "민지 님이 들어왔습니다. 지금 2명이 있어요." in window.messages()
+        assert window.status() == f"● 127.0.0.1:{server.port}에 민지 닉네임으로 연결됨"
+        assert window.tk(".entrybar.send", "cget", "-text") == "보내기"
+        assert window.tk(".entrybar.label", "cget", "-text") == "메시지"
+        assert window.tk(".sidebar.title", "cget", "-text") == "대화방 (2명)"
+        screen.screenshot(tmp_path / "gui-ko.png")
+        bob.say("/quit")
+        window.wait_for_text("bob 님이 나갔습니다. 지금 1명이 있어요.")
+    finally:
+        window.stop()
+        screen.windows.remove(window)
