@@ -45,6 +45,8 @@ from chatkit.grader import layout
 from chatkit.tools import kitenv, language, terminal
 from chatkit.tools.nbstrip import walkthrough_notebooks
 
+_ = language.translator()  # the command's help and messages in the kit's language
+
 NEEDS = ["jupyterlab", "ipykernel", "ipywidgets"]
 PAGE_CONFIG = {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}
 LANGUAGE_SETTING = "@jupyterlab/translation-extension:plugin"  # JupyterLab's Settings > Language
@@ -144,11 +146,11 @@ def run_jupyter(command, env):
 
 
 def add_arguments(parser):
-    parser.add_argument("--root", help="the kit's folder (default: found from the current directory)")
+    parser.add_argument("--root", help=_("the kit's folder (default: found from the current directory)"))
     parser.add_argument("--install-config", action="store_true",
-                        help="write the kit's JupyterLab settings into this Python's environment (for hosted "
-                             "classrooms, where the service starts JupyterLab) and exit")
-    parser.epilog = "Other options (--no-browser, --port=N, ...) are passed on to JupyterLab."
+                        help=_("write the kit's JupyterLab settings into this Python's environment (for hosted "
+                               "classrooms, where the service starts JupyterLab) and exit"))
+    parser.epilog = _("Other options (--no-browser, --port=N, ...) are passed on to JupyterLab.")
 
 
 def main(args, jupyter_args=()):
@@ -162,13 +164,14 @@ def main(args, jupyter_args=()):
         return 0
     root = Path(args.root).resolve() if args.root else layout.kit_root()
     if not (root / "notebooks").is_dir():
-        print(f"There is no notebooks/ folder in {root}: run this in the kit's folder "
-              f"(or set {layout.ROOT_VARIABLE}).", file=sys.stderr)
+        print(_("There is no notebooks/ folder in {root}: run this in the kit's folder (or set {variable}).").format(
+            root=root, variable=layout.ROOT_VARIABLE), file=sys.stderr)
         return 2
     missing = kitenv.missing_modules(NEEDS)
     if missing:
-        print(f"This Python ({sys.executable}) has chatkit but not {', '.join(missing)}: "
-              "pip install 'chatkit[lab]' (in the kit's folder: make lab, or pip install '.[lab]')", file=sys.stderr)
+        print(_("This Python ({executable}) has chatkit but not {missing}: pip install 'chatkit[lab]' (in the kit's "
+                "folder: make lab, or pip install '.[lab]')").format(
+            executable=sys.executable, missing=', '.join(missing)), file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="chatkit-jupyter-config-") as config_folder:
         # JupyterLab makes terminals login shells when it has no terminal of its own: so does the kit's
