@@ -113,6 +113,7 @@ class LiveServer:
         if lang is not None and "lang" not in inspect.signature(self.module.RunServer).parameters:
             raise TypeError(f"{self.name} speaks only English: lang= is for the reference server and stage 6")
         self.server = self.module.RunServer(host, port, **options)
+        self.words = protocol.words(lang or "en")  # what it says
         self.server.log = self.record
         if room is not None:
             self.server.room_name = self.name.replace(" ", "-")  # what the other servers of the room call it
@@ -280,7 +281,7 @@ class LiveClient(Recorder):
         server.clients.append(self)
         server.history.append(self)
         if nick is not None and server.asks_nickname:
-            self.expect(getattr(server.server, "words", protocol.ENGLISH).PROMPT)  # in the server's language
+            self.expect(getattr(server, "words", protocol.ENGLISH).PROMPT)  # in the server's language
             self.say(nick)
             self.expect_notice(protocol.JOINED, nick=nick)
 
