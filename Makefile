@@ -4,6 +4,7 @@
 #   make check   grade your exercises, the table last     (python -m chatkit check)
 #   make test    every check of the kit; in the students' edition (no solutions/): that the
 #                kit works on this machine, then your grades
+#   make catalogs  the texts marked for translation, merged into chatkit/locale/*/chatkit.po and compiled
 #
 # Each makes .venv and installs the kit the first time (chatkit/tools/kitenv.py: only what
 # the walkthrough needs for lab and check, the kit's test tools too for the instructors'
@@ -27,7 +28,7 @@ NO_PYTHON := $(PYTHON) does not run here: name a Python 3.10 or newer, e.g. make
 LAB_ROOT ?=
 LAB_ARGS ?=
 
-.PHONY: lab check test venv clean
+.PHONY: lab check test catalogs venv clean
 
 lab: venv
 	$(BIN)/python -m chatkit lab $(if $(LAB_ROOT),--root $(LAB_ROOT)) $(LAB_ARGS)
@@ -44,6 +45,10 @@ test: venv
 	$(BIN)/python -m pytest
 	$(BIN)/python -m chatkit check
 endif
+
+catalogs:
+	@$(MAKE) --no-print-directory venv EXTRAS=dev
+	$(BIN)/python -m chatkit.tools.catalogs
 
 EXTRAS ?= lab
 venv:

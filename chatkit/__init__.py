@@ -22,8 +22,9 @@ The kit's machinery, which students use but need not read:
                        commands check / progress / grade / stubs, and the results' formats
     chatkit.tools      the other commands (serve, bench, doctor), naming and loading a server,
                        the clients that drive servers from code (recorder, crowd), a real
-                       redis-server on a free port (redisserver), a virtual screen (xvfb)
-                       and notebook stripping (nbstrip)
+                       redis-server on a free port (redisserver), a virtual screen (xvfb),
+                       notebook stripping (nbstrip), and the kit's language (language: English,
+                       or Korean from the catalog in chatkit/locale/, made with catalogs)
 
 The report's names, and where they live in the kit (methods are PEP 8):
 

@@ -1,18 +1,26 @@
-"""The `python -m chatkit` command line: one subcommand per tool of the kit."""
+"""The `python -m chatkit` command line: one subcommand per tool of the kit.
+
+Its help is in the kit's language (CHATKIT_LANG=ko, or a Korean locale): each
+command's one-line help is marked N_() below and translated when shown, and
+argparse's own words ("usage:", "options") come from the kit's catalog too.
+"""
 
 import argparse
 import importlib
 import sys
 
 from chatkit.tools import kitenv
+from chatkit.tools.language import N_, translator
+
+_ = translator()
 
 # name -> (module with add_arguments(parser) and main(args), one-line help)
 COMMANDS = {
-    "serve": ("chatkit.tools.serve", "run a chat server (the reference one, or a stage)"),
-    "join": ("chatkit.client", "join a chat room from this terminal"),
-    "gui": ("chatkit.gui", "join a chat room in a window (tkinter)"),
-    "doctor": ("chatkit.tools.doctor", "find out why a Tk window cannot open here"),
-    "lab": ("chatkit.tools.labserver", "open the walkthrough in JupyterLab (what make lab does)"),
+    "serve": ("chatkit.tools.serve", N_("run a chat server (the reference one, or a stage)")),
+    "join": ("chatkit.client", N_("join a chat room from this terminal")),
+    "gui": ("chatkit.gui", N_("join a chat room in a window (tkinter)")),
+    "doctor": ("chatkit.tools.doctor", N_("find out why a Tk window cannot open here")),
+    "lab": ("chatkit.tools.labserver", N_("open the walkthrough in JupyterLab (what make lab does)")),
     "check": ("chatkit.grader.commands.exercises", "grade your exercises (pytest exercises/, on any OS)"),
     "progress": ("chatkit.grader.commands.progress", "show which exercises pass and what is next"),
     "watch": ("chatkit.grader.commands.watch", "grade the exercise you are on each time you save it"),
@@ -21,8 +29,8 @@ COMMANDS = {
     "stubs": ("chatkit.grader.authoring.stubs", "regenerate exercises/ from solutions/"),
     "gradescope": ("chatkit.grader.hosted.gradescope", "build the Gradescope autograder zip"),
     "classroom": ("chatkit.grader.hosted.classroom", "grade a student's repository in GitHub Classroom's workflow"),
-    "bench": ("chatkit.tools.bench", "measure the servers side by side"),
-    "release": ("chatkit.tools.release", "write the students' edition of the kit (no solutions)"),
+    "bench": ("chatkit.tools.bench", N_("measure the servers side by side")),
+    "release": ("chatkit.tools.release", N_("write the students' edition of the kit (no solutions)")),
 }
 # Commands that need the kit's dependencies: run by a Python that has no chatkit installed
 # (python -m chatkit in a fresh clone), they make the kit's .venv and run in it.
@@ -31,12 +39,27 @@ NEED_THE_KIT_INSTALLED = {"lab", "check", "progress", "watch", "reset", "grade",
 PASSING_ON = {"lab", "check"}
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, _("usage: ") if prefix is None else prefix)
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose own words ("usage:", "options", -h's help) are in the kit's language."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, formatter_class=HelpFormatter, add_help=False, **kwargs)
+        self._positionals.title = _("positional arguments")
+        self._optionals.title = _("options")
+        self.add_argument("-h", "--help", action="help", help=_("show this help message and exit"))
+
+
 def build_parser(command=None):
     """The argument parser; only the chosen command's module is imported."""
-    parser = argparse.ArgumentParser(prog="python -m chatkit", description="chatkit: a teaching kit for network programming.")
+    parser = Parser(prog="python -m chatkit", description=_("chatkit: a teaching kit for network programming."))
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module_name, help_text) in COMMANDS.items():
-        sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        sub = subparsers.add_parser(name, help=_(help_text), description=_(help_text))
         if name == command:
             module = importlib.import_module(module_name)
             module.add_arguments(sub)

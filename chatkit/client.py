@@ -26,8 +26,10 @@ import threading
 from chatkit import protocol
 from chatkit.protocol import ClientLineReader, display_text, encode_line
 from chatkit.tools import addresses
+from chatkit.tools.language import translator
 
 PROMPT = "> "
+_ = translator()  # the client's own lines in the kit's language (CHATKIT_LANG, else the locale)
 
 
 class Terminal:
@@ -98,14 +100,14 @@ class Client:
         finally:  # whatever happened above, the input loop must hear that the server is gone
             self.server_closed.set()
             if not self.leaving:
-                self.terminal.show("* Disconnected by the server.")
+                self.terminal.show(_("* Disconnected by the server."))
                 os.kill(os.getpid(), signal.SIGINT)  # wakes the input() in the main thread
 
     def show_line(self, line):
         """Show one line from the server, cleaned; answer the nickname question if asked."""
         line = display_text(line)
         self.terminal.show(line)
-        if line == protocol.PROMPT and self.nick:
+        if protocol.said(line, protocol.PROMPT) and self.nick:  # asked in English or Korean
             self.send_message(protocol.normal_nickname(self.nick))
             self.nick = None  # if it is refused, the user types another one
 
@@ -142,11 +144,11 @@ class Client:
 
 def add_arguments(parser, nick=True):
     """--host, --port and --nick, shared by `join` and `gui`."""
-    parser.add_argument("--host", default=None, help="server address (default: your server's, else 127.0.0.1)")
+    parser.add_argument("--host", default=None, help=_("server address (default: your server's, else 127.0.0.1)"))
     parser.add_argument("--port", type=int, default=None,
-                        help="server port (default: the server you started with `python -m chatkit serve`)")
+                        help=_("server port (default: the server you started with `python -m chatkit serve`)"))
     if nick:
-        parser.add_argument("--nick", help="nickname (asked for if not given)")
+        parser.add_argument("--nick", help=_("nickname (asked for if not given)"))
 
 
 def server_address(args):
@@ -161,8 +163,9 @@ def server_address(args):
 
 def cannot_connect(host, port, error, server):
     """Explain why a connection failed (stderr); a remembered server that refuses is forgotten."""
-    print(f"Cannot connect to {host}:{port}: {error.strerror or error}.", file=sys.stderr)
-    print("Is the server running? Start one with: python -m chatkit serve", file=sys.stderr)
+    print(_("Cannot connect to {host}:{port}: {error}.").format(host=host, port=port, error=error.strerror or error),
+          file=sys.stderr)
+    print(_("Is the server running? Start one with: python -m chatkit serve"), file=sys.stderr)
     if server is not None:
         addresses.forget(server)
     return 1
@@ -176,8 +179,11 @@ def main(args):
         client.connect()
     except OSError as error:
         return cannot_connect(host, port, error, server)
-    origin = f", the server started {server.origin()}" if server else ""
-    client.terminal.show(f"* Connected to {host}:{port}{origin}.")
+    if server is not None:
+        client.terminal.show(_("* Connected to {host}:{port}, the server started {origin}.").format(
+            host=host, port=port, origin=server.origin()))
+    else:
+        client.terminal.show(_("* Connected to {host}:{port}.").format(host=host, port=port))
     try:
         client.run()
     except KeyboardInterrupt:  # Ctrl+C while leaving, or the receive thread's wake-up arriving late

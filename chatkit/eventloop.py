@@ -56,20 +56,21 @@ RECV_SIZE = 4096  # bytes read per recv(), as in the reference server
 class ChattingRoom:
     """The people in the room, by nickname; no lock, only the loop's thread touches it."""
 
-    def __init__(self, log=log_line):
+    def __init__(self, log=log_line, words=protocol.ENGLISH):
         self.members = {}  # nick -> ChatClient
         self.log = log
+        self.words = words  # every line the room says, in its language (chatkit.protocol.Words)
         self.closing = False  # set once the server stops: nobody to announce to
         self.shared = None  # a SharedRoom when the room spans servers (serve --room): chatkit.sharedroom
 
     def add_user(self, client, nick):
         """Add `client` under `nick`; return why not, or None once it joined."""
-        problem = protocol.nickname_problem(nick, self.members)
+        problem = protocol.nickname_problem(nick, self.members, self.words)
         if problem is None:
             client.nick = nick
             self.members[nick] = client
             self.log(f"{nick} joined")
-            self.send_all(protocol.JOINED.format(nick=nick, count=self.head_count()), protocol.RULES)
+            self.send_all(self.words.JOINED.format(nick=nick, count=self.head_count()), self.words.RULES)
         return problem
 
     def delete_user(self, client, why=protocol.LEFT_QUIT):
@@ -79,7 +80,7 @@ class ChattingRoom:
         del self.members[client.nick]
         if self.shared is not None:
             self.shared.release(client.nick)
-        left = protocol.LEFT.format(nick=client.nick, why=why, count=self.head_count())
+        left = self.words.LEFT.format(nick=client.nick, why=why, count=self.head_count())
         if not self.closing:
             self.log(f"{client.nick} {why}")
             self.send_all(left)
@@ -131,7 +132,7 @@ class ChatClient:
         self.leaving_since = None  # time.monotonic() once it is leaving: send the rest, then close
         self.claiming = False  # a shared room's Redis is deciding on its nickname
         self.held = []  # what it said meanwhile, for when Redis has answered
-        self.send(protocol.PROMPT)
+        self.send(self.room.words.PROMPT)
 
     def queue(self, data):
         """Add `data` to the outbox; False if that would overflow it."""
@@ -161,7 +162,7 @@ class ChatClient:
                 if self.leaving_since is not None:
                     return  # /quit: whatever followed it is not read
         except LineTooLong:
-            self.send(protocol.LINE_TOO_LONG.format(limit=MAX_LINE_CHARS))
+            self.send(self.room.words.LINE_TOO_LONG.format(limit=MAX_LINE_CHARS))
             self.leave(protocol.CUT_TOO_LONG)
             return
         if ending:
@@ -182,12 +183,12 @@ class ChatClient:
         text = clean_text(line).strip()
         command = text.split()[0].lower() if text.startswith("/") else None
         if command == "/quit":
-            self.send(protocol.BYE.format(nick=self.nick))
+            self.send(self.room.words.BYE.format(nick=self.nick))
             self.leave(protocol.LEFT_QUIT)
         elif command:
             self.send(*command_reply(text, self.room))
         elif text and relayed(self.nick, text) is None:
-            self.send(protocol.MESSAGE_TOO_LONG.format(limit=MAX_LINE_CHARS))
+            self.send(self.room.words.MESSAGE_TOO_LONG.format(limit=MAX_LINE_CHARS))
         elif text:
             self.room.send_all(relayed(self.nick, text))
 
@@ -200,7 +201,7 @@ class ChatClient:
             return
         problem = problem or self.room.add_user(self, nick)
         if problem is not None:
-            self.send(problem, protocol.PROMPT)
+            self.send(problem, self.room.words.PROMPT)
         else:
             self.server.joining.pop(self, None)
         held, self.held = self.held, []
@@ -256,13 +257,14 @@ class RunServer:
     presence_seconds = PRESENCE_SECONDS  # in a shared room: how long this server's presence outlives it
     room_name = None  # in a shared room: what the other servers call this one (None: host:port)
 
-    def __init__(self, host="127.0.0.1", port=0, room=None):
+    def __init__(self, host="127.0.0.1", port=0, room=None, lang="en"):
         self.host = host
         self.port = port
         self.room_url = room  # redis://HOST:PORT/ROOM: one room with the other servers there
+        self.words = protocol.words(lang)  # what it says, in English or Korean (serve --lang ko)
         self.listener = None
         self.selector = None
-        self.room = ChattingRoom(log=lambda message: self.log(message))  # a harness may replace self.log
+        self.room = ChattingRoom(log=lambda message: self.log(message), words=self.words)  # a harness may replace self.log
         self.clients = set()  # every open ChatClient, joined or not
         self.to_flush = set()  # clients with something new queued during this turn
         self.leaving = set()  # clients sending their last lines before they are closed
@@ -294,7 +296,7 @@ class RunServer:
         self.selector = selectors.DefaultSelector()
         self.selector.register(self.listener, selectors.EVENT_READ, "accept")
         self.selector.register(self.wake_reader, selectors.EVENT_READ, "wake")
-        self.doorman = Doorman(lambda message: self.log(message))
+        self.doorman = Doorman(lambda message: self.log(message), self.words)
         if self.room_url is not None:
             self.join_shared_room()
 
@@ -302,7 +304,7 @@ class RunServer:
         """Join the room that spans servers: what Redis brings, the loop runs (RoomUnreachable if no answer)."""
         shared = SharedRoom(self.room_url, self.room_name or f"{self.host}:{self.port}", self.room,
                             log=lambda message: self.log(message), deliver=self.call_soon,
-                            presence_seconds=self.presence_seconds)
+                            presence_seconds=self.presence_seconds, words=self.words)
         try:
             shared.open()
         except BaseException:
@@ -357,7 +359,7 @@ class RunServer:
         now = time.monotonic()
         for client in [client for client, deadline in self.joining.items() if deadline <= now]:
             del self.joining[client]
-            client.send(protocol.NICK_TOO_SLOW.format(number=round(self.nickname_seconds)))
+            client.send(self.words.NICK_TOO_SLOW.format(number=round(self.nickname_seconds)))
             client.leave(protocol.LEFT_QUIT)
         if self.paused_until is not None and self.paused_until <= now:
             self.paused_until = None
@@ -412,7 +414,7 @@ class RunServer:
             if sock in (key.fileobj for key in self.selector.get_map().values()):
                 self.selector.unregister(sock)
         for client in list(self.clients):
-            client.send(protocol.SHUTTING_DOWN)
+            client.send(self.words.SHUTTING_DOWN)
             client.leave(protocol.LEFT_QUIT)
         while self.clients:
             for client in list(self.clients):

@@ -32,6 +32,9 @@ from chatkit.client import add_arguments as add_address_arguments
 from chatkit.client import cannot_connect, server_address
 from chatkit.session import COLOURS, ChatSession, Connection
 from chatkit.tools import doctor
+from chatkit.tools.language import translator
+
+_ = translator()  # the window's words in the kit's language (CHATKIT_LANG, else the locale)
 
 POLL_MS = 50  # how often the Tk thread looks at the incoming queue
 LEAVE_GRACE_MS = 2000  # how long closing the window waits for the server's goodbye
@@ -122,7 +125,7 @@ class ChatWindow:
         self.entry.grid(row=0, column=1, sticky="ew")
         self.entry.bind("<Return>", self.submit)
         self.entry.bind("<KP_Enter>", self.submit)
-        self.send_button = ttk.Button(entry_bar, name="send", text="Send", command=self.submit)
+        self.send_button = ttk.Button(entry_bar, name="send", text=_("Send"), command=self.submit)
         self.send_button.grid(row=0, column=2, padx=(6, 0))
         self.entry.focus_set()
 
@@ -181,15 +184,16 @@ class ChatWindow:
             self.status.configure(text=f"● {text}", foreground=colour)
             self.root.title(f"chatkit — {session.nick}" if session.nick else "chatkit")
             asking = session.state == "nickname"
-            self.entry_label.configure(text="Nickname" if asking else "Message")
-        members = [(self.drawable(nick) + (" (you)" if nick == session.nick else ""), nick)
+            self.entry_label.configure(text=_("Nickname") if asking else _("Message"))
+        members = [(self.drawable(nick) + (_(" (you)") if nick == session.nick else ""), nick)
                    for nick in session.members]
         if list(self.member_list.get(0, "end")) != [shown for shown, _ in members]:
             self.member_list.delete(0, "end")
             for shown, nick in members:
                 self.member_list.insert("end", shown)
                 self.member_list.itemconfigure("end", foreground=session.colour(nick))
-        self.member_title.configure(text=f"In the room ({session.count})" if session.members else "In the room")
+        self.member_title.configure(text=_("In the room ({count})").format(count=session.count) if session.members
+                                    else _("In the room"))
 
     def submit(self, event=None):
         """Send what is in the entry line (Enter or the Send button)."""
@@ -228,14 +232,14 @@ class ChatWindow:
 def add_arguments(parser):
     add_address_arguments(parser)
     parser.add_argument("--geometry", default="680x460", metavar="WxH[+X+Y]",
-                        help="window size and position, as for any X11 program (default 680x460)")
+                        help=_("window size and position, as for any X11 program (default 680x460)"))
 
 
 def cannot_open_window(error):
     """Explain, with the doctor's first fix, why no window could be opened; return 1."""
-    print(f"Cannot open a window: {error}", file=sys.stderr)
+    print(_("Cannot open a window: {error}").format(error=error), file=sys.stderr)
     print(doctor.verdict(), file=sys.stderr)
-    print("For the whole diagnosis: python -m chatkit doctor", file=sys.stderr)
+    print(_("For the whole diagnosis: python -m chatkit doctor"), file=sys.stderr)
     return 1
 
 
@@ -243,7 +247,7 @@ def main(args):
     """`python -m chatkit gui`: open a chat window connected to the server."""
     host, port, server = server_address(args)
     if tkinter is None:
-        return cannot_open_window("this Python has no tkinter")
+        return cannot_open_window(_("this Python has no tkinter"))
     try:
         root = tkinter.Tk(baseName="chatkit", className="Chatkit")  # names for the window manager
     except tkinter.TclError as error:  # the report's "couldn't connect to display"
@@ -252,7 +256,8 @@ def main(args):
         root.geometry(args.geometry)
     except tkinter.TclError:
         root.destroy()
-        print(f"--geometry {args.geometry}: expected WIDTHxHEIGHT or WIDTHxHEIGHT+X+Y, e.g. 680x460+0+0.", file=sys.stderr)
+        print(_("--geometry {geometry}: expected WIDTHxHEIGHT or WIDTHxHEIGHT+X+Y, e.g. 680x460+0+0.").format(
+            geometry=args.geometry), file=sys.stderr)
         return 2
     try:
         connection = Connection(host, port)
@@ -260,7 +265,8 @@ def main(args):
         root.destroy()
         return cannot_connect(host, port, error, server)
     if server is not None:  # found without --port: say which one (the status line shows the address)
-        print(f"Connected to {host}:{port}, the server started {server.origin()}.", flush=True)
+        print(_("Connected to {host}:{port}, the server started {origin}.").format(
+            host=host, port=port, origin=server.origin()), flush=True)
     if root.tk.call("tk", "windowingsystem") == "x11":
         ttk.Style(root).theme_use("clam")  # the X11 default theme draws 1990s Motif widgets
     root.minsize(420, 260)

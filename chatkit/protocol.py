@@ -32,6 +32,13 @@ with them, so a notice reworded here changes both sides at once::
 
     JOINED.format(nick="alice", count=2)      -> "* alice joined. 2 people in the room."
     JOINED.parse("* bob joined. 1 person in the room.")   -> {"nick": "bob", "count": 1}
+
+The lines are English; a server can speak Korean too (``serve --lang ko``)
+with ``words("ko")``, the same lines from the Korean catalog
+(chatkit/locale/ko/LC_MESSAGES/chatkit.po), and a client understands both::
+
+    words("ko").JOINED.format(nick="민지", count=2)  -> "* 민지 님이 들어왔습니다. 지금 2명이 있어요."
+    JOINED.parse("* 민지 님이 들어왔습니다. 지금 2명이 있어요.")  -> {"nick": "민지", "count": 2}
 """
 
 import codecs
@@ -39,6 +46,8 @@ import functools
 import re
 import string
 import unicodedata
+
+from chatkit.tools.language import LANGUAGES, N_, translation
 
 ENCODING = "utf-8"
 MAX_LINE_CHARS = 4096  # a 2,100-byte Korean line is 700 characters; 4,096 leaves room
@@ -159,114 +168,207 @@ def display_text(line):
 
 
 # --- what the server says ---------------------------------------------------------
+#
+# Each line is written here in English and marked with N_(), which returns it unchanged: the mark
+# tells the catalog's extractor (make catalogs) that the line also exists in Korean, in
+# chatkit/locale/ko/LC_MESSAGES/chatkit.po. A server that speaks Korean holds words("ko"): these
+# same lines in Korean (class Words, below). Clients understand a line in either language.
 
-PROMPT = "Enter your nickname:"  # the first line every newcomer hears
-RULES = "* Rules: be kind to each other. /quit leaves, /who lists who is here, /help shows commands."
+
+PROMPT = N_("Enter your nickname:")  # the first line every newcomer hears
+RULES = N_("* Rules: be kind to each other. /quit leaves, /who lists who is here, /help shows commands.")
 HELP = (
-    "* /who   list the people in the room",
-    "* /help  show this help",
-    "* /quit  leave the room",
+    N_("* /who   list the people in the room"),
+    N_("* /help  show this help"),
+    N_("* /quit  leave the room"),
 )
-SHUTTING_DOWN = "* The server is shutting down. Bye!"
-SERVER_FULL = "* The server is full right now; please try again in a minute."  # then it hangs up
+SHUTTING_DOWN = N_("* The server is shutting down. Bye!")
+SERVER_FULL = N_("* The server is full right now; please try again in a minute.")  # then it hangs up
 
 
-def people(count):
-    """'1 person' or 'N people' in the room."""
-    return f"{count} person" if count == 1 else f"{count} people"
+def people(count, language="en"):
+    """'1 person' or 'N people' in the room (in Korean 'N명')."""
+    return translation(language).ngettext("{count} person", "{count} people", count).format(count=count)
 
 
-def line_count(count):
-    """'1 line' or 'N lines'."""
-    return f"{count} line" if count == 1 else f"{count} lines"
+def line_count(count, language="en"):
+    """'1 line' or 'N lines' (in Korean 'N줄')."""
+    return translation(language).ngettext("{count} line", "{count} lines", count).format(count=count)
 
 
 # Why a member left, as the leave notice says it ("* alice left (connection lost). ...").
-LEFT_QUIT = "left"
-LEFT_LOST = "left (connection lost)"
-CUT_TOO_LONG = "was disconnected (line too long)"
-CUT_NOT_READING = "was disconnected (not reading messages)"
+LEFT_QUIT = N_("left")
+LEFT_LOST = N_("left (connection lost)")
+CUT_TOO_LONG = N_("was disconnected (line too long)")
+CUT_NOT_READING = N_("was disconnected (not reading messages)")
 
-# What each {field} of a Notice may hold, as a pattern, and how it is read back.
 _NICK = r"[^\s:*/][^\s:]*"  # a nickname: no spaces, no ':', not starting with '*' or '/'
-FIELDS = {
-    "nick": (_NICK, str),
-    "other": (_NICK, str),  # a second nickname
-    "count": (r"\d+ (?:person|people)", lambda text: int(text.split()[0])),  # written with people()
-    "lines": (r"\d+ lines?", lambda text: int(text.split()[0])),  # written with line_count()
-    "server": (r"\S+", str),  # a server of a shared room, as the others call it (host:port)
-    "number": (r"\d+", int),
-    "limit": (r"\d+", int),
-    "why": ("|".join(re.escape(why) for why in (LEFT_LOST, LEFT_QUIT, CUT_TOO_LONG, CUT_NOT_READING)), str),
-    "nicks": (r".*", lambda text: [nick for nick in text.split(", ") if nick]),
-    "command": (r"\S+", str),
-    "text": (r".*", str),
-}
+
+
+def _number(text):
+    return int(re.search(r"\d+", text).group())
+
+
+def _counted(say, language):
+    """A pattern for what say(n, language) writes, whatever n: '2 people', '1 person'; in Korean '2명'."""
+    forms = {say(n, language).replace(str(n), "{n}", 1) for n in range(200)}  # each plural form of the language
+    return "|".join(re.escape(form).replace(re.escape("{n}"), r"\d+") for form in sorted(forms))
+
+
+@functools.lru_cache(maxsize=None)
+def fields(language="en"):
+    """What each {field} of a Notice may hold in `language`, as a pattern, and how it is read back."""
+    reasons = [translation(language).gettext(why) for why in (LEFT_QUIT, LEFT_LOST, CUT_TOO_LONG, CUT_NOT_READING)]
+    return {
+        "nick": (_NICK, str),
+        "other": (_NICK, str),  # a second nickname
+        "count": (_counted(people, language), _number),  # written with people()
+        "lines": (_counted(line_count, language), _number),  # written with line_count()
+        "server": (r"\S+", str),  # a server of a shared room, as the others call it (host:port)
+        "number": (r"\d+", int),
+        "limit": (r"\d+", int),
+        "why": ("|".join(re.escape(why) for why in reasons), str),
+        "nicks": (r".*", lambda text: [nick for nick in text.split(", ") if nick]),
+        "command": (r"\S+", str),
+        "text": (r".*", str),
+    }
 
 
 class Notice:
-    """One kind of line the server says, with {fields}: servers format it, clients parse it."""
+    """One kind of line the server says, with {fields}: servers format it, clients parse it.
 
-    def __init__(self, template):
-        self.template = template
+    A notice is written in one language (English, or the one in_language()
+    gives it); parse() reads the line in every language the kit speaks, so
+    a client understands any server.
+    """
+
+    def __init__(self, template, language="en"):
+        self.english = template  # the line's name in the catalog
+        self.language = language
+        self.template = translation(language).gettext(template)
         pattern = ""
-        for literal, field, _, _ in string.Formatter().parse(template):
+        for literal, field, _, _ in string.Formatter().parse(self.template):
             pattern += re.escape(literal)
             if field:
-                pattern += f"(?P<{field}>{FIELDS[field][0]})"
+                pattern += f"(?P<{field}>{fields(language)[field][0]})"
         self.pattern = re.compile(pattern)
+
+    def in_language(self, language):
+        """The same notice, written in `language`."""
+        return Notice(self.english, language)
+
+    @functools.cached_property
+    def every_language(self):
+        return [self] + [self.in_language(language) for language in LANGUAGES if language != self.language]
 
     def format(self, **fields):
         """The line, with `fields` filled in (count=2 is written "2 people", lines=1 "1 line")."""
         if "count" in fields:
-            fields["count"] = people(fields["count"])
+            fields["count"] = people(fields["count"], self.language)
         if "lines" in fields:
-            fields["lines"] = line_count(fields["lines"])
+            fields["lines"] = line_count(fields["lines"], self.language)
         if "nicks" in fields:
             fields["nicks"] = ", ".join(fields["nicks"])
+        if "why" in fields:  # LEFT_QUIT, ...: said in the notice's language too
+            fields["why"] = translation(self.language).gettext(fields["why"])
         return self.template.format(**fields)
 
     def parse(self, line):
-        """The fields of `line` if it is this kind of line (count as a number), else None."""
-        match = self.pattern.fullmatch(line)
-        if match is None:
-            return None
-        return {name: FIELDS[name][1](value) for name, value in match.groupdict().items()}
+        """The fields of `line` if it is this kind of line, in any language (count as a number), else None."""
+        for notice in self.every_language:
+            match = notice.pattern.fullmatch(line)
+            if match is not None:
+                return {name: fields(notice.language)[name][1](value) for name, value in match.groupdict().items()}
+        return None
 
     def __repr__(self):
         return f"Notice({self.template!r})"
 
 
-JOINED = Notice("* {nick} joined. {count} in the room.")
-LEFT = Notice("* {nick} {why}. {count} in the room.")
-WHO = Notice("* In the room ({number}): {nicks}")  # repeated with the next names when one line would be too long
-MESSAGE = Notice("{nick}: {text}")  # what everyone hears when someone says something
-BYE = Notice("* Bye, {nick}!")
-UNKNOWN_COMMAND = Notice("* Unknown command {command}. Type /help.")
-LINE_TOO_LONG = Notice("* Line too long (over {limit} characters); disconnecting.")
-MESSAGE_TOO_LONG = Notice("* Message not sent: with your name in front it is over {limit} characters.")
-NICK_TOO_SLOW = Notice("* No nickname after {number} seconds; disconnecting.")
+JOINED = Notice(N_("* {nick} joined. {count} in the room."))
+LEFT = Notice(N_("* {nick} {why}. {count} in the room."))
+WHO = Notice(N_("* In the room ({number}): {nicks}"))  # repeated with the next names when one line would be too long
+MESSAGE = Notice("{nick}: {text}")  # what everyone hears when someone says something (in every language)
+BYE = Notice(N_("* Bye, {nick}!"))
+UNKNOWN_COMMAND = Notice(N_("* Unknown command {command}. Type /help."))
+LINE_TOO_LONG = Notice(N_("* Line too long (over {limit} characters); disconnecting."))
+MESSAGE_TOO_LONG = Notice(N_("* Message not sent: with your name in front it is over {limit} characters."))
+NICK_TOO_SLOW = Notice(N_("* No nickname after {number} seconds; disconnecting."))
 
 # Why a nickname is refused (the server then asks again).
-NICK_EMPTY = "* A nickname needs at least one character."
-NICK_TOO_LONG = f"* A nickname has at most {NICK_MAX_CHARS} characters."
-NICK_SPACES = "* A nickname cannot contain spaces or control characters."
-NICK_MARKS = "* A nickname cannot contain ':' or start with '*' or '/'."
-NICK_TAKEN = Notice("* The nickname {nick} is taken.")
-NICK_INVISIBLE = Notice("* A nickname cannot contain invisible characters ({text}).")
-NICK_STARTS_WITH_MARK = "* A nickname cannot start with a combining mark."
-NICK_LOOKS_LIKE = Notice("* The nickname {nick} looks too much like {other}, who is already here.")
+NICK_EMPTY = N_("* A nickname needs at least one character.")
+NICK_TOO_LONG = Notice(N_("* A nickname has at most {limit} characters."))  # limit=NICK_MAX_CHARS
+NICK_SPACES = N_("* A nickname cannot contain spaces or control characters.")
+NICK_MARKS = N_("* A nickname cannot contain ':' or start with '*' or '/'.")
+NICK_TAKEN = Notice(N_("* The nickname {nick} is taken."))
+NICK_INVISIBLE = Notice(N_("* A nickname cannot contain invisible characters ({text})."))
+NICK_STARTS_WITH_MARK = N_("* A nickname cannot start with a combining mark.")
+NICK_LOOKS_LIKE = Notice(N_("* The nickname {nick} looks too much like {other}, who is already here."))
 
 # A room shared by several servers (chatkit.sharedroom): what goes wrong between them, said.
-ROOM_LOST = ("* The connection to the other servers of this room was lost; reconnecting. "
-             "What is said meanwhile may not reach them (you will be told).")
-ROOM_BACK = Notice("* The other servers of this room are back (after {number} s).")
-NOT_DELIVERED = Notice("* Not delivered to the other servers: {lines} said here while they were away.")
-MISSED = Notice("* Missed: {lines} said on server {server} never arrived here.")
-NICK_CANNOT_CHECK = ("* The other servers of this room cannot be reached, so no nickname can be checked; "
-                     "try again in a moment.")
-NICK_LOST = Notice("* While this server was cut off, someone on another server took the nickname {nick}; "
-                   "please join again with another one.")
+ROOM_LOST = N_("* The connection to the other servers of this room was lost; reconnecting. "
+               "What is said meanwhile may not reach them (you will be told).")
+ROOM_BACK = Notice(N_("* The other servers of this room are back (after {number} s)."))
+NOT_DELIVERED = Notice(N_("* Not delivered to the other servers: {lines} said here while they were away."))
+MISSED = Notice(N_("* Missed: {lines} said on server {server} never arrived here."))
+NICK_CANNOT_CHECK = N_("* The other servers of this room cannot be reached, so no nickname can be checked; "
+                       "try again in a moment.")
+NICK_LOST = Notice(N_("* While this server was cut off, someone on another server took the nickname {nick}; "
+                      "please join again with another one."))
+
+# Every line above, by name: what a server of another language holds in its Words.
+SAID = ("PROMPT", "RULES", "HELP", "SHUTTING_DOWN", "SERVER_FULL", "LEFT_QUIT", "LEFT_LOST", "CUT_TOO_LONG",
+        "CUT_NOT_READING", "JOINED", "LEFT", "WHO", "MESSAGE", "BYE", "UNKNOWN_COMMAND", "LINE_TOO_LONG",
+        "MESSAGE_TOO_LONG", "NICK_TOO_SLOW", "NICK_EMPTY", "NICK_TOO_LONG", "NICK_SPACES", "NICK_MARKS",
+        "NICK_TAKEN", "NICK_INVISIBLE", "NICK_STARTS_WITH_MARK", "NICK_LOOKS_LIKE", "ROOM_LOST", "ROOM_BACK",
+        "NOT_DELIVERED", "MISSED", "NICK_CANNOT_CHECK", "NICK_LOST")
+
+
+class Words:
+    """Every line a server says, in one language: Words("ko").JOINED.format(nick="민지", count=2).
+
+    A server holds one (``self.words``) and says everything with it. Each
+    line is looked up when it is said, from the English one above: reword a
+    line here and every server, in every language, says the new one.
+    """
+
+    def __init__(self, language="en"):
+        self.language = language
+
+    def __getattr__(self, name):
+        if name not in SAID:
+            raise AttributeError(f"a server says no line called {name}")
+        return translated(globals()[name], self.language)
+
+    def __repr__(self):
+        return f"Words({self.language!r})"
+
+
+@functools.lru_cache(maxsize=1024)
+def translated(english, language):
+    """A line (a text, a tuple of texts or a Notice) in `language`."""
+    if language == "en":
+        return english
+    if isinstance(english, Notice):
+        return english.in_language(language)
+    if isinstance(english, tuple):
+        return tuple(translation(language).gettext(line) for line in english)
+    return translation(language).gettext(english)
+
+
+@functools.lru_cache(maxsize=None)
+def words(language="en"):
+    """The Words of `language` ("en", "ko"; one the kit does not speak is English)."""
+    return Words(language if language in LANGUAGES else "en")
+
+
+ENGLISH = words("en")  # what the staged servers say, and the reference server unless told otherwise
+
+
+def said(text, line):
+    """Is `text` the server's line `line` (PROMPT, RULES, ...) in any language the kit speaks?"""
+    return any(text == translation(language).gettext(line) for language in LANGUAGES)
+
 
 # Characters that show nothing (Unicode's Default_Ignorable_Code_Point, the Hangul
 # fillers among them) and the blank braille cell: `bob` and `bob\u3164` would read the same.
@@ -306,30 +408,30 @@ def look_alike(nick, other):
     return mine == theirs or mine_folded == theirs_folded
 
 
-def nickname_problem(nick, taken):
-    """Return the server's line saying why `nick` cannot be used, or None if it can.
+def nickname_problem(nick, taken, words=ENGLISH):
+    """Return the server's line saying why `nick` cannot be used (in `words`' language), or None if it can.
 
     `taken` holds the nicknames already in the room (any iterable; a dict's keys).
     """
     form = unicodedata.normalize("NFC", nick)  # what it looks like is what counts
     if not nick:
-        return NICK_EMPTY
+        return words.NICK_EMPTY
     if len(form) > NICK_MAX_CHARS:
-        return NICK_TOO_LONG
+        return words.NICK_TOO_LONG.format(limit=NICK_MAX_CHARS)
     if not form.isprintable() or any(c.isspace() for c in form):
-        return NICK_SPACES
+        return words.NICK_SPACES
     if invisible := _INVISIBLE_IN_NICKNAME.search(form):
         char = invisible.group()
-        return NICK_INVISIBLE.format(text=f"U+{ord(char):04X} {unicodedata.name(char, '')}".strip())
+        return words.NICK_INVISIBLE.format(text=f"U+{ord(char):04X} {unicodedata.name(char, '')}".strip())
     if unicodedata.category(form[0]).startswith("M"):  # it would join the character before it
-        return NICK_STARTS_WITH_MARK
+        return words.NICK_STARTS_WITH_MARK
     if ":" in form or form[0] in "*/":
-        return NICK_MARKS
+        return words.NICK_MARKS
     if nick in taken:
-        return NICK_TAKEN.format(nick=nick)
+        return words.NICK_TAKEN.format(nick=nick)
     for other in taken:
         if look_alike(form, other):
             if unicodedata.normalize("NFC", other) == form:  # the same name in another Unicode form
-                return NICK_TAKEN.format(nick=form)
-            return NICK_LOOKS_LIKE.format(nick=form, other=other)
+                return words.NICK_TAKEN.format(nick=form)
+            return words.NICK_LOOKS_LIKE.format(nick=form, other=other)
     return None

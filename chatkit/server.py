@@ -82,21 +82,21 @@ def command_reply(text, room):
     """What the asker hears back from /who, /help or an unknown command (/quit ends the chat)."""
     command = text.split()[0].lower()  # "/WHO" and "/who everyone" are /who
     if command == "/who":
-        return who_lines(room.nicks())
+        return who_lines(room.nicks(), room.words)
     if command == "/help":
-        return list(protocol.HELP)
-    return [protocol.UNKNOWN_COMMAND.format(command=text.split()[0][:protocol.NICK_MAX_CHARS])]
+        return list(room.words.HELP)
+    return [room.words.UNKNOWN_COMMAND.format(command=text.split()[0][:protocol.NICK_MAX_CHARS])]
 
 
-def who_lines(nicks):
+def who_lines(nicks, words=protocol.ENGLISH):
     """/who's answer, in lines that fit the line limit: each says how many are in the room, and who."""
     lines, names = [], []
     for nick in nicks:
-        if names and len(protocol.WHO.format(number=len(nicks), nicks=names + [nick])) > MAX_LINE_CHARS:
-            lines.append(protocol.WHO.format(number=len(nicks), nicks=names))
+        if names and len(words.WHO.format(number=len(nicks), nicks=names + [nick])) > MAX_LINE_CHARS:
+            lines.append(words.WHO.format(number=len(nicks), nicks=names))
             names = []
         names.append(nick)
-    return lines + [protocol.WHO.format(number=len(nicks), nicks=names)]
+    return lines + [words.WHO.format(number=len(nicks), nicks=names)]
 
 
 def relayed(nick, text):
@@ -351,10 +351,11 @@ class Writers:
 class ChattingRoom:
     """The people in the room, by nickname."""
 
-    def __init__(self, log=log_line):
+    def __init__(self, log=log_line, words=protocol.ENGLISH):
         self.members = {}  # nick -> ChatClient (the report's self.list)
         self.lock = threading.Lock()
         self.log = log
+        self.words = words  # every line the room says, in its language (chatkit.protocol.Words)
         self.writers = Writers(self)
         self.closing = False  # set by RunServer.stop(): nobody to announce to
         self.shared = None  # a SharedRoom when the room spans servers (serve --room): chatkit.sharedroom
@@ -366,12 +367,12 @@ class ChattingRoom:
             if problem is not None:
                 return problem
         with self.lock:
-            problem = protocol.nickname_problem(nick, self.members)
+            problem = protocol.nickname_problem(nick, self.members, self.words)
             if problem is None:
                 client.nick = nick
                 self.members[nick] = client
                 client.writer.put("join", client)  # it hears everything said from now on
-                self.send_all(protocol.JOINED.format(nick=nick, count=self.head_count()), protocol.RULES)
+                self.send_all(self.words.JOINED.format(nick=nick, count=self.head_count()), self.words.RULES)
         if problem is None:
             self.log(f"{nick} joined")
         return problem
@@ -385,7 +386,7 @@ class ChattingRoom:
             client.writer.put("leave", client)
             if self.shared is not None:
                 self.shared.release(client.nick)
-            left = protocol.LEFT.format(nick=client.nick, why=why, count=self.head_count())
+            left = self.words.LEFT.format(nick=client.nick, why=why, count=self.head_count())
             if not self.closing:
                 self.send_all(left)
             elif self.shared is not None:  # stopping: nobody here to tell, but the other servers' members
@@ -472,7 +473,7 @@ class ChatClient:
             if rest is not None:
                 why = self.chat(itertools.chain([rest], batches))
         except LineTooLong:
-            self.send(protocol.LINE_TOO_LONG.format(limit=MAX_LINE_CHARS))
+            self.send(self.room.words.LINE_TOO_LONG.format(limit=MAX_LINE_CHARS))
             why = protocol.CUT_TOO_LONG
         if not self.room.delete_user(self, why) and self.nick is None and not self.room.closing:
             self.room.log("a client left before choosing a nickname")
@@ -482,14 +483,14 @@ class ChatClient:
 
     def join(self, batches):
         """Ask for nicknames until one is accepted; return the lines after it (None: the client left)."""
-        self.send(protocol.PROMPT)
+        self.send(self.room.words.PROMPT)
         for lines in batches:
             for index, line in enumerate(lines):
                 problem = self.room.add_user(self, line.strip())
                 if problem is None:
                     self.reader.name = f"reader-{self.nick}"
                     return lines[index + 1:]
-                self.send(problem, protocol.PROMPT)
+                self.send(problem, self.room.words.PROMPT)
         return None
 
     def chat(self, batches):
@@ -506,12 +507,12 @@ class ChatClient:
                     said = []
                 command = text.split()[0].lower() if text.startswith("/") else None
                 if command == "/quit":
-                    self.send(protocol.BYE.format(nick=self.nick))
+                    self.send(self.room.words.BYE.format(nick=self.nick))
                     return protocol.LEFT_QUIT
                 elif command:
                     self.send(*command_reply(text, self.room))
                 elif text and relayed(self.nick, text) is None:
-                    self.send(protocol.MESSAGE_TOO_LONG.format(limit=MAX_LINE_CHARS))
+                    self.send(self.room.words.MESSAGE_TOO_LONG.format(limit=MAX_LINE_CHARS))
                 elif text:
                     said.append(relayed(self.nick, text))
             if said:
@@ -529,12 +530,13 @@ class RunServer:
     presence_seconds = PRESENCE_SECONDS  # in a shared room: how long this server's presence outlives it
     room_name = None  # in a shared room: what the other servers call this one (None: host:port)
 
-    def __init__(self, host="127.0.0.1", port=0, room=None):
+    def __init__(self, host="127.0.0.1", port=0, room=None, lang="en"):
         self.host = host
         self.port = port
         self.room_url = room  # redis://HOST:PORT/ROOM: one room with the other servers there
+        self.words = protocol.words(lang)  # what it says, in English or Korean (serve --lang ko)
         self.listener = None
-        self.room = ChattingRoom(log=lambda message: self.log(message))  # a harness may replace self.log
+        self.room = ChattingRoom(log=lambda message: self.log(message), words=self.words)  # a harness may replace self.log
         self.clients = []  # every ChatClient whose reader runs, joined or not
         self.lock = threading.Lock()  # guards self.clients and the stop flag
         self.stopped = threading.Event()
@@ -553,14 +555,15 @@ class RunServer:
         self.listener.bind((self.host, self.port))
         self.listener.listen(128)
         self.host, self.port = self.listener.getsockname()
-        self.doorman = Doorman(lambda message: self.log(message))
+        self.doorman = Doorman(lambda message: self.log(message), self.words)
         if self.room_url is not None:
             self.join_shared_room()
 
     def join_shared_room(self):
         """Join the room that spans servers (chatkit.sharedroom); RoomUnreachable if its Redis does not answer."""
         shared = SharedRoom(self.room_url, self.room_name or f"{self.host}:{self.port}", self.room,
-                            log=lambda message: self.log(message), presence_seconds=self.presence_seconds)
+                            log=lambda message: self.log(message), presence_seconds=self.presence_seconds,
+                            words=self.words)
         try:
             shared.open()
         except BaseException:
@@ -623,7 +626,7 @@ class RunServer:
             slow = [c for c in self.clients if c.nick is None and c.joining_until <= now and not c.done.is_set()]
         for client in slow:
             client.joining_until = float("inf")
-            client.send(protocol.NICK_TOO_SLOW.format(number=round(self.nickname_seconds)))
+            client.send(self.words.NICK_TOO_SLOW.format(number=round(self.nickname_seconds)))
             client.writer.put("hang up", client)
 
     def out_of_resources(self, error):
@@ -647,7 +650,7 @@ class RunServer:
             if self.listener is not None:
                 self.listener.close()
             for client in clients:
-                client.send(protocol.SHUTTING_DOWN)
+                client.send(self.words.SHUTTING_DOWN)
             self.room.writers.stop()
             for client in clients:  # those the Writer never heard of (they had just connected)
                 hang_up(client.sock)
@@ -668,8 +671,9 @@ class Doorman:
     lets accept() take the newcomer, who hears "full" and is let go.
     """
 
-    def __init__(self, log):
+    def __init__(self, log, words=protocol.ENGLISH):
         self.log = log
+        self.words = words
         self.spare = reserve()
         self.turned_away, self.last_told = 0, 0.0  # newcomers refused, and when that was last logged
 
@@ -692,7 +696,7 @@ class Doorman:
 
     def turn_away(self, conn, why):
         """Tell a newcomer the server is full and close; log it, at most once a second."""
-        send_now(conn, encode_line(protocol.SERVER_FULL))
+        send_now(conn, encode_line(self.words.SERVER_FULL))
         conn.close()
         self.turned_away += 1
         if time.monotonic() - self.last_told >= 1.0:

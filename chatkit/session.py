@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from chatkit import protocol
 from chatkit.protocol import CUT_MARK, MAX_LINE_CHARS, ClientLineReader, display_text, encode_line
+from chatkit.tools.language import N_, translator
 
 # Colours both windows use: dark enough to read on white; no nickname gets your blue, the
 # red of problems, the orange of leave notices nor the green of join notices.
@@ -37,14 +38,14 @@ MY_COLOUR = "#0b57d0"
 COLOURS = {"joined": "#188038", "left": "#ad5700", "notice": "#5f6368", "problem": "#b3261e",
            "prompt": MY_COLOUR, "time": "#80868b", "mine": "#e8f0fe"}
 
-STATUS = {  # ChatSession.state -> (colour, what the status line says)
-    "connected": ("#ad5700", "Connected to {address}"),
-    "nickname": ("#ad5700", "Choose a nickname"),
-    "joining": ("#ad5700", "Joining as {nick}…"),
-    "chatting": ("#188038", "Connected to {address} as {nick}"),
-    "leaving": ("#ad5700", "Leaving…"),
-    "closed": ("#b3261e", "Disconnected from {address}"),
-    "left": ("#5f6368", "You left the room"),
+STATUS = {  # ChatSession.state -> (colour, what the status line says, in English: translated when shown)
+    "connected": ("#ad5700", N_("Connected to {address}")),
+    "nickname": ("#ad5700", N_("Choose a nickname")),
+    "joining": ("#ad5700", N_("Joining as {nick}…")),
+    "chatting": ("#188038", N_("Connected to {address} as {nick}")),
+    "leaving": ("#ad5700", N_("Leaving…")),
+    "closed": ("#b3261e", N_("Disconnected from {address}")),
+    "left": ("#5f6368", N_("You left the room")),
 }
 
 
@@ -75,9 +76,10 @@ class ChatSession:
     server would relay it to everyone as a message).
     """
 
-    def __init__(self, send, nick=None, clock=time.localtime):
+    def __init__(self, send, nick=None, clock=time.localtime, lang=None):
         self.send = send
         self.clock = clock
+        self._ = translator(lang)  # the window's own words; lang None: the kit's language (CHATKIT_LANG, LANG)
         self.wanted_nick = nick  # answered automatically, once
         self.nick = None  # set when the room accepts us
         self.pending_nick = None  # sent, waiting for the room's answer
@@ -104,16 +106,16 @@ class ChatSession:
         text = display_text(text)  # whatever server this is, nothing raw reaches a widget
         if self.just_joined:
             self.just_joined = False
-            if text == protocol.RULES:  # the reference server's rules: it knows /who
+            if protocol.said(text, protocol.RULES):  # the reference server's rules (any language): it knows /who
                 self.awaiting_who = True
                 self.send("/who")
-        if text == protocol.PROMPT:
+        if protocol.said(text, protocol.PROMPT):
             if self.wanted_nick:
                 self.answer(self.wanted_nick)
                 self.wanted_nick = None  # if it is refused, the user types another one
                 return None
             self.state = "nickname"
-            return self.line("prompt", "Choose a nickname: type it below and press Enter.")
+            return self.line("prompt", self._("Choose a nickname: type it below and press Enter."))
         if joined := protocol.JOINED.parse(text):
             nick = joined["nick"]
             self.count = joined["count"]
@@ -168,9 +170,10 @@ class ChatSession:
         if not text:
             return None
         if self.state in ("closed", "left"):
-            return self.line("problem", "Not connected: nothing was sent.")
+            return self.line("problem", self._("Not connected: nothing was sent."))
         if len(text) > MAX_LINE_CHARS:
-            return self.line("problem", f"Too long to send: {len(text)} characters, at most {MAX_LINE_CHARS}.")
+            return self.line("problem", self._("Too long to send: {length} characters, at most {limit}.").format(
+                length=len(text), limit=MAX_LINE_CHARS))
         if text == "/quit":
             joined = self.state not in ("connected", "nickname", "joining")
             self.state = "leaving"
@@ -188,7 +191,7 @@ class ChatSession:
     def status(self, address):
         """(colour, text) of the status line."""
         colour, text = STATUS[self.state]
-        return colour, text.format(address=address, nick=self.nick or self.pending_nick)
+        return colour, self._(text).format(address=address, nick=self.nick or self.pending_nick)
 
     def closed(self):
         """The server hung up; return the Line saying so (None if we were leaving)."""
@@ -197,7 +200,7 @@ class ChatSession:
             self.state = "left"
             return None
         self.state = "closed"
-        return self.line("problem", "Disconnected: the server closed the connection.")
+        return self.line("problem", self._("Disconnected: the server closed the connection."))
 
 
 class Connection:

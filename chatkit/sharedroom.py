@@ -159,7 +159,8 @@ def describe(error):
 class SharedRoom:
     """This server's link to a room that spans servers, through one Redis."""
 
-    def __init__(self, url, name, room, log=print, deliver=None, presence_seconds=PRESENCE_SECONDS):
+    def __init__(self, url, name, room, log=print, deliver=None, presence_seconds=PRESENCE_SECONDS,
+                 words=protocol.ENGLISH):
         self.address = RoomAddress.parse(url)
         self.name = name  # what the other servers call this one ("127.0.0.1:5000")
         self.id = f"{name}#{secrets.token_hex(4)}"  # this server, this run: a restarted server is a new one
@@ -167,6 +168,7 @@ class SharedRoom:
         self.log = log
         self.deliver = deliver or (lambda function, *args: function(*args))
         self.presence_seconds = presence_seconds
+        self.words = words  # what this server says to its members, in its language (protocol.Words)
         self.channel = f"chatkit:{self.address.room}"
         self.lock = threading.Lock()  # guards everything below; never held while calling out
         self.mine = {}  # nick -> when it joined (time.time()): the members here
@@ -221,7 +223,7 @@ class SharedRoom:
         Without `then`, wait for the answer and return it. With `then`, return
         at once; then(answer) is called later, through deliver.
         """
-        problem = protocol.nickname_problem(nick, self.nicks())  # the rules, and everyone we know of
+        problem = protocol.nickname_problem(nick, self.nicks(), self.words)  # the rules, and everyone we know of
         answers = collections.deque(maxlen=1)
         answered = threading.Event()
 
@@ -233,7 +235,7 @@ class SharedRoom:
                 answered.set()
 
         if problem is not None or not self.submit(("claim", nick, answer)):
-            answer(problem or protocol.NICK_CANNOT_CHECK)
+            answer(problem or self.words.NICK_CANNOT_CHECK)
         if then is None:
             answered.wait()  # the sender answers every claim it takes, even while stopping
             return answers[0]
@@ -344,7 +346,7 @@ class SharedRoom:
         with self.lock:
             self.mine.pop(nick, None)
         self.log(f"{nick} was claimed by {json.loads(holder)[0]} while this server was cut off: disconnecting ours")
-        self.deliver(self.room.drop, nick, protocol.NICK_LOST.format(nick=nick))
+        self.deliver(self.room.drop, nick, self.words.NICK_LOST.format(nick=nick))
 
     def read_room(self):
         """{server id: (its name or None if its presence expired, {nick: when it joined})}."""
@@ -407,7 +409,7 @@ class SharedRoom:
             expected = self.expected.get(origin)
             self.expected[origin] = first + len(said)
             if expected is not None and first > expected:
-                notices.append(protocol.MISSED.format(lines=first - expected, server=name))
+                notices.append(self.words.MISSED.format(lines=first - expected, server=name))
             members = self.others.setdefault(origin, {})
             for line in said:  # the notices say who came and went, as a chat window reads them
                 if (joined := protocol.JOINED.parse(line)) is not None:
@@ -431,7 +433,7 @@ class SharedRoom:
                         self.others[server] = {}
                         for nick in sorted(members, key=members.get):
                             self.others[server][nick] = members[nick]
-                            lines.append(protocol.JOINED.format(nick=nick, count=self.count_locked()))
+                            lines.append(self.words.JOINED.format(nick=nick, count=self.count_locked()))
                     self.others[server] = members  # Redis knows best (what is still on its way changes nothing)
                 elif time.monotonic() >= self.judge_from:  # its presence expired: it stopped renewing it
                     known = self.others.pop(server, {})
@@ -442,7 +444,7 @@ class SharedRoom:
                     forget.append((server, list(known)))
                     for nick in sorted(known, key=known.get):
                         del known[nick]
-                        lines.append(protocol.LEFT.format(nick=nick, why=protocol.LEFT_LOST, count=self.count_locked()))
+                        lines.append(self.words.LEFT.format(nick=nick, why=protocol.LEFT_LOST, count=self.count_locked()))
         for name, members in dead:
             self.log(f"{name} stopped renewing its presence: its {members} member(s) left")
         if forget:
@@ -472,7 +474,7 @@ class SharedRoom:
             self.down_since = time.monotonic()
         self.unsubscribe()
         self.log(f"lost the shared room {self.address} ({describe(error)}); reconnecting")
-        self.deliver(self.room.hear, [protocol.ROOM_LOST])
+        self.deliver(self.room.hear, [self.words.ROOM_LOST])
 
     def reconnect(self):
         """Try again after FIRST_RETRY, doubling up to LONGEST_RETRY (with jitter), until connected."""
@@ -492,9 +494,9 @@ class SharedRoom:
                 undelivered, self.undelivered = self.undelivered, 0
             self.log(f"back in the shared room after {seconds:.1f} s and {attempt} attempt(s); "
                      f"{undelivered} line(s) said here meanwhile did not reach the other servers")
-            lines = [protocol.ROOM_BACK.format(number=math.ceil(seconds))]
+            lines = [self.words.ROOM_BACK.format(number=math.ceil(seconds))]
             if undelivered:
-                lines.append(protocol.NOT_DELIVERED.format(lines=undelivered))
+                lines.append(self.words.NOT_DELIVERED.format(lines=undelivered))
             self.deliver(self.room.hear, lines)
             return
 
@@ -535,13 +537,13 @@ class SharedRoom:
         except Exception as error:  # a bug here must not leave a newcomer waiting forever
             self.log(f"shared room: {job[0]} failed: {error!r}")
             if job[0] == "claim":
-                job[2](protocol.NICK_CANNOT_CHECK)
+                job[2](self.words.NICK_CANNOT_CHECK)
 
     def do_now(self, job):
         kind = job[0]
         if kind == "claim":
             _, nick, answer = job
-            answer(self.claim_now(nick) if self.up else protocol.NICK_CANNOT_CHECK)
+            answer(self.claim_now(nick) if self.up else self.words.NICK_CANNOT_CHECK)
             return
         if not self.up:
             return  # a release: the claim expires; register: the link renews when it is back
@@ -559,12 +561,13 @@ class SharedRoom:
             holder = self.scripts["claim"](self.claim_keys(nick), [self.holder(nick), int(self.presence_seconds * 1000),
                                                                    nick, joined])
         except self.errors:
-            return protocol.NICK_CANNOT_CHECK
+            return self.words.NICK_CANNOT_CHECK
         if holder is None:
             with self.lock:
                 self.mine[nick] = joined
             return None
-        return protocol.nickname_problem(nick, [json.loads(holder)[1]]) or protocol.NICK_TAKEN.format(nick=nick)
+        taken = [json.loads(holder)[1]]
+        return protocol.nickname_problem(nick, taken, self.words) or self.words.NICK_TAKEN.format(nick=nick)
 
     def send_lines(self, first, lines):
         """Publish lines numbered from `first`; those that cannot be are counted, and said."""
@@ -580,4 +583,4 @@ class SharedRoom:
             self.undelivered += len(lines) if later else 0
         if lines and not later:  # the link is up, yet this publish failed: say so now
             self.log(f"could not publish {len(lines)} line(s): {failure}")
-            self.deliver(self.room.hear, [protocol.NOT_DELIVERED.format(lines=len(lines))])
+            self.deliver(self.room.hear, [self.words.NOT_DELIVERED.format(lines=len(lines))])

@@ -9,7 +9,11 @@ import time
 
 import pytest
 
-from chatkit.lab import LiveClient, LiveServer
+# The kit's tests read the English lines: a Korean locale (LANG=ko_KR.UTF-8) must not change what they
+# see. Tests of the Korean edition ask for Korean themselves. Set before the kit is imported.
+os.environ["CHATKIT_LANG"] = "en"
+
+from chatkit.lab import LiveClient, LiveServer  # noqa: E402
 from chatkit.tools.redisserver import RedisMissing, RedisServer
 from hostile import HostileServer
 from session_checks import (pytest_addoption, pytest_collection_modifyitems, pytest_configure,  # noqa: F401

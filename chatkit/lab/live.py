@@ -88,8 +88,11 @@ class LiveServer:
     """A chat server running in a background thread, on 127.0.0.1 and a free port."""
 
     def __init__(self, stage=None, module=None, name=None, asks_nickname=None, host="127.0.0.1", port=0,
-                 room=None, **settings):
-        """`settings` are set on the RunServer before it opens: presence_seconds=2, nickname_seconds=5..."""
+                 room=None, lang=None, **settings):
+        """`settings` are set on the RunServer before it opens: presence_seconds=2, nickname_seconds=5...
+
+        lang="ko": the server speaks Korean (the reference server and stage 6; the stages speak the report's English).
+        """
         choice = servers.choose(stage if stage is not None else module)
         self.module = choice.load()
         if name is None and room is not None:  # servers of one room need names of their own: A, B, C...
@@ -106,7 +109,11 @@ class LiveServer:
         self.started = time.monotonic() if room is None else room_clock(room)
         self.source_files = source_files(self.module)
         replace(self.name, self.record)
-        self.server = self.module.RunServer(host, port, **({} if room is None else {"room": room}))
+        options = {name: value for name, value in (("room", room), ("lang", lang)) if value is not None}
+        if lang is not None and "lang" not in inspect.signature(self.module.RunServer).parameters:
+            raise TypeError(f"{self.name} speaks only English: lang= is for the reference server and stage 6")
+        self.server = self.module.RunServer(host, port, **options)
+        self.words = protocol.words(lang or "en")  # what it says
         self.server.log = self.record
         if room is not None:
             self.server.room_name = self.name.replace(" ", "-")  # what the other servers of the room call it
@@ -274,7 +281,7 @@ class LiveClient(Recorder):
         server.clients.append(self)
         server.history.append(self)
         if nick is not None and server.asks_nickname:
-            self.expect(protocol.PROMPT)
+            self.expect(getattr(server, "words", protocol.ENGLISH).PROMPT)  # in the server's language
             self.say(nick)
             self.expect_notice(protocol.JOINED, nick=nick)
 

@@ -38,7 +38,8 @@ _open_panels = {}  # (address, nick) -> ChatPanel: a re-run cell replaces its pa
 class ChatPanel:
     """A chat client drawn with ipywidgets, connected to a LiveServer (or any host and port)."""
 
-    def __init__(self, server, nick=None, height="300px"):
+    def __init__(self, server, nick=None, height="300px", lang=None):
+        """lang="ko": the panel's own words in Korean (default: the kit's language, CHATKIT_LANG or the locale)."""
         host, port = server.address if hasattr(server, "address") else server
         self.key = (f"{host}:{port}", nick)
         previous = _open_panels.pop(self.key, None) if nick else None
@@ -48,7 +49,8 @@ class ChatPanel:
         self.changed = threading.Condition(self.lock)  # notified on every line, for wait_for
         self.shown = []  # the Lines in the message list
         self.connection = Connection(host, port)
-        self.session = ChatSession(self.connection.send, nick)
+        self.session = ChatSession(self.connection.send, nick, lang=lang)
+        self._ = self.session._
         self.build(height)
         with self.lock:
             self.redraw()
@@ -60,14 +62,14 @@ class ChatPanel:
         self.status = widgets.HTML()
         self.messages = widgets.HTML(layout=widgets.Layout(flex="1 1 auto", width="auto"))
         self.members = widgets.HTML(layout=widgets.Layout(width="170px", margin="0 0 0 8px"))
-        self.entry = widgets.Text(placeholder="Type a message, press Enter",
+        self.entry = widgets.Text(placeholder=self._("Type a message, press Enter"),
                                   layout=widgets.Layout(flex="1 1 auto", width="auto"))
         with warnings.catch_warnings():
             # ipywidgets 8 suggests continuous_update=False instead, which also
             # sends when the box merely loses focus: a chat must send on Enter only.
             warnings.simplefilter("ignore", DeprecationWarning)
             self.entry.on_submit(lambda _: self.submit())
-        self.send_button = widgets.Button(description="Send", layout=widgets.Layout(width="80px"))
+        self.send_button = widgets.Button(description=self._("Send"), layout=widgets.Layout(width="80px"))
         self.send_button.on_click(lambda _: self.submit())
         self.height = height
         self.widget = widgets.VBox([
@@ -119,9 +121,10 @@ class ChatPanel:
             f'<div>{rows}</div></div>')
         names = "".join(
             f'<div style="color:{self.session.colour(nick)}">'
-            f'{html.escape(nick)}{" (you)" if nick == self.session.nick else ""}</div>'
+            f'{html.escape(nick)}{self._(" (you)") if nick == self.session.nick else ""}</div>'
             for nick in self.session.members)
-        title = f"In the room ({self.session.count})" if self.session.members else "In the room"
+        title = (self._("In the room ({count})").format(count=self.session.count) if self.session.members
+                 else self._("In the room"))
         self.members.value = (
             f'<div style="height:{self.height}; overflow-y:auto; background:white; color:black;'
             f' border:1px solid #d0d4da; padding:6px 8px; line-height:1.5"><b>{title}</b>{names}</div>')

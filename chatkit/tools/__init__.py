@@ -13,6 +13,9 @@
     doctor.py     python -m chatkit doctor: why a Tk window cannot open here, and the fix
     xvfb.py       a virtual screen (Xvfb) for the tkinter client, and driving its window
     nbstrip.py    python -m chatkit.tools.nbstrip: the walkthrough notebooks kept without outputs
+    language.py   which language the kit speaks (CHATKIT_LANG, else the locale) and its gettext translator
+    catalogs.py   make catalogs: the texts marked _() extracted into chatkit/locale/ and compiled (Babel)
+    plots.py      matplotlib with a font that has Hangul (NanumGothic), for every plot the kit draws
 
 Setting the kit up where a class uses it:
 

@@ -24,6 +24,10 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from chatkit.tools.language import translator
+
+_ = translator()
+
 NO_AUDIT_SESSION = "4294967295"  # what /proc/self/sessionid says when no login set one
 
 
@@ -75,11 +79,12 @@ class Started:
     def origin(self):
         """'at 14:02 on /dev/pts/3 (process 1234)'"""
         when = time.strftime("%H:%M", time.localtime(self.started))
-        where = f" on {self.terminal}" if self.terminal else ""
-        return f"at {when}{where} (process {self.pid})"
+        if self.terminal:
+            return _("at {when} on {terminal} (process {pid})").format(when=when, terminal=self.terminal, pid=self.pid)
+        return _("at {when} (process {pid})").format(when=when, pid=self.pid)
 
     def describe(self):
-        return f"{self.host}:{self.port}, started {self.origin()}"
+        return _("{address}, started {origin}").format(address=f"{self.host}:{self.port}", origin=self.origin())
 
 
 def remember(host, port):
@@ -136,9 +141,10 @@ def choose(host=None):
         return own[0], None
     if not session and len(servers) == 1:
         return servers[0], None
-    ask = "Give --port PORT, the number `python -m chatkit serve` printed in your terminal."
+    ask = _("Give --port PORT, the number `python -m chatkit serve` printed in your terminal.")
     if not servers:
-        return None, f"No server started here is running. Start one with `python -m chatkit serve`, or: {ask}"
+        return None, _("No server started here is running. Start one with `python -m chatkit serve`, or: {ask}").format(
+            ask=ask)
     listed = "\n".join(f"  {server.describe()}" for server in servers)
-    whose = "none from this login: maybe someone else's" if session else "which one is yours?"
-    return None, f"Servers running from this account ({whose}):\n{listed}\n{ask}"
+    whose = _("none from this login: maybe someone else's") if session else _("which one is yours?")
+    return None, _("Servers running from this account ({whose}):").format(whose=whose) + f"\n{listed}\n{ask}"

@@ -31,19 +31,24 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from chatkit.tools.language import N_, translator
+
+_ = translator()  # the diagnosis in the kit's language (CHATKIT_LANG, else the locale)
+
 PROBE_TIMEOUT = 10.0  # seconds for Tk to open a window; a firewalled X server never answers
 TK_PROBE = "import tkinter; tkinter.Tk().destroy()"
 DISPLAY_NAME = re.compile(r"(?P<host>[^:]*):(?P<number>\d+)(?:\.\d+)?")
-NOTEBOOK_CLIENT = "chat from a notebook instead, no screen needed: from chatkit.lab.panel import ChatPanel"
+NOTEBOOK_CLIENT = N_("chat from a notebook instead, no screen needed: from chatkit.lab.panel import ChatPanel")
 XVFB_RUN = "xvfb-run python -m chatkit gui"  # a virtual screen: nobody sees it, screenshots do
 THUMBS_UP = "\U0001f44d"  # 👍: the emoji a font for emoji must have
 EMOJI_FONTS = {  # platform -> (a file that is there when the system has its emoji font, how to get it)
-    "darwin": ("/System/Library/Fonts/Apple Color Emoji.ttc", "Apple Color Emoji comes with macOS: reinstall "
-               "or update macOS to get it back"),
-    "win32": ("{windir}/Fonts/seguiemj.ttf", "Segoe UI Emoji comes with Windows 10 and 11 (on Windows 7: "
-              "update KB2729094)"),
+    "darwin": ("/System/Library/Fonts/Apple Color Emoji.ttc", N_("Apple Color Emoji comes with macOS: reinstall "
+                                                                 "or update macOS to get it back")),
+    "win32": ("{windir}/Fonts/seguiemj.ttf", N_("Segoe UI Emoji comes with Windows 10 and 11 (on Windows 7: "
+                                                "update KB2729094)")),
 }
-EMOJI_PACKAGES = "sudo apt install fonts-noto-color-emoji, or fonts-symbola; Fedora: google-noto-emoji-color-fonts"
+EMOJI_PACKAGES = N_("sudo apt install fonts-noto-color-emoji, or fonts-symbola; Fedora: "
+                    "google-noto-emoji-color-fonts")
 
 
 @dataclass
@@ -56,10 +61,10 @@ class Diagnosis:
 
     @property
     def verdict(self):
-        return f"Fix first: {self.fix}" if self.fix else "OK: Tk can open a window here."
+        return _("Fix first: {fix}").format(fix=self.fix) if self.fix else _("OK: Tk can open a window here.")
 
     def report(self):
-        lines = ["chatkit doctor: can a Tk window open here?", ""]
+        lines = [_("chatkit doctor: can a Tk window open here?"), ""]
         lines += [f"  {mark:4}  {text}" for mark, text in self.findings]
         return "\n".join([*lines, "", self.verdict])
 
@@ -149,9 +154,11 @@ def check_tkinter(machine, diagnosis):
         importlib.import_module("_tkinter")
         tkinter = importlib.import_module("tkinter")
     except ImportError as error:
-        diagnosis.add("FAIL", f"this Python ({sys.executable}) has no tkinter: {error}")
+        diagnosis.add("FAIL", _("this Python ({executable}) has no tkinter: {error}").format(
+            executable=sys.executable, error=error))
         return install_tkinter(machine)
-    diagnosis.add("ok", f"Python {sys.version.split()[0]} has tkinter (Tk {tkinter.TkVersion})")
+    diagnosis.add("ok", _("Python {python} has tkinter (Tk {tk})").format(
+        python=sys.version.split()[0], tk=tkinter.TkVersion))
     return None
 
 
@@ -168,116 +175,125 @@ def install_tkinter(machine):
     minor = ".".join(map(str, sys.version_info[:2]))
     if "/.pyenv/" in prefix + "/":
         if machine.platform == "darwin":
-            return (f"pyenv built this Python without Tk: brew install tcl-tk@8, then pyenv install --force {version} "
-                    "(pyenv needs Tk 8; Homebrew's tcl-tk is Tk 9 now)")
-        return f"pyenv built this Python without Tk: sudo apt install tk-dev, then pyenv install --force {version}"
+            return (_("pyenv built this Python without Tk: brew install tcl-tk@8, then pyenv install --force "
+                      "{version} (pyenv needs Tk 8; Homebrew's tcl-tk is Tk 9 now)").format(version=version))
+        return _("pyenv built this Python without Tk: sudo apt install tk-dev, "
+                 "then pyenv install --force {version}").format(version=version)
     if "conda" in prefix or "mamba" in prefix:
-        return "conda install tk"
+        return _("conda install tk")
     if machine.platform == "darwin":
-        return (f"install Python {minor} from python.org: its installer includes Tk 8.6 "
-                f"(Homebrew's python-tk@{minor} links Tk 9, which tkinter does not fully support)")
+        return (_("install Python {minor} from python.org: its installer includes Tk 8.6 (Homebrew's "
+                  "python-tk@{minor} links Tk 9, which tkinter does not fully support)").format(minor=minor))
     if machine.platform == "win32":
-        return "run the python.org installer again: Modify, and tick 'tcl/tk and IDLE'"
+        return _("run the python.org installer again: Modify, and tick 'tcl/tk and IDLE'")
     if machine.exists("/etc/debian_version"):
-        return "sudo apt install python3-tk"
+        return _("sudo apt install python3-tk")
     if machine.exists("/etc/fedora-release") or machine.exists("/etc/redhat-release"):
-        return "sudo dnf install python3-tkinter"
-    return f"install a Python built with Tk (the python.org installers are), or {NOTEBOOK_CLIENT}"
+        return _("sudo dnf install python3-tkinter")
+    return _("install a Python built with Tk (the python.org installers are), or {notebook_client}").format(
+        notebook_client=_(NOTEBOOK_CLIENT))
 
 
 def window_fix(machine):
     """What to try when tkinter is there but no window opens on Windows or macOS."""
     if machine.platform == "darwin":
-        return "install Python from python.org: its installer includes Tk 8.6, the Tk tkinter is made for"
-    return "reinstall Python from python.org, with 'tcl/tk and IDLE' ticked (it includes Tk)"
+        return _("install Python from python.org: its installer includes Tk 8.6, the Tk tkinter is made for")
+    return _("reinstall Python from python.org, with 'tcl/tk and IDLE' ticked (it includes Tk)")
 
 
 def check_display(machine, diagnosis):
     """2 and 3. Is there a display, and does it answer? Return the fix if not."""
     env = machine.environ
     if machine.platform in ("win32", "darwin"):
-        diagnosis.add("ok", "Windows and macOS draw Tk windows themselves: no DISPLAY needed")
+        diagnosis.add("ok", _("Windows and macOS draw Tk windows themselves: no DISPLAY needed"))
         return check_window(machine, diagnosis, window_fix(machine))
     describe_machine(machine, diagnosis)
     display = env.get("DISPLAY", "")
     if not display:
         if env.get("WAYLAND_DISPLAY") and not machine.wsl:  # WSLg sets both; its fix is below
-            diagnosis.add("FAIL", f"WAYLAND_DISPLAY={env['WAYLAND_DISPLAY']} but no DISPLAY: Tk needs X11 (XWayland)")
-            return "install XWayland (it sets DISPLAY in a Wayland session), or log in with an X11 session"
-        diagnosis.add("FAIL", "DISPLAY is not set: there is no screen for Tk to draw on")
+            diagnosis.add("FAIL", _("WAYLAND_DISPLAY={wayland} but no DISPLAY: Tk needs X11 (XWayland)").format(
+                wayland=env['WAYLAND_DISPLAY']))
+            return _("install XWayland (it sets DISPLAY in a Wayland session), or log in with an X11 session")
+        diagnosis.add("FAIL", _("DISPLAY is not set: there is no screen for Tk to draw on"))
         return no_display_fix(machine)
     if not DISPLAY_NAME.fullmatch(display):
-        diagnosis.add("FAIL", f"DISPLAY={display} is not a display name (like :0, or localhost:10.0 over ssh -X)")
-        return f"correct DISPLAY (now {display!r}); on this machine's own screen it is usually :0"
+        diagnosis.add("FAIL", _("DISPLAY={display} is not a display name "
+                                "(like :0, or localhost:10.0 over ssh -X)").format(display=display))
+        return _("correct DISPLAY (now {display!r}); on this machine's own screen it is usually :0").format(
+            display=display)
     warn_about_startup_files(machine, diagnosis)
     if not machine.listening(display):
-        diagnosis.add("FAIL", f"DISPLAY={display}, but no X server is listening there; setting DISPLAY does not start one")
+        diagnosis.add("FAIL", _("DISPLAY={display}, but no X server is listening there; setting DISPLAY does not "
+                                "start one").format(display=display))
         return no_server_fix(machine, display)
-    diagnosis.add("ok", f"an X server is listening at DISPLAY={display}")
+    diagnosis.add("ok", _("an X server is listening at DISPLAY={display}").format(display=display))
     return check_window(machine, diagnosis, access_fix(machine))
 
 
 def describe_machine(machine, diagnosis):
     if machine.wsl:
-        wslg = "with WSLg (Windows' own X server)" if machine.exists("/mnt/wslg") else "without WSLg"
-        diagnosis.add("note", f"Windows Subsystem for Linux ({machine.wsl}), {wslg}")
+        wslg = _("with WSLg (Windows' own X server)") if machine.exists("/mnt/wslg") else _("without WSLg")
+        diagnosis.add("note", _("Windows Subsystem for Linux ({wsl}), {wslg}").format(wsl=machine.wsl, wslg=wslg))
     if machine.ssh:
-        forwarding = "with" if machine.environ.get("DISPLAY", "").startswith("localhost:") else "without"
-        diagnosis.add("note", f"logged in over SSH, {forwarding} X forwarding")
+        forwarded = machine.environ.get("DISPLAY", "").startswith("localhost:")
+        diagnosis.add("note", _("logged in over SSH, with X forwarding") if forwarded
+                      else _("logged in over SSH, without X forwarding"))
     if "JUPYTERHUB_USER" in machine.environ:
-        diagnosis.add("note", "running on a JupyterHub: its server has no screen")
+        diagnosis.add("note", _("running on a JupyterHub: its server has no screen"))
 
 
 def no_display_fix(machine):
     if machine.wsl == "WSL2":
         if machine.exists("/mnt/wslg"):
-            return "export DISPLAY=:0 (WSLg's screen; something in your shell startup unset it)"
-        return "in Windows PowerShell: wsl --update, then wsl --shutdown; reopen Linux: WSLg gives it a screen"
+            return _("export DISPLAY=:0 (WSLg's screen; something in your shell startup unset it)")
+        return _("in Windows PowerShell: wsl --update, then wsl --shutdown; reopen Linux: WSLg gives it a screen")
     if machine.wsl == "WSL1":
-        return ("start an X server on Windows (VcXsrv: XLaunch, tick 'Disable access control'), "
-                "then export DISPLAY=localhost:0; or convert to WSL 2: wsl --set-version <distro> 2")
+        return (_("start an X server on Windows (VcXsrv: XLaunch, tick 'Disable access control'), then export "
+                  "DISPLAY=localhost:0; or convert to WSL 2: wsl --set-version <distro> 2"))
     if machine.ssh:
-        return "log in again with ssh -X (the server needs X11Forwarding yes and xauth); ssh sets DISPLAY itself"
+        return _("log in again with ssh -X (the server needs X11Forwarding yes and xauth); ssh sets DISPLAY itself")
     if "JUPYTERHUB_USER" in machine.environ or machine.exists("/.dockerenv"):
-        return NOTEBOOK_CLIENT
-    return f"run it in a desktop session (not a text console), or {use_xvfb(machine)}"
+        return _(NOTEBOOK_CLIENT)
+    return _("run it in a desktop session (not a text console), or {xvfb}").format(xvfb=use_xvfb(machine))
 
 
 def no_server_fix(machine, display):
     if machine.ssh and not display.startswith("localhost:"):
-        return (f"over SSH, {display} is the server's own screen, not yours: remove 'export DISPLAY' "
-                "from your shell startup files and log in again with ssh -X")
+        return (_("over SSH, {display} is the server's own screen, not yours: remove 'export DISPLAY' from your "
+                  "shell startup files and log in again with ssh -X").format(display=display))
     if machine.ssh:
-        return "log in again with ssh -X: this session's X forwarding is gone"
+        return _("log in again with ssh -X: this session's X forwarding is gone")
     if machine.wsl == "WSL2" and machine.exists("/mnt/wslg"):
-        return "in Windows PowerShell: wsl --shutdown; reopen Linux so WSLg starts its X server at :0 again"
+        return _("in Windows PowerShell: wsl --shutdown; reopen Linux so WSLg starts its X server at :0 again")
     if machine.wsl == "WSL2":
-        return ("in Windows PowerShell: wsl --update, then wsl --shutdown (gives you WSLg); or start VcXsrv "
-                "and export DISPLAY=$(ip route show default | awk '{print $3}'):0")
+        return (_("in Windows PowerShell: wsl --update, then wsl --shutdown (gives you WSLg); or start VcXsrv and "
+                  "export DISPLAY=$(ip route show default | awk '{print $3}'):0"))
     if machine.wsl == "WSL1":
-        return "start an X server on Windows (VcXsrv: XLaunch, tick 'Disable access control'), then export DISPLAY=localhost:0"
-    return f"start the X server for {display} (log in to the desktop), or {use_xvfb(machine)}"
+        return _("start an X server on Windows (VcXsrv: XLaunch, tick 'Disable access control'), then export "
+                 "DISPLAY=localhost:0")
+    return _("start the X server for {display} (log in to the desktop), or {xvfb}").format(
+        display=display, xvfb=use_xvfb(machine))
 
 
 def use_xvfb(machine):
     if machine.which("Xvfb"):
-        return f"draw on a virtual screen: {XVFB_RUN}"
-    return f"draw on a virtual screen: sudo apt install xvfb, then {XVFB_RUN}"
+        return _("draw on a virtual screen: {xvfb_run}").format(xvfb_run=XVFB_RUN)
+    return _("draw on a virtual screen: sudo apt install xvfb, then {xvfb_run}").format(xvfb_run=XVFB_RUN)
 
 
 def access_fix(machine):
     if machine.ssh:
-        return "install xauth on the server and log in again with ssh -X (or ssh -Y)"
-    return "run it as the user logged in to the desktop (sudo drops the X authority: run without sudo)"
+        return _("install xauth on the server and log in again with ssh -X (or ssh -Y)")
+    return _("run it as the user logged in to the desktop (sudo drops the X authority: run without sudo)")
 
 
 def check_window(machine, diagnosis, fix):
     """3. The real test: can a fresh Python open a Tk window with this environment?"""
     problem = machine.probe(machine.environ)
     if problem is None:
-        diagnosis.add("ok", "a Tk window opened and closed")
+        diagnosis.add("ok", _("a Tk window opened and closed"))
         return None
-    diagnosis.add("FAIL", f"Tk could not open a window: {problem}")
+    diagnosis.add("FAIL", _("Tk could not open a window: {problem}").format(problem=problem))
     return fix
 
 
@@ -291,20 +307,21 @@ def warn_about_startup_files(machine, diagnosis):
             continue
         for number, line in enumerate(lines, 1):
             if re.match(r"\s*(export\s+)?DISPLAY=", line):
-                diagnosis.add("note", f"~/{name} line {number} sets DISPLAY ({line.strip()}): "
-                                      "it wins over what ssh -X or WSLg set")
+                diagnosis.add("note", _("~/{name} line {number} sets DISPLAY ({line}): it wins over what ssh -X or "
+                                        "WSLg set").format(name=name, number=number, line=line.strip()))
 
 
 def notes(machine, diagnosis):
     """Useful to know, never the reason a window cannot open."""
     if machine.platform.startswith("linux"):
         if machine.which("Xvfb"):
-            diagnosis.add("note", f"Xvfb is installed: `{XVFB_RUN}` draws on a virtual screen (tests, screenshots)")
+            diagnosis.add("note", _("Xvfb is installed: `{xvfb_run}` draws on a virtual screen "
+                                    "(tests, screenshots)").format(xvfb_run=XVFB_RUN))
         families = font_families(machine, ":lang=ko")
         if families:
-            diagnosis.add("ok", f"fonts with Hangul: {', '.join(families[:3])}")
+            diagnosis.add("ok", _("fonts with Hangul: {families}").format(families=', '.join(families[:3])))
         elif families is not None:
-            diagnosis.add("note", "no font with Hangul: Korean shows as boxes (sudo apt install fonts-nanum)")
+            diagnosis.add("note", _("no font with Hangul: Korean shows as boxes (sudo apt install fonts-nanum)"))
     check_emoji_font(machine, diagnosis)
 
 
@@ -320,20 +337,21 @@ def font_families(machine, pattern):
 
 def check_emoji_font(machine, diagnosis):
     """A colour-emoji or symbol font: without one, 👍 is an empty box (the window names it instead)."""
-    missing = f"no font with emoji: the window shows {THUMBS_UP} as {symbol_name(THUMBS_UP)}"
+    missing = _("no font with emoji: the window shows {emoji} as {name}").format(
+        emoji=THUMBS_UP, name=symbol_name(THUMBS_UP))
     if machine.platform in EMOJI_FONTS:
         path, how = EMOJI_FONTS[machine.platform]
         path = path.format(windir=machine.environ.get("WINDIR", "C:/Windows").replace("\\", "/"))
         if machine.exists(path):
-            diagnosis.add("ok", f"a font with emoji: {Path(path).stem}")
+            diagnosis.add("ok", _("a font with emoji: {font}").format(font=Path(path).stem))
         else:
-            diagnosis.add("note", f"{missing} ({how})")
+            diagnosis.add("note", f"{missing} ({_(how)})")
         return
     families = font_families(machine, f":charset={ord(THUMBS_UP):x}")
     if families:
-        diagnosis.add("ok", f"fonts with emoji: {', '.join(families[:3])}")
+        diagnosis.add("ok", _("fonts with emoji: {families}").format(families=', '.join(families[:3])))
     elif families is not None:
-        diagnosis.add("note", f"{missing} ({EMOJI_PACKAGES})")
+        diagnosis.add("note", f"{missing} ({_(EMOJI_PACKAGES)})")
 
 
 def font_coverage(machine=None):

@@ -14,8 +14,9 @@ records what was installed and from which pyproject.toml, so a later run
 reinstalls only when that changed or more extras are needed, and a .venv
 made by another Python version is made anew.
 
-Only the standard library here: this module runs in whatever Python the
-student has, before anything is installed.
+Only the standard library here (and chatkit.tools.language, which is only
+gettext): this module runs in whatever Python the student has, before
+anything is installed.
 """
 
 import argparse
@@ -28,6 +29,10 @@ import sys
 import venv
 from importlib import metadata, util
 from pathlib import Path
+
+from chatkit.tools.language import translator  # the standard library only, like this module
+
+_ = translator()  # what it says to a student, in the kit's language
 
 VENV = ".venv"
 SOURCE = Path(__file__).resolve().parents[2]  # the folder this chatkit runs from (a checkout, or site-packages)
@@ -112,10 +117,12 @@ def ensure(folder, extras=("lab",), venv_dir=None, say=print):
     version = ".".join(map(str, sys.version_info[:2]))
     made_by = venv_version(venv_dir)
     if made_by and made_by != version and Path(sys.prefix).resolve() != venv_dir.resolve():
-        say(f"{venv_dir.name} was made with Python {made_by}; making it again with Python {version} ({sys.executable})")
+        say(_("{venv} was made with Python {made_by}; making it again with Python {version} ({executable})").format(
+            venv=venv_dir.name, made_by=made_by, version=version, executable=sys.executable))
         shutil.rmtree(venv_dir)
     if not python_in(venv_dir).exists():
-        say(f"Making {venv_dir.name} with Python {version} and installing the kit (about a minute, the first time)...")
+        say(_("Making {venv} with Python {version} and installing the kit (about a minute, the first time)...").format(
+            venv=venv_dir.name, version=version))
         venv.EnvBuilder(with_pip=True, clear=venv_dir.exists()).create(venv_dir)
     # Everything installed so far stays (lab after dev keeps the test tools).
     extras = sorted(set(extras) | set(recorded_state(venv_dir).get("extras", [])))
@@ -145,12 +152,12 @@ def run_elsewhere_if_needed(argv, root=SOURCE):
         os.environ.pop(IN_KIT_VENV, None)  # not for what this command starts
         return None
     if os.environ.get(IN_KIT_VENV):
-        print(f"The kit's .venv ({sys.prefix}) still has no chatkit installed: delete it and run this again",
-              file=sys.stderr)
+        print(_("The kit's .venv ({prefix}) still has no chatkit installed: delete it and run this again").format(
+            prefix=sys.prefix), file=sys.stderr)
         return 2
     if not is_checkout(root):
-        print(f"This Python ({sys.executable}) has no chatkit installed: pip install 'chatkit[lab]', "
-              "or run this in the kit's folder", file=sys.stderr)
+        print(_("This Python ({executable}) has no chatkit installed: pip install 'chatkit[lab]', "
+                "or run this in the kit's folder").format(executable=sys.executable), file=sys.stderr)
         return 2
     python = ensure(root, ["lab"], say=lambda text: print(text, file=sys.stderr))
     os.environ[IN_KIT_VENV] = "1"

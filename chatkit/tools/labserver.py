@@ -14,7 +14,11 @@ What it sets, and why:
   startup files do (terminal.py);
 * no pop-up over notebook 00 asking about JupyterLab's news, and no update
   check (JupyterLab's announcements plugin is off);
-* 127.0.0.1 only, and --allow-root when run as root (containers).
+* 127.0.0.1 only, and --allow-root when run as root (containers);
+* JupyterLab's menus in Korean when the kit speaks Korean (CHATKIT_LANG=ko,
+  or a Korean locale): the language pack (jupyterlab-language-pack-ko-kr, in
+  the lab extra) and its locale, ko_KR, as the default of JupyterLab's
+  language setting (Settings > Language still changes it).
 
 Run by a Python that has no chatkit installed (a fresh clone), it makes the
 kit's .venv first and runs again in it (kitenv.py, from chatkit/__main__.py),
@@ -30,6 +34,7 @@ itself; there they also cull kernels idle for an hour.
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -37,11 +42,15 @@ import tempfile
 from pathlib import Path
 
 from chatkit.grader import layout
-from chatkit.tools import kitenv, terminal
+from chatkit.tools import kitenv, language, terminal
 from chatkit.tools.nbstrip import walkthrough_notebooks
+
+_ = language.translator()  # the command's help and messages in the kit's language
 
 NEEDS = ["jupyterlab", "ipykernel", "ipywidgets"]
 PAGE_CONFIG = {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}
+LANGUAGE_SETTING = "@jupyterlab/translation-extension:plugin"  # JupyterLab's Settings > Language
+LAB_LOCALES = {"ko": "ko_KR"}  # the kit's language -> the locale of JupyterLab's language pack
 HOSTED_KERNEL_CULLING = {"cull_idle_timeout": 3600, "cull_interval": 300, "cull_connected": True}
 
 
@@ -72,6 +81,26 @@ def write_config(folder, login, hosted=False):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return list(files)
+
+
+def settings_overrides(kit_language):
+    """JupyterLab's default settings for the kit's language: {} for English, the Korean menus for "ko"."""
+    locale = LAB_LOCALES.get(kit_language)
+    return {LANGUAGE_SETTING: {"locale": locale}} if locale else {}
+
+
+def app_settings_dir():
+    """Where JupyterLab reads its default settings (overrides.json) in this environment."""
+    app_dir = os.environ.get("JUPYTERLAB_DIR") or os.path.join(sys.prefix, "share", "jupyter", "lab")
+    return Path(app_dir) / "settings"
+
+
+def write_overrides(folder, overrides):
+    """Write `overrides` as the kit's file of JupyterLab's default settings in an app settings folder."""
+    path = Path(folder) / "overrides.d" / "chatkit.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(overrides, indent=2) + "\n", encoding="utf-8")
+    return path
 
 
 def read_json(path):
@@ -117,30 +146,42 @@ def run_jupyter(command, env):
 
 
 def add_arguments(parser):
-    parser.add_argument("--root", help="the kit's folder (default: found from the current directory)")
+    parser.add_argument("--root", help=_("the kit's folder (default: found from the current directory)"))
     parser.add_argument("--install-config", action="store_true",
-                        help="write the kit's JupyterLab settings into this Python's environment (for hosted "
-                             "classrooms, where the service starts JupyterLab) and exit")
-    parser.epilog = "Other options (--no-browser, --port=N, ...) are passed on to JupyterLab."
+                        help=_("write the kit's JupyterLab settings into this Python's environment (for hosted "
+                               "classrooms, where the service starts JupyterLab) and exit"))
+    parser.epilog = _("Other options (--no-browser, --port=N, ...) are passed on to JupyterLab.")
 
 
 def main(args, jupyter_args=()):
+    overrides = settings_overrides(language.current())
     if args.install_config:
-        for path in write_config(Path(sys.prefix) / "etc" / "jupyter", login=True, hosted=True):
+        written = write_config(Path(sys.prefix) / "etc" / "jupyter", login=True, hosted=True)
+        if overrides:  # an image made for Korean students (CHATKIT_LANG=ko when it is built)
+            written.append(write_overrides(app_settings_dir(), overrides))
+        for path in written:
             print(f"wrote {path}")
         return 0
     root = Path(args.root).resolve() if args.root else layout.kit_root()
     if not (root / "notebooks").is_dir():
-        print(f"There is no notebooks/ folder in {root}: run this in the kit's folder "
-              f"(or set {layout.ROOT_VARIABLE}).", file=sys.stderr)
+        print(_("There is no notebooks/ folder in {root}: run this in the kit's folder (or set {variable}).").format(
+            root=root, variable=layout.ROOT_VARIABLE), file=sys.stderr)
         return 2
     missing = kitenv.missing_modules(NEEDS)
     if missing:
-        print(f"This Python ({sys.executable}) has chatkit but not {', '.join(missing)}: "
-              "pip install 'chatkit[lab]' (in the kit's folder: make lab, or pip install '.[lab]')", file=sys.stderr)
+        print(_("This Python ({executable}) has chatkit but not {missing}: pip install 'chatkit[lab]' (in the kit's "
+                "folder: make lab, or pip install '.[lab]')").format(
+            executable=sys.executable, missing=', '.join(missing)), file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="chatkit-jupyter-config-") as config_folder:
         # JupyterLab makes terminals login shells when it has no terminal of its own: so does the kit's
         write_config(config_folder, login=not sys.stdout.isatty())
-        command = [sys.executable, "-m", "jupyterlab", *lab_arguments(root), *jupyter_args]
+        settings = []
+        if overrides:  # this environment's default settings, and the kit's language on top
+            folder = Path(config_folder) / "lab-settings"
+            if app_settings_dir().is_dir():
+                shutil.copytree(app_settings_dir(), folder)
+            write_overrides(folder, overrides)
+            settings = [f"--LabApp.app_settings_dir={folder}"]
+        command = [sys.executable, "-m", "jupyterlab", *lab_arguments(root), *settings, *jupyter_args]
         return run_jupyter(command, environment(config_folder))

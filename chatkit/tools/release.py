@@ -27,6 +27,9 @@ from pathlib import Path
 from chatkit.grader import layout
 from chatkit.grader.authoring import stubs, tamper
 from chatkit.tools.nbstrip import problems, walkthrough_notebooks
+from chatkit.tools.language import translator
+
+_ = translator()  # the command's help and messages in the kit's language
 
 COPIED = ["Makefile", "pyproject.toml", ".gitignore", "binder", ".devcontainer"]
 INSTRUCTORS_ONLY = {"chatkit/grader/authoring/samples.py"}  # the answers, each with one bug
@@ -34,11 +37,11 @@ INSTRUCTORS_ONLY = {"chatkit/grader/authoring/samples.py"}  # the answers, each 
 # made-up submissions or the kit's test tools (hypothesis, Playwright).
 STUDENT_TESTS = ["conftest.py", "session_checks.py", "hostile.py", "test_protocol.py", "test_stages.py", "test_server.py",
                  "test_session.py", "test_client.py", "test_gui.py", "test_notebooks.py", "lab/test_live.py",
-                 "lab/test_panel.py", "tools/test_doctor.py"]
+                 "lab/test_panel.py", "tools/test_doctor.py", "test_languages.py"]
 # The README's sections for students, in this order ("## Exercises and grading" up to its
 # part for instructors); their headings are matched at the start.
 STUDENT_SECTIONS = ["For students", "What it is", "The walkthrough", "Exercises and grading",
-                    "Try it in a terminal", "The chat window", "The stages", "The protocol",
+                    "Try it in a terminal", "In Korean", "The chat window", "The stages", "The protocol",
                     "Without make", "What the checks need"]
 FOR_INSTRUCTORS = "**For instructors.**"
 
@@ -138,22 +141,23 @@ def write(root, out, force=False):
 
 
 def add_arguments(parser):
-    parser.add_argument("edition", choices=["student"], help="which edition (the instructors' is this checkout)")
-    parser.add_argument("out", help="the folder to write it into (a clone of the students' repository, or new)")
-    parser.add_argument("--force", action="store_true", help="replace what OUT holds (its .git is kept)")
+    parser.add_argument("edition", choices=["student"], help=_("which edition (the instructors' is this checkout)"))
+    parser.add_argument("out", help=_("the folder to write it into (a clone of the students' repository, or new)"))
+    parser.add_argument("--force", action="store_true", help=_("replace what OUT holds (its .git is kept)"))
 
 
 def main(args):
     root = layout.kit_root()
     if not layout.solutions_dir(root).is_dir():
-        print(f"{root} has no solutions/: releasing needs the instructors' edition", file=sys.stderr)
+        print(_("{root} has no solutions/: releasing needs the instructors' edition").format(
+            root=root), file=sys.stderr)
         return 2
     try:
         written = write(root, args.out, force=args.force)
     except (ReleaseError, stubs.StubError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(_("error: {error}").format(error=error), file=sys.stderr)
         return 2
     out = Path(args.out)
-    print(f"wrote the students' edition: {len(written)} files in {out}")
-    print(f"Try it as a student would: cd {out} && make test   (or: python -m chatkit check)")
+    print(_("wrote the students' edition: {count} files in {out}").format(count=len(written), out=out))
+    print(_("Try it as a student would: cd {out} && make test   (or: python -m chatkit check)").format(out=out))
     return 0

@@ -10,6 +10,7 @@ from collections import Counter
 
 from chatkit.grader.results.tables import number
 from chatkit.grader.scoring import GENERIC_HINTS
+from chatkit.tools import plots
 
 BAR = 40  # characters of the widest histogram bar
 
@@ -94,11 +95,9 @@ def summary(rows, exercise_ids):
 
 def plot(rows, path):
     """Save the score distribution and the most failed tests as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
     from matplotlib.ticker import MaxNLocator
+
+    pyplot = plots.pyplot()  # a font with Hangul: students' names and the words may be Korean
 
     figure, (left, right) = pyplot.subplots(1, 2, figsize=(12, 4.5), gridspec_kw={"width_ratios": [1, 1.3]})
     maximum = max((row.max for row in rows), default=1)

@@ -38,6 +38,9 @@ import sys
 from chatkit.tools.bench.measure import Row, measure_server, server_variant
 from chatkit.tools.bench.processes import Command, loopback, raise_fd_limit
 from chatkit.tools.bench.report import conditions, plot, step_line, table
+from chatkit.tools.language import translator
+
+_ = translator()  # the command's help and messages in the kit's language
 
 DEFAULT_CLIENTS = "10,100,1000,2000"
 DEFAULT_SERVERS = "5,ref,ref/nagle,6,ref/x2,ref/x4"
@@ -65,37 +68,42 @@ def run(clients=(10, 100, 1000), servers=tuple(DEFAULT_SERVERS.split(",")), seco
 
 def add_arguments(parser):
     parser.add_argument("--clients", default=DEFAULT_CLIENTS,
-                        help=f"crowd sizes, comma-separated (default {DEFAULT_CLIENTS})")
+                        help=_("crowd sizes, comma-separated (default {default_clients})").format(
+                            default_clients=DEFAULT_CLIENTS))
     parser.add_argument("--servers", default=DEFAULT_SERVERS,
-                        help="servers to compare: stage numbers (5, 6), 'ref', a module or a .py file with a "
-                             "RunServer class; NAME/nagle without TCP_NODELAY; NAME/x2 (x3 ... x16) that many "
-                             f"servers behind one room, through Redis (default {DEFAULT_SERVERS})")
+                        help=_("servers to compare: stage numbers (5, 6), 'ref', a module or a .py file with a "
+                               "RunServer class; NAME/nagle without TCP_NODELAY; NAME/x2 (x3 ... x16) that many "
+                               "servers behind one room, through Redis (default {default_servers})").format(
+                            default_servers=DEFAULT_SERVERS))
     parser.add_argument("--peer", action="append", default=[], metavar="LABEL=COMMAND",
-                        help="also measure any server program speaking the protocol; {port} in COMMAND is "
-                             "replaced by the port it must listen on (repeat for several)")
-    parser.add_argument("--no-sustained", action="store_true", help="skip the sustained ramp (faster)")
-    parser.add_argument("--ramp-steps", type=int, help="at most this many steps of the ramp (default: until it fails)")
-    parser.add_argument("--seconds", type=float, default=2.0, help="length of each measurement (default 2)")
+                        help=_("also measure any server program speaking the protocol; {port} in COMMAND is "
+                               "replaced by the port it must listen on (repeat for several)"))
+    parser.add_argument("--no-sustained", action="store_true", help=_("skip the sustained ramp (faster)"))
+    parser.add_argument("--ramp-steps", type=int, help=_("at most this many steps of the ramp (default: until it "
+                                                         "fails)"))
+    parser.add_argument("--seconds", type=float, default=2.0, help=_("length of each measurement (default 2)"))
     parser.add_argument("--rate", type=float, default=1000.0,
-                        help="messages per second sent in for the latency measurement (default 1000)")
+                        help=_("messages per second sent in for the latency measurement (default 1000)"))
     parser.add_argument("--max-deliveries", type=float, default=100_000,
-                        help="lower the rate for big crowds so rate x clients stays under this (default 100000)")
-    parser.add_argument("--plot", default=DEFAULT_PLOT, help=f"where to save the plot (default {DEFAULT_PLOT})")
-    parser.add_argument("--no-plot", action="store_true", help="do not draw the plot")
+                        help=_("lower the rate for big crowds so rate x clients stays under this (default 100000)"))
+    parser.add_argument("--plot", default=DEFAULT_PLOT, help=_("where to save the plot (default {default_plot})").format(
+        default_plot=DEFAULT_PLOT))
+    parser.add_argument("--no-plot", action="store_true", help=_("do not draw the plot"))
 
 
 def main(args):
     try:
         clients = [int(count) for count in args.clients.split(",")]
     except ValueError:
-        print(f"--clients takes numbers separated by commas, like 10,100; not {args.clients!r}", file=sys.stderr)
+        print(_("--clients takes numbers separated by commas, like 10,100; not {clients!r}").format(
+            clients=args.clients), file=sys.stderr)
         return 2
     servers = [name.strip() for name in args.servers.split(",") if name.strip()]
     try:
         for name in servers:
             server_variant(name)
     except ValueError as error:
-        print(f"--servers: {error}", file=sys.stderr)
+        print(_("--servers: {error}").format(error=error), file=sys.stderr)
         return 2
     try:
         peers = [Command.parse(text) for text in args.peer]
@@ -111,5 +119,5 @@ def main(args):
     print()
     print(table(baselines + rows, baselines[0].delivered_per_s))
     if not args.no_plot:
-        print(f"\nplot saved to {plot(rows, baselines, args.plot)}")
+        print("\n" + _("plot saved to {path}").format(path=plot(rows, baselines, args.plot)))
     return 0

@@ -4,8 +4,13 @@ import os
 import platform
 import sys
 import time
+import unicodedata
 
+from chatkit.tools import plots
 from chatkit.tools.bench.measure import BOUND_MS, IN_FLIGHT, OBSERVERS, RAMP_START, TALKERS
+from chatkit.tools.language import N_, translator
+
+_ = translator()  # the headings and the plot's words in the kit's language (CHATKIT_LANG, else the locale)
 
 
 def conditions(args, fd_limit):
@@ -47,6 +52,24 @@ def step_line(row, step):
             f"reordered {step.reordered:,}  {verdict}")
 
 
+# The table's columns: heading (translated when shown: CHATKIT_LANG=ko), width, alignment.
+COLUMNS = [(N_("clients"), 7, ">"), (N_("server"), 27, "<"), (N_("threads"), 7, ">"), ("KiB/client", 10, ">"),
+           (N_("delivered/s"), 12, ">"), (N_("of limit"), 8, ">"), (N_("srv CPU"), 7, ">"), (N_("crowd CPU"), 9, ">"),
+           (N_("in msg/s"), 8, ">"), ("p50 ms", 7, ">"), ("p99 ms", 7, ">"), ("p999 ms", 7, ">"), (N_("lost"), 5, ">"),
+           (N_("reord"), 5, ">"), (N_("sustained/s"), 12, ">"), (N_("at p99"), 6, ">"), ("hop ms", 6, ">"),
+           ("redis CPU", 9, ">")]
+
+
+def shown_width(text):
+    """Columns `text` takes on a terminal: a Hangul syllable takes two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def padded(text, width, align):
+    space = " " * max(0, width - shown_width(text))
+    return text + space if align == "<" else space + text
+
+
 def table(rows, limit):
     """The rows as text, one server per line, grouped by crowd size."""
     def number(value, unit=""):
@@ -55,32 +78,32 @@ def table(rows, limit):
     def ms(seconds):
         return "-" if seconds is None else f"{seconds * 1000:.1f}"
 
-    header = (f"{'clients':>7}  {'server':<27} {'threads':>7} {'KiB/client':>10} {'delivered/s':>12} "
-              f"{'of limit':>8} {'srv CPU':>7} {'crowd CPU':>9} {'in msg/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
-              f"{'p999 ms':>7} {'lost':>5} {'reord':>5} {'sustained/s':>12} {'at p99':>6} {'hop ms':>6} "
-              f"{'redis CPU':>9}")
-    out = [header, "-" * len(header)]
+    headings = [_(heading) for heading, _width, _align in COLUMNS]
+    widths = [max(width, shown_width(heading)) for heading, (_, width, _align) in zip(headings, COLUMNS)]
+
+    def line(cells):
+        text = [padded(cell, width, align) for cell, width, (_, _w, align) in zip(cells, widths, COLUMNS)]
+        return f"{text[0]}  " + " ".join(text[1:])
+
+    header = line(headings)
+    out = [header, "-" * shown_width(header)]
     for row in rows:
         share = f"{100 * row.delivered_per_s / limit:.1f}%" if limit else "-"
         memory = None if row.memory_per_client is None else row.memory_per_client / 1024
         cpu = "-" if row.server_cpu is None else f"{100 * row.server_cpu:.0f}%"
         crowd = "-" if row.crowd_cpu is None else f"{100 * row.crowd_cpu:.0f}%"
         redis = "-" if row.redis_cpu is None else f"{100 * row.redis_cpu:.0f}%"
-        out.append(f"{row.clients:>7,}  {row.server:<27} {number(row.threads):>7} {number(memory):>10} "
-                   f"{number(row.delivered_per_s):>12} {share:>8} {cpu:>7} {crowd:>9} {number(row.rate_in):>8} "
-                   f"{ms(row.p50):>7} {ms(row.p99):>7} {ms(row.p999):>7} {number(row.lost):>5} "
-                   f"{number(row.reordered):>5} {number(row.sustained):>12} {ms(row.sustained_p99):>6} "
-                   f"{ms(row.hop):>6} {redis:>9}"
+        out.append(line([f"{row.clients:,}", row.server, number(row.threads), number(memory),
+                         number(row.delivered_per_s), share, cpu, crowd, number(row.rate_in), ms(row.p50),
+                         ms(row.p99), ms(row.p999), number(row.lost), number(row.reordered), number(row.sustained),
+                         ms(row.sustained_p99), ms(row.hop), redis])
                    + (f"  {row.note}" if row.note else ""))
     return "\n".join(out)
 
 
 def plot(rows, baselines, path):
     """Save delivered/s and latency against crowd size, one colour per server; return the path."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display needed
-    import matplotlib.pyplot as plt
+    plt = plots.pyplot()  # Agg, and a font with Hangul: the labels may be Korean
 
     servers = list(dict.fromkeys(row.server for row in rows))
     sizes = sorted({row.clients for row in rows})
@@ -97,10 +120,10 @@ def plot(rows, baselines, path):
         speed.annotate(baseline.server, (0.01, baseline.delivered_per_s), xycoords=("axes fraction", "data"),
                        xytext=(0, 3), textcoords="offset points", fontsize=8, color="dimgrey")
     delay.axhline(50, color="red", linestyle="--", linewidth=1)
-    delay.annotate("target: p99 under 50 ms", (0.01, 50), xycoords=("axes fraction", "data"), xytext=(0, 3),
+    delay.annotate(_("target: p99 under 50 ms"), (0.01, 50), xycoords=("axes fraction", "data"), xytext=(0, 3),
                    textcoords="offset points", fontsize=8, color="red")
-    delay.plot([], [], color="black", marker="o", label="p99 (99 in 100 lines faster)")
-    delay.plot([], [], color="black", marker=".", linestyle=":", label="p50 (half the lines faster)")
+    delay.plot([], [], color="black", marker="o", label=_("p99 (99 in 100 lines faster)"))
+    delay.plot([], [], color="black", marker=".", linestyle=":", label=_("p50 (half the lines faster)"))
     delay.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0, 0.93))
     rates = {row.clients: row.rate_in for row in rows if row.rate_in}
     for axes in (speed, delay):
@@ -110,13 +133,13 @@ def plot(rows, baselines, path):
         axes.minorticks_off()
         axes.grid(True, alpha=0.3)
     speed.set_xticklabels([f"{n:,}" for n in sizes])
-    delay.set_xticklabels([f"{n:,}\n({rates.get(n, 0):,.0f} msg/s in)" for n in sizes])
-    speed.set_xlabel("clients in the room")
-    delay.set_xlabel("clients in the room (input rate)")
-    speed.set_ylabel("lines delivered per second, all clients")
-    speed.set_title("How much gets through (closed loop)")
-    delay.set_ylabel("delivery latency (ms)")
-    delay.set_title("How long a line takes (steady input rate)")
+    delay.set_xticklabels([f"{n:,}\n" + _("({rate} msg/s in)").format(rate=f"{rates.get(n, 0):,.0f}") for n in sizes])
+    speed.set_xlabel(_("clients in the room"))
+    delay.set_xlabel(_("clients in the room (input rate)"))
+    speed.set_ylabel(_("lines delivered per second, all clients"))
+    speed.set_title(_("How much gets through (closed loop)"))
+    delay.set_ylabel(_("delivery latency (ms)"))
+    delay.set_title(_("How long a line takes (steady input rate)"))
     figure.legend(*speed.get_legend_handles_labels(), loc="lower center", ncol=len(servers), frameon=False)
     figure.tight_layout(rect=(0, 0.07, 1, 1))
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
