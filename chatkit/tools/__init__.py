@@ -13,6 +13,8 @@
     doctor.py     python -m chatkit doctor: why a Tk window cannot open here, and the fix
     xvfb.py       a virtual screen (Xvfb) for the tkinter client, and driving its window
     nbstrip.py    python -m chatkit.tools.nbstrip: the walkthrough notebooks kept without outputs
+    twins.py      python -m chatkit.tools.twins: the Korean walkthrough (notebooks/ko/), its code
+                  written from the English notebooks, its stale or missing translations listed
 
 Setting the kit up where a class uses it:
 
