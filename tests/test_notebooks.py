@@ -36,6 +36,9 @@ The convention, for everyone who writes a notebook in ``notebooks/``:
 * A notebook that needs a program the kit does not install says so in its
   notebook metadata, ``"chatkit": {"requires": ["redis-server"]}``: where that
   program is missing, the test is skipped and says which it is.
+* Its Korean twin, ``notebooks/ko/NN-title.ipynb``, runs here too, with the
+  same checks (its code cells are the English ones: ``python -m
+  chatkit.tools.twins --sync`` writes them; tests/tools/test_twins.py checks it).
 """
 
 import html
@@ -51,10 +54,13 @@ from nbclient.exceptions import CellExecutionError
 
 from chatkit.grader import layout
 from chatkit.tools.nbstrip import problems, walkthrough_notebooks
+from chatkit.tools.twins import LANGUAGE
 
 KIT = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = KIT / "notebooks"
 NOTEBOOKS = walkthrough_notebooks(NOTEBOOK_DIR)
+TWINS = walkthrough_notebooks(NOTEBOOK_DIR / LANGUAGE)  # the Korean walkthrough, notebooks/ko/
+EVERY_NOTEBOOK = NOTEBOOKS + TWINS
 DEFAULT_BUDGET = 90  # seconds per notebook, kernel start included
 STAGE_NOTEBOOKS = ["00", "01", "02", "03", "04", "05", "06"]
 COLOURS = re.compile(r"\x1b\[[0-9;]*m")  # Python 3.13 colours tracebacks when ipykernel sets FORCE_COLOR
@@ -200,12 +206,17 @@ def jupyter_event_loop():
     asyncio.set_event_loop(None)
 
 
+def notebook_id(path):
+    """01-listen, and ko/01-listen for its Korean twin."""
+    return path.relative_to(NOTEBOOK_DIR).with_suffix("").as_posix()
+
+
 def test_the_walkthrough_has_a_notebook_per_stage():
     numbers = [path.name[:2] for path in NOTEBOOKS]
     assert set(STAGE_NOTEBOOKS) <= set(numbers), f"notebooks missing: {sorted(set(STAGE_NOTEBOOKS) - set(numbers))}"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", EVERY_NOTEBOOK, ids=notebook_id)
 def test_every_graded_exercise_exists(path):
     notebook = nbformat.read(path, as_version=4)
     for cell in grading_cells(notebook):
@@ -214,15 +225,15 @@ def test_every_graded_exercise_exists(path):
         assert not missing, f"{path.name} grades {missing}, which exercises/ and solutions/ do not have (yet)"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", EVERY_NOTEBOOK, ids=notebook_id)
 def test_committed_notebook_is_clean(path):
     found = problems(json.loads(path.read_text(encoding="utf-8")))
     assert not found, (f"{path.name} is not clean ({'; '.join(found)}).\n"
                        f"Run:  python -m chatkit.tools.nbstrip {path.relative_to(NOTEBOOK_DIR.parent)}")
 
 
-@pytest.mark.parametrize("path", [pytest.param(path, marks=pytest.mark.timeout(budget(path) + 30)) for path in NOTEBOOKS],
-                         ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", [pytest.param(path, marks=pytest.mark.timeout(budget(path) + 30)) for path in EVERY_NOTEBOOK],
+                         ids=notebook_id)
 def test_notebook_runs_and_shows_what_it_should(path):
     if missing_programs(path):
         pytest.skip(f"{path.name} needs {', '.join(missing_programs(path))}, which is not installed here "
@@ -232,8 +243,9 @@ def test_notebook_runs_and_shows_what_it_should(path):
     assert declared, (f"{path.name} declares no expected output: add \"chatkit\": {{\"expect\": [...]}} "
                       "to the metadata of its key cells (see this test's docstring)")
     prepare(notebook)
+    files_before = set(NOTEBOOK_DIR.rglob("*"))
     client = NotebookClient(notebook, timeout=budget(path), startup_timeout=60, kernel_name="python3",
-                            resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
+                            resources={"metadata": {"path": str(path.parent)}})  # where JupyterLab runs it
     failed = None
     try:
         client.execute()
@@ -257,6 +269,9 @@ def test_notebook_runs_and_shows_what_it_should(path):
             failures.append(f"cell {number} ({first_line!r}) did not show {missing}; it showed:\n{shown[:1500]}")
     assert not failures, f"{path.name}:\n" + "\n\n".join(failures)
 
+    written = sorted(path.relative_to(KIT).as_posix() for path in set(NOTEBOOK_DIR.rglob("*")) - files_before)
+    assert not written, (f"{path.name} wrote {written} into notebooks/ (the release copies that folder): "
+                         "write into the kit's artifacts/, found from any folder with chatkit.grader.layout.kit_root()")
     report = re.search(r"CHATKIT-LEFT (.*)", outputs_text(notebook.cells[-1]))
     assert report, f"the leak check did not run: {outputs_text(notebook.cells[-1])}"
     left = {what: items for what, items in json.loads(report.group(1)).items() if items}

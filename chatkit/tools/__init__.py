@@ -16,6 +16,8 @@
     language.py   which language the kit speaks (CHATKIT_LANG, else the locale) and its gettext translator
     catalogs.py   make catalogs: the texts marked _() extracted into chatkit/locale/ and compiled (Babel)
     plots.py      matplotlib with a font that has Hangul (NanumGothic), for every plot the kit draws
+    twins.py      python -m chatkit.tools.twins: the Korean walkthrough (notebooks/ko/), its code
+                  written from the English notebooks, its stale or missing translations listed
 
 Setting the kit up where a class uses it:
 
