@@ -7,7 +7,9 @@ committed twins, then prove on modified copies that a change on either side
 alone is caught.
 """
 
+import re
 import shutil
+import urllib.parse
 
 import nbformat
 import pytest
@@ -19,7 +21,7 @@ ENGLISH = walkthrough_notebooks(NOTEBOOKS)
 
 # Being translated on the branch korean-notebooks-2. Strict: a notebook translated there
 # passes its test, which then fails until its name leaves this list.
-UNTRANSLATED = {"00-the-report-and-the-kit", "02-accept-loop", "03-threads", "04-broadcast", "05-nicknames", "06-what-breaks", "07-what-was-hard-the-gui", "08-how-far-do-threads-go",
+UNTRANSLATED = {"05-nicknames", "06-what-breaks", "07-what-was-hard-the-gui", "08-how-far-do-threads-go",
                 "09-one-room-several-servers"}
 
 
@@ -60,6 +62,37 @@ def test_the_twins_prose_is_korean():
         prose = "".join(cell.source for cell in read(twins.twin_path(path)).cells if cell.cell_type == "markdown")
         hangul = sum("\uac00" <= char <= "\ud7a3" for char in prose)
         assert hangul > len(prose) / 5, f"ko/{path.name}: only {hangul} Hangul syllables in {len(prose)} characters"
+
+
+GLOSSARY = NOTEBOOKS / twins.LANGUAGE / "용어집.md"
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def anchors(markdown):
+    """The anchors of a Markdown file's headings, as GitHub and JupyterLab make them (plain words only)."""
+    return {re.sub(r"[^\w\- ]", "", title.strip().lower()).replace(" ", "-")
+            for title in re.findall(r"^#+ (.+)$", markdown, flags=re.MULTILINE)}
+
+
+def test_the_twins_links_lead_somewhere():
+    """Links between twins, to the glossary's entries and to the kit's files all resolve from notebooks/ko/."""
+    assert GLOSSARY.exists()
+    glossary_anchors = anchors(GLOSSARY.read_text(encoding="utf-8"))
+    sources = {path.name: "".join(cell.source for cell in read(path).cells if cell.cell_type == "markdown")
+               for path in walkthrough_notebooks(NOTEBOOKS / twins.LANGUAGE)}
+    sources[GLOSSARY.name] = GLOSSARY.read_text(encoding="utf-8")
+    broken = []
+    for name, text in sources.items():
+        for target in LINK.findall(text):
+            if re.match(r"[a-z]+:", target):
+                continue  # a web address
+            file, _, anchor = urllib.parse.unquote(target).partition("#")
+            path = GLOSSARY.parent / file if file else GLOSSARY.parent / name
+            if not path.exists():
+                broken.append(f"{name}: {target} (no such file)")
+            elif anchor and path == GLOSSARY and anchor not in glossary_anchors:
+                broken.append(f"{name}: {target} (no such entry in the glossary)")
+    assert not broken, broken
 
 
 @pytest.fixture
