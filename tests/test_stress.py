@@ -235,8 +235,10 @@ def test_several_clients_who_never_read_are_cut_off_and_the_rest_lose_nothing(li
         line = "y" * 3990
         count = 1600  # 6.4 MB for each sleeper: more than its Outbox (1 MiB) and the server's
         # socket buffer (it grows up to 4 MB on Linux) hold
-        for number in range(count):
-            alice.say(f"{number} {line}")
+        for start in range(0, count, 200):  # 0.8 MB at a time: alice and bob, reading it all back in this
+            for number in range(start, start + 200):  # busy test process, are never the ones cut off for not reading
+                alice.say(f"{number} {line}")
+            alice.expect(f"alice: {start + 199} ", timeout=TIMEOUT)
         # the sleepers are cut off in whichever order their outboxes overflow
         bob.expect_all([f"{member.nick} was disconnected (not reading messages)" for member in sleepers]
                        + [f"alice: {count - 1} "], timeout=TIMEOUT)
