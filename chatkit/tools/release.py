@@ -3,8 +3,8 @@
 This checkout is the instructors' edition. The students' edition is written
 from it, never edited by hand, so the two cannot drift:
 
-* the same kit (chatkit/), notebooks, graded tests and Makefile; the hosted
-  classrooms' files (binder/, .devcontainer/);
+* the same kit (chatkit/), notebooks (the Korean ones and README.ko.md too),
+  graded tests and Makefile; the hosted classrooms' files (binder/, .devcontainer/);
 * exercises/ with the stubs made from solutions/ (the instructor's own
   working files there are never copied);
 * no solutions/, no made-up buggy submissions (they are the answers with
@@ -28,7 +28,7 @@ from chatkit.grader import layout
 from chatkit.grader.authoring import stubs, tamper
 from chatkit.tools.nbstrip import problems, walkthrough_notebooks
 
-COPIED = ["Makefile", "pyproject.toml", ".gitignore", "binder", ".devcontainer"]
+COPIED = ["Makefile", "pyproject.toml", ".gitignore", "binder", ".devcontainer", "notebooks/ko", "README.ko.md"]
 INSTRUCTORS_ONLY = {"chatkit/grader/authoring/samples.py"}  # the answers, each with one bug
 # The kit's own tests that hold in the students' edition: none needs solutions/, the
 # made-up submissions or the kit's test tools (hypothesis, Playwright).

@@ -39,6 +39,8 @@ TOOLS = [
     Tool("xdotool", "key presses into that window (test_gui, notebook 07)", ("xdotool",), ("xdotool",)),
     Tool("chromium", "JupyterLab in a real browser (test_browser)", ("chromium",), ("chromium",), ("--cask chromium",)),
     Tool("tmux", "the terminal client driven like a user", ("tmux",), ("tmux",), ("tmux",)),
+    Tool("node", "GitHub Classroom's own reporter run on the kit's results (test_hosted)", ("nodejs",), ("nodejs",),
+         ("node",)),
     Tool("redis-server", "one room across several servers (test_sharedroom, notebook 09)",
          ("redis-server",), ("redis",), ("redis",)),
 ]

@@ -2,14 +2,12 @@
 the Classroom workflow's grading step in a git repository, and its result through the real reporter."""
 
 import base64
-import http.server
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import threading
 import zipfile
 from pathlib import Path
 
@@ -128,95 +126,57 @@ def test_classroom_result_adds_up_either_way():
 
 
 REPORTER = "classroom-resources/autograding-grading-reporter"  # what the workflow runs, at its tag v1
+KEPT_REPORTER = Path(__file__).parent / "classroom-reporter"  # its action.yml and dist/main.js at v1 (README there)
 
 
 def reporter():
     """The real reporter, as GitHub Actions runs it: the `main` of its action.yml (dist/main.js) under Node.
 
-    It is not on npm under any name, and GitHub is out of reach from here:
-    CHATKIT_CLASSROOM_REPORTER names a checkout of it (tag v1). Without one
-    this check is skipped, and tests/grader/conftest.py repeats at the end of
-    the run exactly what is missing.
+    It is on GitHub only (no npm package), so the kit keeps a copy of it at
+    its tag v1; CHATKIT_CLASSROOM_REPORTER names another checkout to run
+    instead. Without Node the check is skipped, and tests/grader/conftest.py
+    repeats at the end of the run exactly what is missing.
     """
-    folder = os.environ.get("CHATKIT_CLASSROOM_REPORTER")
+    folder = Path(os.environ.get("CHATKIT_CLASSROOM_REPORTER") or KEPT_REPORTER)
     missing = []
     if not shutil.which("node"):
         missing.append("node (Node 20: Debian's nodejs)")
-    entry = None
-    if not folder:
-        missing.append(f"CHATKIT_CLASSROOM_REPORTER=<a checkout of {REPORTER} at its tag v1> (it is not on npm, "
-                       "and this machine cannot fetch it from GitHub)")
-    else:
-        action = Path(folder) / "action.yml"
-        main = re.search(r"^\s*main:\s*[\"']?([^\"'\s]+)", action.read_text(encoding="utf-8"), re.MULTILINE) \
-            if action.is_file() else None
-        entry = Path(folder) / main.group(1) if main else None
-        if entry is None or not entry.is_file():
-            missing.append(f"{folder} holds no action.yml whose `main` file exists (dist/main.js of {REPORTER}@v1)")
+    action = folder / "action.yml"
+    main = re.search(r"^\s*main:\s*[\"']?([^\"'\s]+)", action.read_text(encoding="utf-8"), re.MULTILINE) \
+        if action.is_file() else None
+    entry = folder / main.group(1) if main else None
+    if entry is None or not entry.is_file():
+        missing.append(f"{folder} holds no action.yml whose `main` file exists (dist/main.js of {REPORTER}@v1)")
     if missing:
         pytest.skip(f"{NOT_CHECKED} GitHub Classroom's reporter was not run: missing " + "; ".join(missing))
     return entry
 
 
-class FakeGitHub(http.server.BaseHTTPRequestHandler):
-    """The three calls of GitHub's API the reporter makes to record a score; the score it sends is kept."""
-
-    recorded = []
-
-    def do_GET(self):  # noqa: N802 - http.server's name
-        if "/actions/runs/" in self.path:
-            self.answer({"check_suite_url": "http://127.0.0.1/repos/school/student/check-suites/7"})
-        elif "/check-suites/7/check-runs" in self.path:
-            self.answer({"total_count": 1, "check_runs": [{"id": 11, "name": "run-autograding-tests"}]})
-        else:
-            self.answer({}, 404)
-
-    def do_PATCH(self):  # noqa: N802
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        FakeGitHub.recorded.append(json.loads(body["output"]["text"]))
-        self.answer({"id": 11})
-
-    def answer(self, data, status=200):
-        text = json.dumps(data).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(text)))
-        self.end_headers()
-        self.wfile.write(text)
-
-    def log_message(self, *args):
-        pass
-
-
 def run_reporter(entry, result):
-    """Run the reporter on a runner result (bytes): (what it printed, the score it recorded with GitHub)."""
-    FakeGitHub.recorded = []
-    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeGitHub) as api:
-        serving = threading.Thread(target=api.serve_forever, name="fake GitHub API")
-        serving.start()
-        try:
-            env = {**{k: v for k, v in os.environ.items() if "proxy" not in k.lower()},
-                   "INPUT_RUNNERS": "chatkit", "CHATKIT_RESULTS": base64.b64encode(result).decode(),
-                   "GITHUB_OUTPUT": "", "GITHUB_STEP_SUMMARY": "", "GITHUB_TOKEN": "not-a-real-token",
-                   "GITHUB_REPOSITORY": "school/student", "GITHUB_RUN_ID": "5",
-                   "GITHUB_API_URL": f"http://127.0.0.1:{api.server_address[1]}", "NO_COLOR": "1"}
-            done = subprocess.run(["node", str(entry)], env=env, capture_output=True, text=True, timeout=60)
-        finally:
-            api.shutdown()
-            serving.join()
-    return done.stdout + done.stderr, FakeGitHub.recorded
+    """Run the reporter on a runner result (bytes): (what it printed, the scores it reported to Classroom).
+
+    Classroom reads the score from the reporter's "Autograding report"
+    annotation (a workflow command on the reporter's output, as in
+    src/notify-classroom.js at v1).
+    """
+    env = {**{k: v for k, v in os.environ.items() if "proxy" not in k.lower() and not k.startswith("GITHUB_")},
+           "INPUT_RUNNERS": "chatkit", "CHATKIT_RESULTS": base64.b64encode(result).decode(), "NO_COLOR": "1"}
+    done = subprocess.run(["node", str(entry)], env=env, capture_output=True, text=True, timeout=60)
+    out = done.stdout + done.stderr
+    reported = [json.loads(found) for found in re.findall(r"^::notice title=Autograding report::(.*)$", out, re.MULTILINE)]
+    return out, reported
 
 
 def check_reporter(entry, data):
     """What a student and Classroom see of `data`: no undefined, every hint, both totals the points earned."""
-    out, recorded = run_reporter(entry, json.dumps(data).encode())
+    out, reported = run_reporter(entry, json.dumps(data).encode())
     earned, points = sum(t["score"] for t in data["tests"]), data["max_score"]
     assert "undefined" not in out, out
     for test in data["tests"]:
         if test.get("test_code"):
             assert test["test_code"] in out, (test, out)
     assert f"Total points for chatkit: {earned:.2f}/{points}" in out, out
-    assert recorded == [{"totalPoints": earned, "maxPoints": points}], (recorded, out)
+    assert reported == [{"totalPoints": earned, "maxPoints": points}], (reported, out)
     return out
 
 
