@@ -243,6 +243,7 @@ def test_notebook_runs_and_shows_what_it_should(path):
     assert declared, (f"{path.name} declares no expected output: add \"chatkit\": {{\"expect\": [...]}} "
                       "to the metadata of its key cells (see this test's docstring)")
     prepare(notebook)
+    files_before = set(NOTEBOOK_DIR.rglob("*"))
     client = NotebookClient(notebook, timeout=budget(path), startup_timeout=60, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})  # where JupyterLab runs it
     failed = None
@@ -268,6 +269,9 @@ def test_notebook_runs_and_shows_what_it_should(path):
             failures.append(f"cell {number} ({first_line!r}) did not show {missing}; it showed:\n{shown[:1500]}")
     assert not failures, f"{path.name}:\n" + "\n\n".join(failures)
 
+    written = sorted(path.relative_to(KIT).as_posix() for path in set(NOTEBOOK_DIR.rglob("*")) - files_before)
+    assert not written, (f"{path.name} wrote {written} into notebooks/ (the release copies that folder): "
+                         "write into the kit's artifacts/, found from any folder with chatkit.grader.layout.kit_root()")
     report = re.search(r"CHATKIT-LEFT (.*)", outputs_text(notebook.cells[-1]))
     assert report, f"the leak check did not run: {outputs_text(notebook.cells[-1])}"
     left = {what: items for what, items in json.loads(report.group(1)).items() if items}
