@@ -15,24 +15,9 @@ from chatkit.tools import catalogs, language
 
 pytest.importorskip("babel")
 
-# The grader's words (chatkit/grader, the graded tests' hints) are translated once the exercises
-# settle (issue 13): until then they are in the catalog without Korean, and only they may be.
-GRADERS = ("chatkit/grader/", "exercises/")
-
-
-def graders(where):
-    return bool(where) and all(place.startswith(GRADERS) for place in where.split(", "))
-
-
 def test_every_text_the_kit_marks_has_its_korean_and_the_catalog_nothing_else():
-    found = [problem for problem in catalogs.problems("ko")
-             if not (problem[1] == "untranslated" and graders(problem[2]))]
+    found = catalogs.problems("ko")
     assert found == [], "\n".join(f"{problem}: {text!r} {where}" for text, problem, where in found)
-
-
-@pytest.mark.xfail(strict=True, reason="the grader's words are translated after the exercises branch lands")
-def test_the_graders_words_have_their_korean_too():
-    assert [problem for problem in catalogs.problems("ko") if graders(problem[2])] == []
 
 
 def test_the_extraction_finds_every_kind_of_mark():
@@ -43,6 +28,8 @@ def test_the_extraction_finds_every_kind_of_mark():
     assert "usage: " in texts  # _() in the command line
     hints = [text for text, message in texts.items() if any(f.startswith("exercises/") for f, _ in message.locations)]
     assert hints, "the graded tests' hint() and part(n, ...) texts are extracted too"
+    graders = [text for text, message in texts.items() if any(f.startswith("chatkit/grader/") for f, _ in message.locations)]
+    assert graders, "the grader's own words (results/words.py) are extracted too"
 
 
 def broken_copy(tmp_path, edit):
