@@ -1,9 +1,9 @@
 """Every sentence the grader says to a student, in one place, through gettext.
 
-Every sentence goes through ``_()``, gettext's marker: once a Korean
-catalog exists (domain "chatkit", in chatkit/locale/), the hints, the
-diagnoses, the commands and the feedback files come out in Korean by
-setting the language (``LANGUAGE=ko``); until then English. The graded
+Every sentence goes through ``_()``, gettext's marker: with the Korean
+catalog (domain "chatkit", in chatkit/locale/), the hints, the diagnoses,
+the commands and the feedback files come out in Korean when the kit speaks
+Korean (``CHATKIT_LANG=ko``, or a Korean locale: chatkit.tools.language). The graded
 tests' own hints (``hint("...")``, ``part(n, "...")``) are looked up in the
 same catalog when they are shown (scoring.py), so a translator extracts
 them with the keywords ``hint`` and ``part:2``.
@@ -12,16 +12,7 @@ them with the keywords ``hint`` and ``part:2``.
     _                   this process's translator; the sections below use it
 """
 
-import gettext
-from pathlib import Path
-
-LOCALE = Path(__file__).resolve().parents[2] / "locale"
-
-
-def translator(language=None):
-    """The `_` for `language` ('ko', ...); English wherever no catalog exists."""
-    return gettext.translation("chatkit", LOCALE, languages=[language] if language else None, fallback=True).gettext
-
+from chatkit.tools.language import translator
 
 _ = translator()
 
