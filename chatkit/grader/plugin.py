@@ -40,6 +40,7 @@ from chatkit.grader.limits import MAX_OUTPUT
 from chatkit.grader.results import Results, TestResult, classroom
 from chatkit.grader.results.tables import number, text_table
 from chatkit.grader.results.tables import points as points_text
+from chatkit.grader.results.words import _
 from chatkit.grader.sandbox import launch
 
 
@@ -331,14 +332,15 @@ class Grading:
             self.save()
 
     def pytest_report_header(self, config):
-        source = "the reference answers in solutions/" if self.solutions else "your files in exercises/"
-        return f"chatkit grader: grading {source}; the score table comes at the end."
+        if self.solutions:
+            return _("chatkit grader: grading the reference answers in solutions/; the score table comes at the end.")
+        return _("chatkit grader: grading your files in exercises/; the score table comes at the end.")
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_terminal_summary(self, terminalreporter):
         result = yield
         if self.results is not None:
-            terminalreporter.write_sep("=", "chatkit grades" + (" (solutions)" if self.solutions else ""))
+            terminalreporter.write_sep("=", _("chatkit grades (solutions)") if self.solutions else _("chatkit grades"))
             terminalreporter.write_line(text_table(self.results))
         return result
 
