@@ -13,13 +13,14 @@ def described(test):
 
 def text_table(results):
     """The score table, plain text (the end of every `pytest exercises/` run)."""
-    rows = [f"{pad(_('exercise'), 20)} {pad(_('tests'), 7, right=True)} {pad(_('points'), 9, right=True)}"]
+    exercise_, tests_, points_, total_ = _("exercise"), _("tests"), _("points"), _("total")
+    rows = [f"{pad(exercise_, 20)} {pad(tests_, 7, right=True)} {pad(points_, 9, right=True)}"]
     for exercise, score, max_score in results.by_exercise():
         tests = [t for t in results.tests if t.exercise == exercise]
         passed = sum(t.passed for t in tests)
         mark = _("done") if passed == len(tests) else (_("not run") if all(t.status == "not run" for t in tests) else "")
         rows.append(f"{exercise:<20} {passed:>3}/{len(tests):<3} {number(score):>4}/{number(max_score):<4} {mark}")
-    rows.append(f"{pad(_('total'), 20)} {'':>7} {number(results.score):>4}/{number(results.max_score):<4}")
+    rows.append(f"{pad(total_, 20)} {'':>7} {number(results.score):>4}/{number(results.max_score):<4}")
     rows += next_step_lines(results)
     rows += [_("WARNING: {problem}").format(problem=problem) for problem in results.tampered]
     rows += [_("NOTE: ignored {what}").format(what=what) for what in getattr(results, "ignored", [])]
@@ -56,7 +57,8 @@ def html_table(results):
                 for label, text in ((_("Hint: {hint}").format(hint=""), test.hint), ("", test.what_happened)) if text)
             rows.append(f"<tr><td style='text-align:left'>{mark} {esc(described(test))}{hint}</td>"
                         f"<td style='text-align:right'>{number(test.score)}/{number(test.max_score)}</td></tr>")
-    rows.append(f"<tr><th style='text-align:left'>{esc(_('total'))}</th>"
+    total_ = _("total")
+    rows.append(f"<tr><th style='text-align:left'>{esc(total_)}</th>"
                 f"<th style='text-align:right'>{number(results.score)}/{number(results.max_score)}</th></tr>")
     notes = "".join(f"<p style='color:#a00'>{esc(line)}</p>" for line in
                     [_("WARNING: {problem}").format(problem=p) for p in results.tampered] +
