@@ -315,7 +315,7 @@ class Grading:
             if reasons and (test.kind != "tampered" or test.score or test.status != "failed"):  # ran since
                 test.status, test.score, test.kind = "failed", 0, "tampered"
                 test.hint = scoring.GENERIC_HINTS["tampered"]
-                test.output = f"Hint: {test.hint}\n" + "\n".join(dict.fromkeys(reasons))[:MAX_OUTPUT]
+                test.output = _("Hint: {hint}").format(hint=test.hint) + "\n" + "\n".join(dict.fromkeys(reasons))[:MAX_OUTPUT]
 
     def pytest_runtest_logfinish(self, nodeid):
         if nodeid in self.by_nodeid:
@@ -362,9 +362,9 @@ class Grading:
 def explain_failure(item, call, hint, when):
     """Hint first, then what happened, then the line of the test that noticed."""
     error = call.excinfo.value if call.excinfo else None
-    lines = [f"Hint: {hint}"] if hint else []
+    lines = [_("Hint: {hint}").format(hint=hint)] if hint else []
     if error is None:
-        lines.append("the test failed")
+        lines.append(_("the test failed"))
     else:
         message = str(error).strip() or call.excinfo.exconly()
         if isinstance(error, AssertionError):
@@ -382,7 +382,7 @@ def explain_failure(item, call, hint, when):
             lines.append(_("(noticed at {place}: {source})").format(place=f"{item.path.name}:{entry.lineno + 1}",
                                                                      source=source))
     elif when == "setup":
-        lines.append("(while preparing the test)")
+        lines.append(_("(while preparing the test)"))
     return "\n".join(lines)
 
 

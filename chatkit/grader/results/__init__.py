@@ -22,6 +22,7 @@ import tempfile
 from dataclasses import dataclass, field
 
 from chatkit.grader.results.tables import text_table
+from chatkit.grader.results.words import _
 
 
 @dataclass
@@ -45,7 +46,8 @@ class TestResult:
     @property
     def what_happened(self):
         """The first line of the failure after its hint: what the test saw."""
-        lines = [line for line in self.output.splitlines() if line.strip() and not line.startswith("Hint:")]
+        hint = _("Hint: {hint}").format(hint="").strip()  # the output's first line, in the language it was graded in
+        lines = [line for line in self.output.splitlines() if line.strip() and not line.startswith(("Hint:", hint))]
         return lines[0] if lines else ""
 
 
