@@ -23,6 +23,9 @@ from chatkit.grader.commands.run import run_grader
 from chatkit.grader.limits import PROGRESS_TIME_LIMIT
 from chatkit.grader.results import words
 from chatkit.grader.results.tables import number, points
+from chatkit.tools.language import translator
+
+_ = translator()
 
 
 def untouched(exercise, folder=None):
@@ -70,13 +73,14 @@ def lines_for(results, folder=None):
         if test.hint:
             lines.append(f"  {words.HINT}: {test.hint}")
         lines.append("  " + words.check_it(test.exercise))
-    lines += [f"WARNING: {problem}" for problem in results.tampered]
+    lines += [words.warning(problem) for problem in results.tampered]
     return lines
 
 
 def add_arguments(parser):
-    parser.add_argument("exercise", nargs="?", help="only this exercise ('ex03' or 'ex03_threads')")
-    parser.add_argument("--time-limit", type=float, default=PROGRESS_TIME_LIMIT, help="seconds the whole check may take")
+    parser.add_argument("exercise", nargs="?", help=_("only this exercise ('ex03' or 'ex03_threads')"))
+    parser.add_argument("--time-limit", type=float, default=PROGRESS_TIME_LIMIT,
+                        help=_("seconds the whole check may take"))
 
 
 def main(args):
@@ -86,7 +90,7 @@ def main(args):
     try:
         target = layout.test_file(layout.resolve(args.exercise)) if args.exercise else layout.exercises_dir()
     except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(words.error(error), file=sys.stderr)
         return 2
     print(words.CHECKING, flush=True)
     with tempfile.TemporaryDirectory(prefix="chatkit-progress-") as scratch:
