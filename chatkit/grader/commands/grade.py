@@ -41,6 +41,9 @@ from chatkit.grader.commands import run, summary
 from chatkit.grader.results import feedback, gradebook
 from chatkit.grader.sandbox import launch
 from chatkit.grader.limits import STUDENT_TIME_LIMIT
+from chatkit.tools.language import translator
+
+_ = translator()
 
 DEFAULT_JOBS = 2 * len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2 * (os.cpu_count() or 1)
 SKIPPED_FOLDERS = {".git", ".venv", "venv", "__pycache__", "solutions", "node_modules", ".ipynb_checkpoints"}
@@ -212,7 +215,7 @@ class Progress:
                 left = elapsed / self.done * (self.total - self.done)
                 counts = "  ".join(f"{status} {n}" for status, n in sorted(self.counts.items()))
                 self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}  "
-                                  f"{counts}  ~{left:.0f} s left ")
+                                  f"{counts}  " + _("~{seconds} s left").format(seconds=f"{left:.0f}") + " ")
                 if self.done == self.total:
                     self.stream.write("\n")
             else:
@@ -318,40 +321,43 @@ def write_test_results(rows, path):
 
 
 def add_arguments(parser):
-    parser.add_argument("submissions", help="a folder with one folder (or .zip) per student")
-    parser.add_argument("--out", default="grades.csv", help="the gradebook to write (default grades.csv)")
+    parser.add_argument("submissions", help=_("a folder with one folder (or .zip) per student"))
+    parser.add_argument("--out", default="grades.csv", help=_("the gradebook to write (default grades.csv)"))
     parser.add_argument("-j", "--jobs", type=int, default=DEFAULT_JOBS,
-                        help=f"students graded at the same time (default {DEFAULT_JOBS}: twice the cores, since a "
-                             "student whose program hangs only waits)")
+                        help=_("students graded at the same time (default {jobs}: twice the cores, since a "
+                               "student whose program hangs only waits)").format(jobs=DEFAULT_JOBS))
     parser.add_argument("--time-limit", type=float, default=STUDENT_TIME_LIMIT,
-                        help=f"seconds for one student's whole run (default {STUDENT_TIME_LIMIT})")
-    parser.add_argument("--roster", help="a CSV of the class (Canvas, Moodle or GitHub Classroom export) to match to")
-    parser.add_argument("--match", help="a regular expression on folder names with groups github, number, "
-                                        "email or name (default: try each)")
+                        help=_("seconds for one student's whole run (default {seconds})").format(
+                            seconds=STUDENT_TIME_LIMIT))
+    parser.add_argument("--roster", help=_("a CSV of the class (Canvas, Moodle or GitHub Classroom export) to match to"))
+    parser.add_argument("--match", help=_("a regular expression on folder names with groups github, number, "
+                                          "email or name (default: try each)"))
     parser.add_argument("--format", choices=gradebook.FORMATS, default="csv",
-                        help="with --roster: the LMS import file to write beside the gradebook (default csv)")
+                        help=_("with --roster: the LMS import file to write beside the gradebook (default csv)"))
     parser.add_argument("--assignment", default="chatkit exercises",
-                        help="the assignment column's name in the LMS file (Canvas: as the assignment is named)")
-    parser.add_argument("--feedback", metavar="DIR", help="write one feedback file per student into DIR")
-    parser.add_argument("--feedback-format", choices=("md", "html"), default="md")
+                        help=_("the assignment column's name in the LMS file (Canvas: as the assignment is named)"))
+    parser.add_argument("--feedback", metavar="DIR", help=_("write one feedback file per student into DIR"))
+    parser.add_argument("--feedback-format", choices=("md", "html"), default="md",
+                        help=_("the feedback files' format (default md)"))
     parser.set_defaults(sweep=True)
 
 
 def main(args):
     folder = Path(args.submissions)
     if not folder.is_dir():
-        print(f"error: {folder} is not a folder of submissions", file=sys.stderr)
+        print(_("error: {folder} is not a folder of submissions").format(folder=folder), file=sys.stderr)
         return 2
     submissions = find_submissions(folder)
     if not submissions:
-        print(f"error: {folder} holds no submissions (one folder or .zip file per student)", file=sys.stderr)
+        print(_("error: {folder} holds no submissions (one folder or .zip file per student)").format(folder=folder),
+              file=sys.stderr)
         return 2
     roster_path = getattr(args, "roster", None)
     roster = gradebook.read_roster(roster_path) if roster_path else None
     manifest = tamper.load_manifest()
     exercise_ids = list(manifest.get("tests", {}))
-    print(f"Grading {len(submissions)} submissions, {args.jobs} at a time, "
-          f"at most {args.time_limit:g} s each.", file=sys.stderr)
+    print(_("Grading {count} submissions, {jobs} at a time, at most {seconds:g} s each.").format(
+        count=len(submissions), jobs=args.jobs, seconds=args.time_limit), file=sys.stderr)
     sweeping = getattr(args, "sweep", False)  # the command line owns its process; a caller's may have other children
     if sweeping:
         processes.adopt_orphans()  # what a student's run leaves behind comes to us, and is swept
@@ -359,7 +365,7 @@ def main(args):
     try:
         rows = grade_all(submissions, args.jobs, args.time_limit, progress=Progress(len(submissions)))
     except RuntimeError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(_("error: {error}").format(error=error), file=sys.stderr)
         return 2
     if sweeping:
         launch.sweep()
@@ -374,17 +380,19 @@ def main(args):
         matched = gradebook.match(rows, roster, getattr(args, "match", None))
         lms = out.with_name(f"{out.stem}-{args.format}.csv")
         gradebook.write_lms(rows, matched, roster, lms, args.format, args.assignment, max(r.max for r in rows))
-        text += "\n\n" + "\n".join([f"Roster: {len(roster)} students, {len(matched.by_student)} matched."]
+        text += "\n\n" + "\n".join([_("Roster: {count} students, {matched} matched.").format(
+            count=len(roster), matched=len(matched.by_student))]
                                    + gradebook.roster_report(matched, roster))
         written.append(lms.name)
     if getattr(args, "feedback", None):
         for row in rows:
             feedback.write_feedback(row, args.feedback, args.feedback_format)
-        written.append(f"{len(rows)} feedback files in {args.feedback}")
+        written.append(_("{count} feedback files in {folder}").format(count=len(rows), folder=args.feedback))
     summary_path, plot_path = out.with_name(out.stem + "-summary.txt"), out.with_suffix(".png")
     summary_path.write_text(text + "\n", encoding="utf-8")
     summary.plot(rows, plot_path)
     print(text)
-    print(f"\nGraded {len(rows)} submissions in {time.monotonic() - started:.0f} s.")
-    print(f"Wrote {', '.join(written + [summary_path.name, plot_path.name])}.")
+    print("\n" + _("Graded {count} submissions in {seconds} s.").format(
+        count=len(rows), seconds=f"{time.monotonic() - started:.0f}"))
+    print(_("Wrote {files}.").format(files=", ".join(written + [summary_path.name, plot_path.name])))
     return 0
