@@ -102,8 +102,8 @@ def choose_files(folder, exercise_ids, manifest):
         chosen[exercise] = distinct[0]
         if len(distinct) > 1:
             where = ", ".join(p.relative_to(folder).as_posix() for p in distinct)
-            duplicates.append(f"{len(distinct)} different copies of {exercise}.py ({where}); "
-                              f"graded {distinct[0].relative_to(folder).as_posix()}")
+            duplicates.append(_("{count} different copies of {exercise}.py ({where}); graded {graded}").format(
+                count=len(distinct), exercise=exercise, where=where, graded=distinct[0].relative_to(folder).as_posix()))
     return chosen, duplicates
 
 
@@ -132,7 +132,7 @@ def grade_submission(student_id, source, kit_root=layout.KIT_ROOT, time_limit=ST
         kit = kit or run.KitTests.read(layout.exercises_dir(kit_root), manifest)
         return grade_prepared(student_id, Path(source), kit, manifest, max_score, time_limit, started)
     except Exception as error:  # noqa: BLE001 - one student's trouble is that student's row
-        reason = f"grading could not start: {type(error).__name__}: {error}"
+        reason = _("grading could not start: {error}").format(error=f"{type(error).__name__}: {error}")
         return Graded(student_id, {}, 0, max_score, "error", round(time.monotonic() - started, 1), reason,
                       problems=[("error", reason)], source=str(source))
 
@@ -148,7 +148,7 @@ def grade_prepared(student_id, source, kit, manifest, max_score, time_limit, sta
                 with zipfile.ZipFile(source) as archive:
                     archive.extractall(folder)
             except (zipfile.BadZipFile, OSError, ValueError) as error:
-                reason = f"cannot open the zip file: {error}"
+                reason = _("cannot open the zip file: {error}").format(error=error)
                 return Graded(student_id, {}, 0, max_score, "error", 0.0, reason, problems=[("error", reason)],
                               source=str(source))
         files, duplicates = choose_files(folder, exercise_ids, manifest)
@@ -167,10 +167,12 @@ def row_for(student_id, grading, files, duplicates, ignored, exercise_ids, max_s
     scores = {exercise: score for exercise, score, _ in results.by_exercise()}
     problems = [("tampered", problem) for problem in results.tampered]
     if grading.timed_out:
-        problems.append(("timeout", f"stopped after {time_limit:g} s; tests not reached count 0"))
+        problems.append(("timeout", _("stopped after {seconds:g} s; tests not reached count 0").format(
+            seconds=time_limit)))
     elif not results.tests or grading.returncode not in (0, 1):
         tail = " ".join(grading.output.strip().splitlines()[-2:])[:300]
-        problems.append(("error", f"the grader did not finish (exit status {grading.returncode}): {tail}"))
+        problems.append(("error", _("the grader did not finish (exit status {status}): {tail}").format(
+            status=grading.returncode, tail=tail)))
     for exercise in dict.fromkeys(t.exercise for t in results.tests):
         kinds = [t for t in results.tests if t.exercise == exercise and t.kind in KIND_STATUS]
         for kind in dict.fromkeys(t.kind for t in kinds if t.kind != "tampered"):
@@ -179,12 +181,13 @@ def row_for(student_id, grading, files, duplicates, ignored, exercise_ids, max_s
     problems += [("duplicate files", note) for note in duplicates]
     missing = [exercise for exercise in exercise_ids if exercise not in files]
     if len(missing) == len(exercise_ids):
-        problems.append(("empty", "no exercise files found"))
+        problems.append(("empty", _("no exercise files found")))
     if ignored:  # the submission's own test files: never used, but the instructor should know
-        problems.insert(0, ("tampered", "graded with the kit's own tests; " + "; ".join(ignored)))
+        problems.insert(0, ("tampered", _("graded with the kit's own tests; {problems}").format(
+            problems="; ".join(ignored))))
     notes = [reason for _, reason in problems]
     if missing and len(missing) < len(exercise_ids):
-        notes.append("missing: " + ", ".join(missing))
+        notes.append(_("missing: {exercises}").format(exercises=", ".join(missing)))
     status = next((s for s in STATUSES if any(p[0] == s for p in problems)), "ok")
     return Graded(student_id, scores, results.score, max_score, status, round(time.monotonic() - started, 1),
                   "; ".join(notes), results.tests, problems, str(source))
@@ -258,8 +261,8 @@ def grade_all(submissions, jobs=2, time_limit=STUDENT_TIME_LIMIT, kit_root=layou
     manifest = tamper.load_manifest()
     kit = run.KitTests.read(layout.exercises_dir(kit_root), manifest)
     if kit.problems:
-        raise RuntimeError("the kit's own graded tests differ from its manifest (" + "; ".join(kit.problems)
-                           + "): run `python -m chatkit stubs --check` in the kit")
+        raise RuntimeError(_("the kit's own graded tests differ from its manifest ({problems}): "
+                             "run `python -m chatkit stubs --check` in the kit").format(problems="; ".join(kit.problems)))
     guard = KitGuard()
     forks.server()  # before the worker threads: every student's run is forked from it
     rows, suspects, lock = {}, [], threading.Lock()
@@ -292,7 +295,7 @@ def grade_all(submissions, jobs=2, time_limit=STUDENT_TIME_LIMIT, kit_root=layou
     for student in dict.fromkeys(suspects):  # one at a time: whoever changes the kit now is the one
         graded = grade_submission(student, sources[student], kit_root, time_limit, manifest, kit)
         if guard.restore():
-            reason = "the kit's own files changed while this submission was graded (they were put back)"
+            reason = _("the kit's own files changed while this submission was graded (they were put back)")
             graded.status, graded.problems = "tampered", [("tampered", reason), *graded.problems]
             graded.notes = "; ".join(filter(None, [reason, graded.notes]))
             graded.scores, graded.total = {ex: 0 for ex in graded.scores}, 0
