@@ -40,6 +40,7 @@ from chatkit.grader.limits import MAX_OUTPUT
 from chatkit.grader.results import Results, TestResult, classroom
 from chatkit.grader.results.tables import number, text_table
 from chatkit.grader.results.tables import points as points_text
+from chatkit.grader.results.words import _
 from chatkit.grader.sandbox import launch
 
 
@@ -164,7 +165,7 @@ class PartsFailed(AssertionError):
         self.failed = failed
         self.chatkit_hint = scoring.hint_for(failed[0][3], failed[0][2])  # the first failed part's, evidence first
         self.kind = scoring.kind_of(failed[0][3])  # a stub's part fails on its TODO: not attempted, not wrong
-        text = "\n".join(f"This part ({points_text(points)}) failed: {hint}\n{indent(str(error))}"
+        text = "\n".join(_("This part ({points}) failed: {hint}").format(points=points_text(points), hint=hint) + f"\n{indent(str(error))}"
                          for points, _, hint, error in failed)
         if then is not None:  # what stopped the test after those parts
             text += f"\nThen the test stopped: {scoring.hint_for(then)}\n{indent(str(then))}"
@@ -303,7 +304,7 @@ class Grading:
                 result.kind = scoring.kind_of(error) if error is not None else "wrong"
                 result.output = explain_failure(item, call, result.hint, report.when)[:MAX_OUTPUT]
                 if self.config.getoption("tbstyle") in ("auto", "short"):
-                    report.longrepr = f"{result.output}\n({number(result.score)} of {points_text(result.max_score)})"
+                    report.longrepr = f"{result.output}\n" + _("({score} of {points})").format(score=number(result.score), points=points_text(result.max_score))
         self.zero_touched()
         return report
 
@@ -331,14 +332,15 @@ class Grading:
             self.save()
 
     def pytest_report_header(self, config):
-        source = "the reference answers in solutions/" if self.solutions else "your files in exercises/"
-        return f"chatkit grader: grading {source}; the score table comes at the end."
+        if self.solutions:
+            return _("chatkit grader: grading the reference answers in solutions/; the score table comes at the end.")
+        return _("chatkit grader: grading your files in exercises/; the score table comes at the end.")
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_terminal_summary(self, terminalreporter):
         result = yield
         if self.results is not None:
-            terminalreporter.write_sep("=", "chatkit grades" + (" (solutions)" if self.solutions else ""))
+            terminalreporter.write_sep("=", _("chatkit grades (solutions)") if self.solutions else _("chatkit grades"))
             terminalreporter.write_line(text_table(self.results))
         return result
 

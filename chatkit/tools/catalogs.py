@@ -4,8 +4,9 @@
     python -m chatkit.tools.catalogs --check   say what a catalog lacks (what tests/test_catalogs.py checks)
 
 The texts are English in the code, marked for gettext: ``_("...")``,
-``N_("...")`` (the protocol's lines), ``ngettext(...)``, and the graded
-tests' ``hint("...")`` and ``part(n, "...")``. Babel extracts them (the
+``N_("...")`` (the protocol's lines), ``ngettext(...)``, the graded
+tests' ``hint("...")`` and ``part(n, "...")``, and the first line of each
+graded test's docstring (what the score table calls the test). Babel extracts them (the
 same keywords every time, from here), merges them into each .po, where a
 translator writes the Korean, and compiles each .po into the .mo that
 gettext reads at run time. The .mo is committed: a student's install (pip
@@ -17,6 +18,7 @@ maintainer runs this.
 """
 
 import argparse
+import ast
 import io
 import string
 import sys
@@ -47,7 +49,20 @@ def template():
     for filename, lineno, message, comments, context in extract_from_dir(
             ROOT, SOURCES, keywords=KEYWORDS, comment_tags=("TRANSLATORS:",)):
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    for filename, lineno, description in test_descriptions():
+        catalog.add(description, None, [(filename, lineno)], auto_comments=["what the test checks (its docstring)"])
     return catalog
+
+
+def test_descriptions():
+    """(file, line, text) of each graded test's description: the first line of its docstring.
+
+    The score table, "Next:" and the feedback show it in the student's language.
+    """
+    for path in sorted((ROOT / "exercises").glob("*_test.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test") and ast.get_docstring(node):
+                yield path.relative_to(ROOT).as_posix(), node.lineno, ast.get_docstring(node).strip().splitlines()[0].strip()
 
 
 def read(language, path=None):

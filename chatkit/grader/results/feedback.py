@@ -19,6 +19,11 @@ def by_exercise(tests):
     return [(ex, [t for t in tests if t.exercise == ex]) for ex in order]
 
 
+def described(test, words):
+    """What the test checks, in the feedback's language."""
+    return words["translate"](test.description) if test.description else test.test
+
+
 def markdown(row, words):
     lines = [f"# {words['title']}", "", f"**{row.student_id}**: " + words["score"].format(
         score=number(row.total), max_score=number(row.max)), ""]
@@ -36,7 +41,7 @@ def markdown(row, words):
     else:
         lines += [f"## {words['failed']}", ""]
         for test in failed:
-            lines.append(f"### {test.exercise}: {test.description or test.test} "
+            lines.append(f"### {test.exercise}: {described(test, words)} "
                          f"({number(test.score)}/{number(test.max_score)})")
             if test.kind == "todo":
                 lines.append(f"*{words['not_attempted']}*")
@@ -65,7 +70,7 @@ def as_html(row, words):
     failed = [t for t in row.tests if not t.passed]
     parts.append(f"<p>{esc(words['all_pass'])}</p>" if not failed else f"<h2>{esc(words['failed'])}</h2>")
     for test in failed:
-        parts.append(f"<h3>{esc(test.exercise)}: {esc(test.description or test.test)} "
+        parts.append(f"<h3>{esc(test.exercise)}: {esc(described(test, words))} "
                      f"({number(test.score)}/{number(test.max_score)})</h3><ul>")
         for label, text in ((words["hint"], test.hint), (words["happened"], test.what_happened)):
             if text:

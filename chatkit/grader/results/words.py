@@ -9,12 +9,13 @@ same catalog when they are shown (scoring.py), so a translator extracts
 them with the keywords ``hint`` and ``part:2``.
 
     feedback_texts(_)   the feedback file's words, in the language `_` translates to
-    _                   this process's translator; the sections below use it
+    _, ngettext         this process's translator; the sections below use it
 """
 
-from chatkit.tools.language import translator
+from chatkit.tools.language import translation, translator  # noqa: F401 - translator: for other languages (feedback.py)
 
-_ = translator()
+_ = translation().gettext
+ngettext = translation().ngettext
 
 
 def feedback_texts(_):
@@ -33,6 +34,7 @@ def feedback_texts(_):
         "not_attempted": _("not attempted yet"),
         "status": _("Grading status: {status}."),
         "problems": _("The grader noticed"),
+        "translate": _,  # a test's description, in the same language
     }
 
 
