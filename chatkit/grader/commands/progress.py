@@ -22,7 +22,7 @@ from chatkit.grader.authoring import tamper
 from chatkit.grader.commands.run import run_grader
 from chatkit.grader.limits import PROGRESS_TIME_LIMIT
 from chatkit.grader.results import words
-from chatkit.grader.results.tables import number, points
+from chatkit.grader.results.tables import number, pad, points
 from chatkit.tools.language import translator
 
 _ = translator()
@@ -56,11 +56,11 @@ def lines_for(results, folder=None):
         rung = ladder.rung(exercise)
         label = words.RUNG_NAMES[rung] if rung != previous else ""
         previous = rung
-        line = f"{label:<10} {exercise:<20} {state:<12} {number(score):>3}/{number(max_score):<3}"
+        line = f"{pad(label, 10)} {exercise:<20} {pad(state, 12)} {number(score):>3}/{number(max_score):<3}"
         if failing and state != words.STATES["not started"]:
             line += f"  {words.NEXT_TEST}: {failing[0].test}"
         lines.append(line)
-    lines += [f"{'':<10} {words.TOTAL:<20} {'':<12} {number(results.score):>3}/{number(results.max_score):<3}", ""]
+    lines += [f"{'':<10} {pad(words.TOTAL, 20)} {'':<12} {number(results.score):>3}/{number(results.max_score):<3}", ""]
     done = [exercise for exercise in order if all(t.passed for t in results.tests if t.exercise == exercise)]
     test = next((t for exercise in order for t in results.tests if t.exercise == exercise and not t.passed), None)
     if test is None:
