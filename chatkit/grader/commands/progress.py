@@ -22,7 +22,7 @@ from chatkit.grader.authoring import tamper
 from chatkit.grader.commands.run import run_grader
 from chatkit.grader.limits import PROGRESS_TIME_LIMIT
 from chatkit.grader.results import words
-from chatkit.grader.results.tables import number, pad, points
+from chatkit.grader.results.tables import described, number, pad, points
 from chatkit.tools.language import translator
 
 _ = translator()
@@ -69,7 +69,7 @@ def lines_for(results, folder=None):
         lines.append(words.on_the_ladder(words.RUNG_NAMES[ladder.rung(test.exercise)], order.index(test.exercise) + 1,
                                          len(order), len(done)))
         lines.append(f"{words.NEXT}: {test.exercise} ({layout.title(test.exercise)})")
-        lines.append(f"  {test.test} ({points(test.max_score)}): {test.description}")
+        lines.append(f"  {test.test} ({points(test.max_score)}): {described(test)}")
         if test.hint:
             lines.append(f"  {words.HINT}: {test.hint}")
         lines.append("  " + words.check_it(test.exercise))

@@ -26,7 +26,7 @@ from chatkit.grader import ladder, layout
 from chatkit.grader.commands.run import run_grader
 from chatkit.grader.limits import PROGRESS_TIME_LIMIT, RUN_TIME_LIMIT, WATCH_LOOK_EVERY
 from chatkit.grader.results import words
-from chatkit.grader.results.tables import number, points
+from chatkit.grader.results.tables import described, number, points
 from chatkit.tools.language import translator
 
 _ = translator()
@@ -74,7 +74,7 @@ def report(run, exercise):
     lines = [words.watch_score(time.strftime("%H:%M:%S"), exercise, number(score), number(max_score))]
     failing = next((test for test in tests if not test.passed), None)
     if failing is not None:
-        lines.append("  " + words.first_to_fix(failing.test, points(failing.max_score), failing.description))
+        lines.append("  " + words.first_to_fix(failing.test, points(failing.max_score), described(failing)))
         if failing.hint:
             lines.append(f"  {words.HINT}: {failing.hint}")
     lines += [words.warning(problem) for problem in run.results.tampered]
