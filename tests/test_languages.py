@@ -75,6 +75,46 @@ def test_the_command_lines_help_is_korean_for_a_korean_student(environ):
     assert "서버 포트" in run_chatkit("join", "--help", **environ).stdout
 
 
+HELP_OF_EVERY_OPTION = """
+import argparse, re
+from chatkit.__main__ import COMMANDS, build_parser
+for name in COMMANDS:
+    parser = build_parser(name)
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[name]
+    for action in sub._actions:
+        if action.help and action.help != argparse.SUPPRESS and not re.search("[\uac00-\ud7a3]", action.help):
+            print(name, "/".join(action.option_strings) or action.dest, repr(action.help))
+"""
+
+
+def test_every_commands_options_are_explained_in_korean():
+    """Each option of each command (the grader's too: check, progress, grade, ...) has Korean help."""
+    env = {key: value for key, value in os.environ.items() if key not in ("LANGUAGE", "LC_ALL", "LANG")}
+    found = subprocess.run([sys.executable, "-c", HELP_OF_EVERY_OPTION], capture_output=True, text=True,
+                           env={**env, "CHATKIT_LANG": "ko", "PYTHONIOENCODING": "utf-8"}, timeout=60, encoding="utf-8")
+    assert found.returncode == 0, found.stderr
+    assert found.stdout == "", "options without Korean help:\n" + found.stdout
+
+
+@pytest.mark.parametrize("environ", [{"CHATKIT_LANG": "ko"}, {"LANG": "ko_KR.UTF-8"}], ids=["CHATKIT_LANG", "LANG"])
+def test_the_graders_commands_introduce_themselves_in_korean(environ):
+    top = run_chatkit("--help", **environ).stdout
+    assert "연습 문제 채점하기" in top and "한 반 전체의 제출물 채점하기" in top and "grade a whole class" not in top
+    grade = run_chatkit("grade", "--help", **environ).stdout
+    assert grade.startswith("사용법: python -m chatkit grade") and "동시에 채점할 학생 수" in grade
+    assert "수강생 명단" in grade and "--roster" in grade and "grades.csv" in grade  # options and files as they are
+    check = run_chatkit("check", "--help", **environ).stdout
+    assert "python -m chatkit check [EXERCISE] [pytest 옵션]" in check and "pytest의 옵션입니다" in check
+    assert "이 연습 문제만" in run_chatkit("progress", "--help", **environ).stdout
+
+
+def test_the_graders_errors_are_in_korean():
+    wrong = run_chatkit("progress", "ex42", CHATKIT_LANG="ko")
+    assert wrong.returncode == 2
+    assert wrong.stderr.startswith("오류: 연습 문제 'ex42'이(가) 없습니다. 있는 연습 문제: ex01_listen"), wrong.stderr
+    assert "there is no exercise" in run_chatkit("progress", "ex42").stderr
+
+
 def test_the_command_lines_help_stays_english_otherwise():
     for environ in ({}, {"CHATKIT_LANG": "xx"}, {"LANG": "C.UTF-8"}):
         top = run_chatkit("--help", **environ)

@@ -21,6 +21,10 @@ import os
 import re
 from pathlib import Path
 
+from chatkit.tools.language import translator
+
+_ = translator()
+
 ROOT_VARIABLE = "CHATKIT_ROOT"
 PACKAGE_PARENT = Path(__file__).resolve().parents[2]  # the checkout, when installed editable or run from source
 EXERCISE_NAME = re.compile(r"^ex\d\d_[a-z0-9_]+$")
@@ -79,9 +83,11 @@ def resolve(name, root=None):
     matches = [ex for ex in known if ex == text or ex.split("_")[0] == text]
     if len(matches) != 1:
         if not known:
-            raise ValueError(f"there is no exercise {name!r}: no exercises found in {exercises_dir(root)} "
-                             f"(work in the kit's folder, or set {ROOT_VARIABLE} to it)")
-        raise ValueError(f"there is no exercise {name!r}; the exercises are: {', '.join(known)}")
+            raise ValueError(_("there is no exercise {name!r}: no exercises found in {folder} "
+                               "(work in the kit's folder, or set {variable} to it)").format(
+                name=name, folder=exercises_dir(root), variable=ROOT_VARIABLE))
+        raise ValueError(_("there is no exercise {name!r}; the exercises are: {known}").format(
+            name=name, known=", ".join(known)))
     return matches[0]
 
 

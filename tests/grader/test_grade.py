@@ -10,7 +10,9 @@ import pytest
 
 from chatkit.grader import layout
 from chatkit.grader.commands import grade as bulk
+from chatkit.grader.commands import summary
 from chatkit.grader.authoring.samples import BUGS, write_submission
+from chatkit.tools import language
 from grading_helpers import manifest_tests, points
 
 
@@ -84,6 +86,20 @@ def test_summary_and_plot(graded_class):
     with open(out.with_name("grades-tests.csv"), encoding="utf-8-sig") as file:
         tests = list(csv.DictReader(file))
     assert len([t for t in tests if t["student_id"] == "alice"]) == len(manifest_tests())
+
+
+def test_the_summary_and_plot_speak_korean_to_a_korean_instructor(graded_class, monkeypatch, tmp_path):
+    """The summary's words and the plot's labels in Korean; statuses and test names as the CSV writes them."""
+    monkeypatch.setattr(summary, "_", language.translator("ko"))
+    dave = graded_class["dave"]
+    text = summary.summary([dave], layout.exercise_ids())
+    assert text.startswith(f"제출물 1개, {points()}점 만점: 평균 ")
+    for heading in ("총점 분포:", "연습 문제별(평균 점수, 만점을 받은 학생 수):", "가장 많이 틀린 테스트(", "살펴봐야 할 제출물:"):
+        assert heading in text, heading
+    assert "dave: timeout" in text and "ex02_accept_loop::" in text
+    assert "submissions" not in text and "Look at these" not in text
+    summary.plot([dave], tmp_path / "grades.png")  # the suite's warnings are errors: a missing Hangul glyph fails here
+    assert (tmp_path / "grades.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_exercise_files_are_found_anywhere(tmp_path):

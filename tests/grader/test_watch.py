@@ -124,8 +124,8 @@ def test_watch_starts_where_the_student_stands(kit):
         terminal.close()
 
 
-def reset_command(kit, *arguments, answer=""):
-    env = {**os.environ, "CHATKIT_ROOT": str(kit), "LANGUAGE": "en"}
+def reset_command(kit, *arguments, answer="", language="en"):
+    env = {**os.environ, "CHATKIT_ROOT": str(kit), "LANGUAGE": language, "CHATKIT_LANG": language}
     return subprocess.run([sys.executable, "-m", "chatkit", "reset", *arguments], cwd=kit, env=env,
                           input=answer, capture_output=True, text=True, timeout=60)
 
@@ -155,6 +155,19 @@ def test_reset_asks_first_and_keeps_what_was_written(kit):
     assert (kit / "exercises" / "ex03_threads.py.bak").read_text(encoding="utf-8") == work, "never overwritten"
     assert (kit / "exercises" / "ex03_threads.py.bak2").read_text(encoding="utf-8") == work + "# later work\n"
     assert "already the stub" in reset_command(kit, "ex03", "--yes").stdout
+
+
+@pytest.mark.parametrize("yes", ["예", "네", "y", "YES"])
+def test_reset_asks_a_korean_student_in_korean_and_takes_a_korean_yes(kit, yes):
+    path = kit / "exercises" / "ex03_threads.py"
+    stub = path.read_text(encoding="utf-8")
+    path.write_text(stub + "# 내 메모\n", encoding="utf-8")
+    refused = reset_command(kit, "ex03", answer="아니요\n", language="ko")
+    assert refused.returncode == 1 and "되돌릴까요?" in refused.stdout and "[y/예, N/아니요]" in refused.stdout
+    assert "아무것도 바꾸지 않았습니다" in refused.stdout and path.read_text(encoding="utf-8") != stub
+    done = reset_command(kit, "ex03", answer=f"{yes}\n", language="ko")
+    assert done.returncode == 0 and path.read_text(encoding="utf-8") == stub, done.stdout + done.stderr
+    assert "exercises/ex03_threads.py.bak" in done.stdout and "되돌렸습니다" in done.stdout
 
 
 def test_reset_names_the_exercises_when_it_knows_none(kit):

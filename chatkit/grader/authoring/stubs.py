@@ -32,6 +32,9 @@ from pathlib import Path
 
 from chatkit.grader import layout
 from chatkit.grader.authoring import tamper
+from chatkit.tools.language import translator
+
+_ = translator()
 
 BEGIN = re.compile(r"^(?P<indent>\s*)# BEGIN SOLUTION(?: \(TODO: (?P<todo>.+)\))?\s*$")
 END = re.compile(r"^\s*# END SOLUTION\s*$")
@@ -48,9 +51,10 @@ def make_stub(source, name="solution"):
         begin, end = BEGIN.match(line), END.match(line)
         if begin:
             if inside:
-                raise StubError(f"{name}:{number}: BEGIN SOLUTION inside another block")
+                raise StubError(_("{name}:{number}: BEGIN SOLUTION inside another block").format(name=name, number=number))
             if not begin["todo"]:
-                raise StubError(f"{name}:{number}: write what to do: # BEGIN SOLUTION (TODO: ...)")
+                raise StubError(_("{name}:{number}: write what to do: # BEGIN SOLUTION (TODO: ...)").format(
+                    name=name, number=number))
             inside, blocks = True, blocks + 1
             indent, todo = begin["indent"], begin["todo"].strip()
             out.append(f"{indent}# TODO: {todo}\n")
@@ -58,14 +62,14 @@ def make_stub(source, name="solution"):
                 out.append(f"{indent}raise NotImplementedError({('TODO: ' + todo)!r})\n")
         elif end:
             if not inside:
-                raise StubError(f"{name}:{number}: END SOLUTION without BEGIN")
+                raise StubError(_("{name}:{number}: END SOLUTION without BEGIN").format(name=name, number=number))
             inside = False
         elif not inside:
             out.append(line)
     if inside:
-        raise StubError(f"{name}: a BEGIN SOLUTION block is never ended")
+        raise StubError(_("{name}: a BEGIN SOLUTION block is never ended").format(name=name))
     if not blocks:
-        raise StubError(f"{name}: no # BEGIN SOLUTION block: the stub would be the answer")
+        raise StubError(_("{name}: no # BEGIN SOLUTION block: the stub would be the answer").format(name=name))
     stub = "".join(out)
     ast.parse(stub, name)  # a stub must at least be valid Python
     return stub
@@ -83,7 +87,7 @@ def graded_tests(test_path):
             if isinstance(decorator, ast.Call) and ast.unparse(decorator.func).endswith("mark.points"):
                 points = ast.literal_eval(decorator.args[0])
         if points is None:
-            raise StubError(f"{test_path}: {node.name} has no @pytest.mark.points(n)")
+            raise StubError(_("{path}: {test} has no @pytest.mark.points(n)").format(path=test_path, test=node.name))
         doc = (ast.get_docstring(node) or "").strip()
         tests.append({"test": node.name, "points": points, "description": doc.splitlines()[0] if doc else ""})
     return tests
@@ -113,10 +117,12 @@ def build(root=layout.KIT_ROOT):
 def drift(root=layout.KIT_ROOT, manifest_path=tamper.MANIFEST):
     """What differs from what `stubs` would write: [] when exercises/ and the manifest are in sync."""
     files, manifest = build(root)
-    found = [f"{path.relative_to(root)} differs from the stub made from solutions/{path.name}"
+    found = [_("{path} differs from the stub made from solutions/{name}").format(path=path.relative_to(root),
+                                                                               name=path.name)
              for path, text in files.items() if not path.exists() or path.read_text(encoding="utf-8") != text]
     if tamper.load_manifest(manifest_path) != manifest:
-        found.append(f"{manifest_path.name} is out of date (tests, points, checksums or pytest settings changed)")
+        found.append(_("{name} is out of date (tests, points, checksums or pytest settings changed)").format(
+            name=manifest_path.name))
     return found
 
 
@@ -129,19 +135,20 @@ def write(root=layout.KIT_ROOT, force=False, manifest_path=tamper.MANIFEST, say=
         if path.exists() and path.read_text(encoding="utf-8") != text and not force:
             if tamper.checksum(path) not in generated_before:
                 kept.append(path)
-                say(f"kept {path.relative_to(root)}: it has your edits (--force overwrites it)")
+                say(_("kept {path}: it has your edits (--force overwrites it)").format(path=path.relative_to(root)))
                 continue
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
-            say(f"wrote {path.relative_to(root)}")
+            say(_("wrote {path}").format(path=path.relative_to(root)))
     manifest_path.write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    say(f"wrote {manifest_path.relative_to(root) if manifest_path.is_relative_to(root) else manifest_path}")
+    say(_("wrote {path}").format(path=manifest_path.relative_to(root) if manifest_path.is_relative_to(root)
+                                 else manifest_path))
     return kept
 
 
 def add_arguments(parser):
-    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if exercises/ drifted")
-    parser.add_argument("--force", action="store_true", help="overwrite exercise files even if they were edited")
+    parser.add_argument("--check", action="store_true", help=_("change nothing; exit 1 if exercises/ drifted"))
+    parser.add_argument("--force", action="store_true", help=_("overwrite exercise files even if they were edited"))
 
 
 def main(args):
@@ -151,12 +158,13 @@ def main(args):
             for problem in found:
                 print(problem)
             if found:
-                print("Run `python -m chatkit stubs` to bring them in line with solutions/.")
+                print(_("Run `python -m chatkit stubs` to bring them in line with solutions/."))
             else:
-                print(f"exercises/ and the manifest match solutions/ ({len(layout.exercise_ids())} exercises).")
+                print(_("exercises/ and the manifest match solutions/ ({count} exercises).").format(
+                    count=len(layout.exercise_ids())))
             return 1 if found else 0
         write(force=args.force)
         return 0
     except StubError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(_("error: {error}").format(error=error), file=sys.stderr)
         return 2

@@ -12,8 +12,11 @@ from pathlib import Path
 from chatkit.grader import layout
 from chatkit.grader.commands.run import run_grader
 from chatkit.grader.limits import CHECK_TIME_LIMIT
+from chatkit.grader.results import words
 from chatkit.grader.results.tables import html_table, text_table
+from chatkit.tools.language import translator
 
+_ = translator()
 
 
 class CheckResult:
@@ -36,19 +39,20 @@ class CheckResult:
     def __str__(self):
         text = text_table(self.results)
         if not self.tests:
-            text += "\n\nThe grader did not run. What it printed:\n" + self.output[-3000:]
+            text += "\n\n" + words.GRADER_DID_NOT_RUN + "\n" + self.output[-3000:]
         elif self.timed_out:
-            text += f"\n\nThe grader was stopped after {CHECK_TIME_LIMIT} s."
+            text += "\n\n" + _("The grader was stopped after {seconds:g} s.").format(seconds=CHECK_TIME_LIMIT)
         return text
 
     def _repr_html_(self):
         if not self.tests:
             return f"<pre>{_escape(str(self))}</pre>"
-        title = f"<b>{_escape(self.exercise)}</b>: {self.score:g}/{self.max_score:g} points"
+        title = _("{exercise}: {score}/{max_score} points").format(
+            exercise=f"<b>{_escape(self.exercise)}</b>", score=f"{self.score:g}", max_score=f"{self.max_score:g}")
         details = ""
         failures = [test for test in self.tests if not test.passed]
         if failures:
-            details = ("<details><summary>What went wrong</summary><pre>"
+            details = (f"<details><summary>{_escape(_('What went wrong'))}</summary><pre>"
                        + _escape("\n\n".join(f"{t.test}\n{t.output}" for t in failures)) + "</pre></details>")
         return f"<p>{title}</p>{html_table(self.results)}{details}"
 

@@ -20,29 +20,32 @@ import os
 import sys
 
 from chatkit.grader import layout
+from chatkit.tools.language import translator
+
+_ = translator()
 
 GRADING_RAN = (0, 1)  # pytest's exit statuses when every collected test ran: all passed, some failed
 
 
 def add_arguments(parser):
-    parser.usage = "python -m chatkit check [EXERCISE] [pytest options]"
-    parser.epilog = ("EXERCISE: only this one ('ex03' or 'ex03_threads'). The options (-x, -k NAME, "
-                     "--grade-json FILE, ...) are pytest's.")
+    parser.usage = _("python -m chatkit check [EXERCISE] [pytest options]")
+    parser.epilog = _("EXERCISE: only this one ('ex03' or 'ex03_threads'). The options (-x, -k NAME, "
+                      "--grade-json FILE, ...) are pytest's.")
 
 
 def main(args, arguments=()):
     """`arguments`: everything after `check`; the first, if it is not an option, names the exercise."""
     root = layout.kit_root()
     if not layout.exercises_dir(root).is_dir():
-        print(f"There is no exercises/ folder in {root}: run this in the kit's folder "
-              f"(or set {layout.ROOT_VARIABLE}).", file=sys.stderr)
+        print(_("There is no exercises/ folder in {root}: run this in the kit's folder (or set {variable}).").format(
+            root=root, variable=layout.ROOT_VARIABLE), file=sys.stderr)
         return 2
     exercise, pytest_args = (arguments[0], arguments[1:]) if arguments and not arguments[0].startswith("-") \
         else (None, list(arguments))
     try:
         target = layout.test_file(layout.resolve(exercise, root), root) if exercise else layout.exercises_dir(root)
     except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(_("error: {error}").format(error=error), file=sys.stderr)
         return 2
     import pytest  # here, not above: this module also runs in a Python that has no pytest yet
 

@@ -41,6 +41,9 @@ from chatkit.grader.commands import run, summary
 from chatkit.grader.results import feedback, gradebook
 from chatkit.grader.sandbox import launch
 from chatkit.grader.limits import STUDENT_TIME_LIMIT
+from chatkit.tools.language import translator
+
+_ = translator()
 
 DEFAULT_JOBS = 2 * len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2 * (os.cpu_count() or 1)
 SKIPPED_FOLDERS = {".git", ".venv", "venv", "__pycache__", "solutions", "node_modules", ".ipynb_checkpoints"}
@@ -99,8 +102,8 @@ def choose_files(folder, exercise_ids, manifest):
         chosen[exercise] = distinct[0]
         if len(distinct) > 1:
             where = ", ".join(p.relative_to(folder).as_posix() for p in distinct)
-            duplicates.append(f"{len(distinct)} different copies of {exercise}.py ({where}); "
-                              f"graded {distinct[0].relative_to(folder).as_posix()}")
+            duplicates.append(_("{count} different copies of {exercise}.py ({where}); graded {graded}").format(
+                count=len(distinct), exercise=exercise, where=where, graded=distinct[0].relative_to(folder).as_posix()))
     return chosen, duplicates
 
 
@@ -129,7 +132,7 @@ def grade_submission(student_id, source, kit_root=layout.KIT_ROOT, time_limit=ST
         kit = kit or run.KitTests.read(layout.exercises_dir(kit_root), manifest)
         return grade_prepared(student_id, Path(source), kit, manifest, max_score, time_limit, started)
     except Exception as error:  # noqa: BLE001 - one student's trouble is that student's row
-        reason = f"grading could not start: {type(error).__name__}: {error}"
+        reason = _("grading could not start: {error}").format(error=f"{type(error).__name__}: {error}")
         return Graded(student_id, {}, 0, max_score, "error", round(time.monotonic() - started, 1), reason,
                       problems=[("error", reason)], source=str(source))
 
@@ -145,7 +148,7 @@ def grade_prepared(student_id, source, kit, manifest, max_score, time_limit, sta
                 with zipfile.ZipFile(source) as archive:
                     archive.extractall(folder)
             except (zipfile.BadZipFile, OSError, ValueError) as error:
-                reason = f"cannot open the zip file: {error}"
+                reason = _("cannot open the zip file: {error}").format(error=error)
                 return Graded(student_id, {}, 0, max_score, "error", 0.0, reason, problems=[("error", reason)],
                               source=str(source))
         files, duplicates = choose_files(folder, exercise_ids, manifest)
@@ -164,10 +167,12 @@ def row_for(student_id, grading, files, duplicates, ignored, exercise_ids, max_s
     scores = {exercise: score for exercise, score, _ in results.by_exercise()}
     problems = [("tampered", problem) for problem in results.tampered]
     if grading.timed_out:
-        problems.append(("timeout", f"stopped after {time_limit:g} s; tests not reached count 0"))
+        problems.append(("timeout", _("stopped after {seconds:g} s; tests not reached count 0").format(
+            seconds=time_limit)))
     elif not results.tests or grading.returncode not in (0, 1):
         tail = " ".join(grading.output.strip().splitlines()[-2:])[:300]
-        problems.append(("error", f"the grader did not finish (exit status {grading.returncode}): {tail}"))
+        problems.append(("error", _("the grader did not finish (exit status {status}): {tail}").format(
+            status=grading.returncode, tail=tail)))
     for exercise in dict.fromkeys(t.exercise for t in results.tests):
         kinds = [t for t in results.tests if t.exercise == exercise and t.kind in KIND_STATUS]
         for kind in dict.fromkeys(t.kind for t in kinds if t.kind != "tampered"):
@@ -176,12 +181,13 @@ def row_for(student_id, grading, files, duplicates, ignored, exercise_ids, max_s
     problems += [("duplicate files", note) for note in duplicates]
     missing = [exercise for exercise in exercise_ids if exercise not in files]
     if len(missing) == len(exercise_ids):
-        problems.append(("empty", "no exercise files found"))
+        problems.append(("empty", _("no exercise files found")))
     if ignored:  # the submission's own test files: never used, but the instructor should know
-        problems.insert(0, ("tampered", "graded with the kit's own tests; " + "; ".join(ignored)))
+        problems.insert(0, ("tampered", _("graded with the kit's own tests; {problems}").format(
+            problems="; ".join(ignored))))
     notes = [reason for _, reason in problems]
     if missing and len(missing) < len(exercise_ids):
-        notes.append("missing: " + ", ".join(missing))
+        notes.append(_("missing: {exercises}").format(exercises=", ".join(missing)))
     status = next((s for s in STATUSES if any(p[0] == s for p in problems)), "ok")
     return Graded(student_id, scores, results.score, max_score, status, round(time.monotonic() - started, 1),
                   "; ".join(notes), results.tests, problems, str(source))
@@ -212,7 +218,7 @@ class Progress:
                 left = elapsed / self.done * (self.total - self.done)
                 counts = "  ".join(f"{status} {n}" for status, n in sorted(self.counts.items()))
                 self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}  "
-                                  f"{counts}  ~{left:.0f} s left ")
+                                  f"{counts}  " + _("~{seconds} s left").format(seconds=f"{left:.0f}") + " ")
                 if self.done == self.total:
                     self.stream.write("\n")
             else:
@@ -255,8 +261,8 @@ def grade_all(submissions, jobs=2, time_limit=STUDENT_TIME_LIMIT, kit_root=layou
     manifest = tamper.load_manifest()
     kit = run.KitTests.read(layout.exercises_dir(kit_root), manifest)
     if kit.problems:
-        raise RuntimeError("the kit's own graded tests differ from its manifest (" + "; ".join(kit.problems)
-                           + "): run `python -m chatkit stubs --check` in the kit")
+        raise RuntimeError(_("the kit's own graded tests differ from its manifest ({problems}): "
+                             "run `python -m chatkit stubs --check` in the kit").format(problems="; ".join(kit.problems)))
     guard = KitGuard()
     forks.server()  # before the worker threads: every student's run is forked from it
     rows, suspects, lock = {}, [], threading.Lock()
@@ -289,7 +295,7 @@ def grade_all(submissions, jobs=2, time_limit=STUDENT_TIME_LIMIT, kit_root=layou
     for student in dict.fromkeys(suspects):  # one at a time: whoever changes the kit now is the one
         graded = grade_submission(student, sources[student], kit_root, time_limit, manifest, kit)
         if guard.restore():
-            reason = "the kit's own files changed while this submission was graded (they were put back)"
+            reason = _("the kit's own files changed while this submission was graded (they were put back)")
             graded.status, graded.problems = "tampered", [("tampered", reason), *graded.problems]
             graded.notes = "; ".join(filter(None, [reason, graded.notes]))
             graded.scores, graded.total = {ex: 0 for ex in graded.scores}, 0
@@ -318,40 +324,43 @@ def write_test_results(rows, path):
 
 
 def add_arguments(parser):
-    parser.add_argument("submissions", help="a folder with one folder (or .zip) per student")
-    parser.add_argument("--out", default="grades.csv", help="the gradebook to write (default grades.csv)")
+    parser.add_argument("submissions", help=_("a folder with one folder (or .zip) per student"))
+    parser.add_argument("--out", default="grades.csv", help=_("the gradebook to write (default grades.csv)"))
     parser.add_argument("-j", "--jobs", type=int, default=DEFAULT_JOBS,
-                        help=f"students graded at the same time (default {DEFAULT_JOBS}: twice the cores, since a "
-                             "student whose program hangs only waits)")
+                        help=_("students graded at the same time (default {jobs}: twice the cores, since a "
+                               "student whose program hangs only waits)").format(jobs=DEFAULT_JOBS))
     parser.add_argument("--time-limit", type=float, default=STUDENT_TIME_LIMIT,
-                        help=f"seconds for one student's whole run (default {STUDENT_TIME_LIMIT})")
-    parser.add_argument("--roster", help="a CSV of the class (Canvas, Moodle or GitHub Classroom export) to match to")
-    parser.add_argument("--match", help="a regular expression on folder names with groups github, number, "
-                                        "email or name (default: try each)")
+                        help=_("seconds for one student's whole run (default {seconds})").format(
+                            seconds=STUDENT_TIME_LIMIT))
+    parser.add_argument("--roster", help=_("a CSV of the class (Canvas, Moodle or GitHub Classroom export) to match to"))
+    parser.add_argument("--match", help=_("a regular expression on folder names with groups github, number, "
+                                          "email or name (default: try each)"))
     parser.add_argument("--format", choices=gradebook.FORMATS, default="csv",
-                        help="with --roster: the LMS import file to write beside the gradebook (default csv)")
+                        help=_("with --roster: the LMS import file to write beside the gradebook (default csv)"))
     parser.add_argument("--assignment", default="chatkit exercises",
-                        help="the assignment column's name in the LMS file (Canvas: as the assignment is named)")
-    parser.add_argument("--feedback", metavar="DIR", help="write one feedback file per student into DIR")
-    parser.add_argument("--feedback-format", choices=("md", "html"), default="md")
+                        help=_("the assignment column's name in the LMS file (Canvas: as the assignment is named)"))
+    parser.add_argument("--feedback", metavar="DIR", help=_("write one feedback file per student into DIR"))
+    parser.add_argument("--feedback-format", choices=("md", "html"), default="md",
+                        help=_("the feedback files' format (default md)"))
     parser.set_defaults(sweep=True)
 
 
 def main(args):
     folder = Path(args.submissions)
     if not folder.is_dir():
-        print(f"error: {folder} is not a folder of submissions", file=sys.stderr)
+        print(_("error: {folder} is not a folder of submissions").format(folder=folder), file=sys.stderr)
         return 2
     submissions = find_submissions(folder)
     if not submissions:
-        print(f"error: {folder} holds no submissions (one folder or .zip file per student)", file=sys.stderr)
+        print(_("error: {folder} holds no submissions (one folder or .zip file per student)").format(folder=folder),
+              file=sys.stderr)
         return 2
     roster_path = getattr(args, "roster", None)
     roster = gradebook.read_roster(roster_path) if roster_path else None
     manifest = tamper.load_manifest()
     exercise_ids = list(manifest.get("tests", {}))
-    print(f"Grading {len(submissions)} submissions, {args.jobs} at a time, "
-          f"at most {args.time_limit:g} s each.", file=sys.stderr)
+    print(_("Grading {count} submissions, {jobs} at a time, at most {seconds:g} s each.").format(
+        count=len(submissions), jobs=args.jobs, seconds=args.time_limit), file=sys.stderr)
     sweeping = getattr(args, "sweep", False)  # the command line owns its process; a caller's may have other children
     if sweeping:
         processes.adopt_orphans()  # what a student's run leaves behind comes to us, and is swept
@@ -359,7 +368,7 @@ def main(args):
     try:
         rows = grade_all(submissions, args.jobs, args.time_limit, progress=Progress(len(submissions)))
     except RuntimeError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(_("error: {error}").format(error=error), file=sys.stderr)
         return 2
     if sweeping:
         launch.sweep()
@@ -374,17 +383,19 @@ def main(args):
         matched = gradebook.match(rows, roster, getattr(args, "match", None))
         lms = out.with_name(f"{out.stem}-{args.format}.csv")
         gradebook.write_lms(rows, matched, roster, lms, args.format, args.assignment, max(r.max for r in rows))
-        text += "\n\n" + "\n".join([f"Roster: {len(roster)} students, {len(matched.by_student)} matched."]
+        text += "\n\n" + "\n".join([_("Roster: {count} students, {matched} matched.").format(
+            count=len(roster), matched=len(matched.by_student))]
                                    + gradebook.roster_report(matched, roster))
         written.append(lms.name)
     if getattr(args, "feedback", None):
         for row in rows:
             feedback.write_feedback(row, args.feedback, args.feedback_format)
-        written.append(f"{len(rows)} feedback files in {args.feedback}")
+        written.append(_("{count} feedback files in {folder}").format(count=len(rows), folder=args.feedback))
     summary_path, plot_path = out.with_name(out.stem + "-summary.txt"), out.with_suffix(".png")
     summary_path.write_text(text + "\n", encoding="utf-8")
     summary.plot(rows, plot_path)
     print(text)
-    print(f"\nGraded {len(rows)} submissions in {time.monotonic() - started:.0f} s.")
-    print(f"Wrote {', '.join(written + [summary_path.name, plot_path.name])}.")
+    print("\n" + _("Graded {count} submissions in {seconds} s.").format(
+        count=len(rows), seconds=f"{time.monotonic() - started:.0f}"))
+    print(_("Wrote {files}.").format(files=", ".join(written + [summary_path.name, plot_path.name])))
     return 0

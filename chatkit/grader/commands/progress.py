@@ -22,7 +22,10 @@ from chatkit.grader.authoring import tamper
 from chatkit.grader.commands.run import run_grader
 from chatkit.grader.limits import PROGRESS_TIME_LIMIT
 from chatkit.grader.results import words
-from chatkit.grader.results.tables import number, points
+from chatkit.grader.results.tables import described, number, pad, points
+from chatkit.tools.language import translator
+
+_ = translator()
 
 
 def untouched(exercise, folder=None):
@@ -53,11 +56,11 @@ def lines_for(results, folder=None):
         rung = ladder.rung(exercise)
         label = words.RUNG_NAMES[rung] if rung != previous else ""
         previous = rung
-        line = f"{label:<10} {exercise:<20} {state:<12} {number(score):>3}/{number(max_score):<3}"
+        line = f"{pad(label, 10)} {exercise:<20} {pad(state, 12)} {number(score):>3}/{number(max_score):<3}"
         if failing and state != words.STATES["not started"]:
             line += f"  {words.NEXT_TEST}: {failing[0].test}"
         lines.append(line)
-    lines += [f"{'':<10} {words.TOTAL:<20} {'':<12} {number(results.score):>3}/{number(results.max_score):<3}", ""]
+    lines += [f"{'':<10} {pad(words.TOTAL, 20)} {'':<12} {number(results.score):>3}/{number(results.max_score):<3}", ""]
     done = [exercise for exercise in order if all(t.passed for t in results.tests if t.exercise == exercise)]
     test = next((t for exercise in order for t in results.tests if t.exercise == exercise and not t.passed), None)
     if test is None:
@@ -66,17 +69,18 @@ def lines_for(results, folder=None):
         lines.append(words.on_the_ladder(words.RUNG_NAMES[ladder.rung(test.exercise)], order.index(test.exercise) + 1,
                                          len(order), len(done)))
         lines.append(f"{words.NEXT}: {test.exercise} ({layout.title(test.exercise)})")
-        lines.append(f"  {test.test} ({points(test.max_score)}): {test.description}")
+        lines.append(f"  {test.test} ({points(test.max_score)}): {described(test)}")
         if test.hint:
             lines.append(f"  {words.HINT}: {test.hint}")
         lines.append("  " + words.check_it(test.exercise))
-    lines += [f"WARNING: {problem}" for problem in results.tampered]
+    lines += [words.warning(problem) for problem in results.tampered]
     return lines
 
 
 def add_arguments(parser):
-    parser.add_argument("exercise", nargs="?", help="only this exercise ('ex03' or 'ex03_threads')")
-    parser.add_argument("--time-limit", type=float, default=PROGRESS_TIME_LIMIT, help="seconds the whole check may take")
+    parser.add_argument("exercise", nargs="?", help=_("only this exercise ('ex03' or 'ex03_threads')"))
+    parser.add_argument("--time-limit", type=float, default=PROGRESS_TIME_LIMIT,
+                        help=_("seconds the whole check may take"))
 
 
 def main(args):
@@ -86,7 +90,7 @@ def main(args):
     try:
         target = layout.test_file(layout.resolve(args.exercise)) if args.exercise else layout.exercises_dir()
     except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(words.error(error), file=sys.stderr)
         return 2
     print(words.CHECKING, flush=True)
     with tempfile.TemporaryDirectory(prefix="chatkit-progress-") as scratch:

@@ -15,6 +15,9 @@ import sys
 from chatkit.grader import layout
 from chatkit.grader.authoring import tamper
 from chatkit.grader.results import words
+from chatkit.tools.language import translator
+
+_ = translator()
 
 BACKUP_SUFFIX = ".bak"
 
@@ -58,8 +61,8 @@ def reset(exercise, root=None, confirm=input, say=print):
 
 
 def add_arguments(parser):
-    parser.add_argument("exercise", help="the exercise to restore ('ex03' or 'ex03_threads')")
-    parser.add_argument("--yes", "-y", action="store_true", help="do not ask first")
+    parser.add_argument("exercise", help=_("the exercise to restore ('ex03' or 'ex03_threads')"))
+    parser.add_argument("--yes", "-y", action="store_true", help=_("do not ask first"))
 
 
 def main(args):
@@ -67,6 +70,6 @@ def main(args):
     try:
         exercise = layout.resolve(args.exercise, root)
     except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(words.error(error), file=sys.stderr)
         return 2
     return reset(exercise, root, confirm=(lambda question: "y") if args.yes else input)

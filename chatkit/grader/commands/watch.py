@@ -26,7 +26,10 @@ from chatkit.grader import ladder, layout
 from chatkit.grader.commands.run import run_grader
 from chatkit.grader.limits import PROGRESS_TIME_LIMIT, RUN_TIME_LIMIT, WATCH_LOOK_EVERY
 from chatkit.grader.results import words
-from chatkit.grader.results.tables import number, points
+from chatkit.grader.results.tables import described, number, points
+from chatkit.tools.language import translator
+
+_ = translator()
 
 
 def signature(path):
@@ -71,10 +74,10 @@ def report(run, exercise):
     lines = [words.watch_score(time.strftime("%H:%M:%S"), exercise, number(score), number(max_score))]
     failing = next((test for test in tests if not test.passed), None)
     if failing is not None:
-        lines.append("  " + words.first_to_fix(failing.test, points(failing.max_score), failing.description))
+        lines.append("  " + words.first_to_fix(failing.test, points(failing.max_score), described(failing)))
         if failing.hint:
             lines.append(f"  {words.HINT}: {failing.hint}")
-    lines += [f"WARNING: {problem}" for problem in run.results.tampered]
+    lines += [words.warning(problem) for problem in run.results.tampered]
     return lines, failing is None and not run.results.tampered
 
 
@@ -103,8 +106,8 @@ def watch(root, exercise, say=print):
 
 
 def add_arguments(parser):
-    parser.add_argument("exercise", nargs="?", help="start here ('ex03' or 'ex03_threads'); "
-                                                    "by default the first exercise that does not pass")
+    parser.add_argument("exercise", nargs="?", help=_("start here ('ex03' or 'ex03_threads'); "
+                                                      "by default the first exercise that does not pass"))
 
 
 def main(args):
@@ -120,7 +123,7 @@ def main(args):
             exercise = where_to_start(root)
         return watch(root, exercise, say=lambda line: print(line, flush=True))
     except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(words.error(error), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\n" + words.WATCH_STOPPED, flush=True)

@@ -21,6 +21,9 @@ from chatkit.grader.commands import grade
 from chatkit.grader.hosted import gradescope
 from chatkit.grader.limits import STUDENT_TIME_LIMIT
 from chatkit.grader.results import Results, classroom
+from chatkit.tools.language import translator
+
+_ = translator()
 
 WORKFLOW = """name: Autograding Tests
 on: [push, repository_dispatch]
@@ -85,11 +88,12 @@ def workflow():
 
 
 def add_arguments(parser):
-    parser.add_argument("repository", nargs="?", help="the student's repository (in Actions: $GITHUB_WORKSPACE)")
-    parser.add_argument("--kit", help="the kit as handed out (the repository's first commit, unpacked)")
-    parser.add_argument("--result", default="result.json", help="the runner result to write")
-    parser.add_argument("--time-limit", type=float, default=STUDENT_TIME_LIMIT)
-    parser.add_argument("--workflow", action="store_true", help="print the workflow file to commit in the template")
+    parser.add_argument("repository", nargs="?", help=_("the student's repository (in Actions: $GITHUB_WORKSPACE)"))
+    parser.add_argument("--kit", help=_("the kit as handed out (the repository's first commit, unpacked)"))
+    parser.add_argument("--result", default="result.json", help=_("the runner result to write (default result.json)"))
+    parser.add_argument("--time-limit", type=float, default=STUDENT_TIME_LIMIT,
+                        help=_("seconds for the student's whole run (default {seconds})").format(seconds=STUDENT_TIME_LIMIT))
+    parser.add_argument("--workflow", action="store_true", help=_("print the workflow file to commit in the template"))
 
 
 def main(args):
@@ -97,10 +101,11 @@ def main(args):
         print(workflow(), end="")
         return 0
     if not args.repository or not args.kit:
-        print("error: give the student's repository and --kit", file=sys.stderr)
+        print(_("error: give the student's repository and --kit"), file=sys.stderr)
         return 2
     row = grade.grade_submission("repository", Path(args.repository), Path(args.kit), args.time_limit)
-    reason = "; ".join(reason for _, reason in row.problems)
+    reason = "; ".join(reason for status, reason in row.problems)
     classroom.save(Results(row.tests), args.result, row.max, reason)
-    print(f"chatkit: {row.total:g}/{row.max:g} points, status {row.status}" + (f" ({reason})" if reason else ""))
+    print(_("chatkit: {score}/{max_score} points, status {status}").format(
+        score=f"{row.total:g}", max_score=f"{row.max:g}", status=row.status) + (f" ({reason})" if reason else ""))
     return 0

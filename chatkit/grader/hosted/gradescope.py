@@ -33,6 +33,9 @@ from chatkit.grader.commands import grade
 from chatkit.grader.limits import STUDENT_TIME_LIMIT
 from chatkit.grader.results import Results, write_atomically
 from chatkit.grader.results.tables import text_table
+from chatkit.tools.language import translator
+
+_ = translator()
 
 PINNED = ["pytest", "pluggy", "iniconfig", "packaging", "exceptiongroup", "tomli"]
 SETUP = """#!/usr/bin/env bash
@@ -136,12 +139,13 @@ def run(root):
 
 
 def add_arguments(parser):
-    parser.add_argument("out", help="the autograder zip to write (upload it to Gradescope)")
+    parser.add_argument("out", help=_("the autograder zip to write (upload it to Gradescope)"))
 
 
 def main(args):
     build(args.out)
-    print(f"Wrote {args.out}: upload it as the assignment's autograder (Configure Autograder, Zip file upload).")
+    print(_("Wrote {out}: upload it as the assignment's autograder (Configure Autograder, Zip file upload).").format(
+        out=args.out))
     return 0
 
 

@@ -22,6 +22,9 @@ import re
 from dataclasses import dataclass, field
 
 from chatkit.grader.results.tables import number
+from chatkit.tools.language import translator
+
+_ = translator()
 
 ENCODING = "utf-8-sig"  # UTF-8 with a byte order mark: what Excel needs to see UTF-8
 # header of a roster column (lower case) -> our field
@@ -108,9 +111,10 @@ def match(rows, roster, pattern=None):
         if len(hits) == 1:
             matched.by_student.setdefault(hits[0], []).append(row.student_id)
         elif hits:
-            matched.unmatched.append((row.student_id, "matches " + ", ".join(roster[i].label() for i in hits)))
+            matched.unmatched.append((row.student_id, _("matches {students}").format(
+                students=", ".join(roster[i].label() for i in hits))))
         else:
-            matched.unmatched.append((row.student_id, "matches no student of the roster"))
+            matched.unmatched.append((row.student_id, _("matches no student of the roster")))
     matched.missing = [i for i in range(len(roster)) if i not in matched.by_student]
     return matched
 
@@ -151,13 +155,14 @@ def roster_report(matched, roster):
     """Lines for the summary: who matched nobody, who handed in twice, who handed in nothing."""
     lines = []
     if matched.unmatched:
-        lines += ["Submissions not matched to the roster (not in the LMS file):"]
+        lines += [_("Submissions not matched to the roster (not in the LMS file):")]
         lines += [f"  {student_id}: {why}" for student_id, why in matched.unmatched]
     duplicates = matched.duplicates()
     if duplicates:
-        lines += ["Students with more than one submission (their LMS cell is left empty: choose one):"]
+        lines += [_("Students with more than one submission (their LMS cell is left empty: choose one):")]
         lines += [f"  {roster[i].label()}: {', '.join(ids)}" for i, ids in duplicates.items()]
     if matched.missing:
-        lines += [f"Students of the roster without a submission ({len(matched.missing)}; their LMS cell is empty):"]
+        lines += [_("Students of the roster without a submission ({count}; their LMS cell is empty):").format(
+            count=len(matched.missing))]
         lines += [f"  {roster[i].label()}" for i in matched.missing]
     return lines

@@ -167,6 +167,16 @@ def check_it(exercise):
         exercise=exercise)
 
 
+def error(error):
+    """A command's error line: error: there is no exercise 'ex42'; ..."""
+    return _("error: {error}").format(error=error)
+
+
+def warning(problem):
+    """A line the grader adds when it saw tampering: WARNING: exercises/conftest.py was edited ..."""
+    return _("WARNING: {problem}").format(problem=problem)
+
+
 def no_exercises_folder(root):
     return _("There is no exercises/ folder in {root}.").format(root=root)
 
