@@ -1,6 +1,6 @@
 """Keep the walkthrough notebooks clean: no outputs, no execution counts, no editor state.
 
-    python -m chatkit.tools.nbstrip            strip every notebooks/NN-*.ipynb in place
+    python -m chatkit.tools.nbstrip            strip every notebooks/NN-*.ipynb and its twins (notebooks/ko/) in place
     python -m chatkit.tools.nbstrip --check    only list what would change (exit status 1 if anything)
     python -m chatkit.tools.nbstrip FILE ...   the same for the given notebooks
 
@@ -8,8 +8,9 @@ A notebook committed with outputs shows last week's ports and timings to the
 next student, and every run makes a noisy diff. What is kept: the cells'
 sources, their ids, and the cell metadata the notebook test reads (``tags``
 and ``chatkit``). ``make lab`` applies the same cleaning on every save
-(`pre_save_hook`, for the notebooks in a kit's notebooks/ folder), so using
-the walkthrough never dirties the checkout.
+(`pre_save_hook`, for the notebooks in a kit's notebooks/ folder and in its
+twins' folders, notebooks/ko/), so using the walkthrough, in either language,
+never dirties the checkout.
 """
 
 import argparse
@@ -18,11 +19,13 @@ import re
 import sys
 
 from chatkit.grader import layout
+from chatkit.tools.language import LANGUAGES
 
 KEPT_CELL_METADATA = ("tags", "chatkit")
 KEPT_NOTEBOOK_METADATA = ("kernelspec", "chatkit")
 WALKTHROUGH_NAME = re.compile(r"^\d\d-.*\.ipynb$")
 NOTEBOOKS = pathlib.Path(__file__).resolve().parents[2] / "notebooks"
+TWIN_FOLDERS = LANGUAGES[1:]  # notebooks/ko/: the walkthrough in the kit's other languages (chatkit/tools/twins.py)
 
 
 def problems(notebook):
@@ -59,17 +62,22 @@ def strip(notebook):
 def pre_save_hook(model, path="", contents_manager=None, **kwargs):
     """Jupyter's ContentsManager.pre_save_hook: strip the walkthrough's notebooks on save.
 
-    Only those in a kit's notebooks/ folder (when Jupyter says where): on a hub,
-    the hook is set for every notebook a student saves, and their own
-    "01-analysis.ipynb" elsewhere keeps its outputs.
+    Only those in a kit's notebooks/ folder or its twins' notebooks/ko/ (when
+    Jupyter says where): on a hub, the hook is set for every notebook a
+    student saves, and their own "01-analysis.ipynb" elsewhere keeps its outputs.
     """
     if model.get("type") != "notebook" or not WALKTHROUGH_NAME.match(model.get("name") or pathlib.Path(path).name):
         return
-    if contents_manager is not None:
-        folder = (pathlib.Path(contents_manager.root_dir) / path).parent
-        if folder.name != "notebooks" or not layout.is_kit_folder(folder.parent):
-            return
+    if contents_manager is not None and not is_walkthrough_folder(pathlib.Path(contents_manager.root_dir, path).parent):
+        return
     strip(model["content"])
+
+
+def is_walkthrough_folder(folder):
+    """Whether `folder` is a kit's notebooks/ or one of its twins' folders (notebooks/ko/)."""
+    if folder.name in TWIN_FOLDERS and folder.parent.name == "notebooks":
+        folder = folder.parent
+    return folder.name == "notebooks" and layout.is_kit_folder(folder.parent)
 
 
 def walkthrough_notebooks(folder=NOTEBOOKS):
@@ -77,15 +85,22 @@ def walkthrough_notebooks(folder=NOTEBOOKS):
     return sorted(path for path in pathlib.Path(folder).glob("*.ipynb") if WALKTHROUGH_NAME.match(path.name))
 
 
+def every_walkthrough_notebook(folder=None):
+    """notebooks/NN-*.ipynb, then their twins (notebooks/ko/NN-*.ipynb)."""
+    folder = pathlib.Path(NOTEBOOKS if folder is None else folder)
+    return walkthrough_notebooks(folder) + [path for language in TWIN_FOLDERS
+                                            for path in walkthrough_notebooks(folder / language)]
+
+
 def main(argv=None):
     import nbformat
 
     parser = argparse.ArgumentParser(prog="python -m chatkit.tools.nbstrip", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a notebook is not clean")
-    parser.add_argument("paths", nargs="*", type=pathlib.Path, help="notebooks (default: notebooks/NN-*.ipynb)")
+    parser.add_argument("paths", nargs="*", type=pathlib.Path, help="notebooks (default: notebooks/NN-*.ipynb and notebooks/ko/NN-*.ipynb)")
     args = parser.parse_args(argv)
     dirty = 0
-    for path in args.paths or walkthrough_notebooks():
+    for path in args.paths or every_walkthrough_notebook():
         notebook = nbformat.read(path, as_version=4)
         found = problems(notebook)
         if not found:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from chatkit.grader import layout
 from chatkit.grader.authoring import stubs, tamper
-from chatkit.tools.nbstrip import problems, walkthrough_notebooks
+from chatkit.tools.nbstrip import every_walkthrough_notebook, problems, walkthrough_notebooks
 from chatkit.tools.language import translator
 
 _ = translator()  # the command's help and messages in the kit's language
@@ -82,10 +82,10 @@ def check_ready(root):
     if tamper.load_manifest() != manifest:
         raise ReleaseError("the graded tests or the grader's manifest changed since `python -m chatkit stubs`: "
                            "run it (or restore the tests), and commit")
-    for notebook in walkthrough_notebooks(root / "notebooks"):
+    for notebook in every_walkthrough_notebook(root / "notebooks"):
         found = problems(json.loads(notebook.read_text(encoding="utf-8")))
         if found:
-            raise ReleaseError(f"{notebook.name} is not clean ({'; '.join(found)}): "
+            raise ReleaseError(f"{notebook.relative_to(root / 'notebooks')} is not clean ({'; '.join(found)}): "
                                f"run python -m chatkit.tools.nbstrip")
 
 

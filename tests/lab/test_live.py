@@ -277,3 +277,20 @@ def test_nbstrip_command_checks_and_cleans(tmp_path, capsys):
     assert main(["--check", str(path)]) == 1 and "cell 1 has outputs" in capsys.readouterr().out
     assert main([str(path)]) == 0
     assert main(["--check", str(path)]) == 0
+
+
+def test_nbstrip_without_arguments_cleans_the_twins_too(tmp_path, monkeypatch, capsys):
+    """`nbstrip --check` and `nbstrip` cover notebooks/ko/ as well as notebooks/ (not notebooks/mine/)."""
+    from chatkit.tools import nbstrip
+
+    cell = {"cell_type": "code", "id": "c1", "source": "1", "execution_count": 1, "metadata": {},
+            "outputs": [{"output_type": "stream", "name": "stdout", "text": "1"}]}
+    for folder in ("", "ko", "mine"):
+        (tmp_path / folder).mkdir(exist_ok=True)
+        (tmp_path / folder / "01-listen.ipynb").write_text(json.dumps(notebook(cell, language_info={"name": "python"})))
+    monkeypatch.setattr(nbstrip, "NOTEBOOKS", tmp_path)
+    assert nbstrip.main(["--check"]) == 1
+    shown = capsys.readouterr().out
+    assert str(tmp_path / "ko" / "01-listen.ipynb") in shown and "mine" not in shown
+    assert nbstrip.main([]) == 0 and nbstrip.main(["--check"]) == 0
+    assert json.loads((tmp_path / "mine" / "01-listen.ipynb").read_text())["cells"][0]["outputs"], "not the kit's"

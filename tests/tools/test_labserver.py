@@ -178,5 +178,9 @@ def test_the_save_hook_strips_only_the_walkthrough_in_a_kit_folder(tmp_path):
         return model["content"]["cells"][0]["outputs"]
 
     assert outputs_after_saving("kit/notebooks/01-listen.ipynb") == []
+    assert outputs_after_saving("kit/notebooks/ko/01-listen.ipynb") == [], "the Korean twins are the walkthrough too"
     assert outputs_after_saving("projects/01-analysis.ipynb") != []
+    assert outputs_after_saving("projects/ko/01-analysis.ipynb") != []
     assert outputs_after_saving("kit/notebooks/my-notes.ipynb") != []
+    assert outputs_after_saving("kit/notebooks/ko/my-notes.ipynb") != []
+    assert outputs_after_saving("kit/notebooks/mine/01-listen.ipynb") != [], "a student's own copy keeps its outputs"

@@ -140,6 +140,9 @@ def test_instructors_make_test_says_what_to_do_with_work_in_exercises(tmp_path):
     (lambda kit: (kit / "notebooks" / "01-listen.ipynb").write_text(
         (kit / "notebooks" / "01-listen.ipynb").read_text(encoding="utf-8").replace(
             '"execution_count": null', '"execution_count": 7', 1), encoding="utf-8"), "is not clean"),
+    (lambda kit: (kit / "notebooks" / "ko" / "01-listen.ipynb").write_text(
+        (kit / "notebooks" / "ko" / "01-listen.ipynb").read_text(encoding="utf-8").replace(
+            '"execution_count": null', '"execution_count": 7', 1), encoding="utf-8"), "ko/01-listen.ipynb is not clean"),
 ])
 def test_release_refuses_a_kit_whose_tests_or_notebooks_are_not_the_kits(tmp_path, spoil, says):
     kit = tmp_path / "kit"
