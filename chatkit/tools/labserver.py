@@ -112,11 +112,14 @@ def read_json(path):
 
 def lab_arguments(root):
     """The arguments of this one start: where the kit is and what opens first."""
-    notebooks = walkthrough_notebooks(Path(root) / "notebooks")
+    folder = "notebooks"
+    if language.current() != "en" and walkthrough_notebooks(Path(root) / "notebooks" / language.current()):
+        folder = f"notebooks/{language.current()}"  # a Korean student starts in the Korean twins
+    notebooks = walkthrough_notebooks(Path(root) / folder)
     arguments = ["--ip=127.0.0.1", f"--ServerApp.root_dir={root}"]
     if notebooks:
-        arguments += ["--ContentsManager.preferred_dir=notebooks",
-                      f"--LabApp.default_url=/lab/tree/notebooks/{notebooks[0].name}"]
+        arguments += [f"--ContentsManager.preferred_dir={folder}",
+                      f"--LabApp.default_url=/lab/tree/{folder}/{notebooks[0].name}"]
     if hasattr(os, "getuid") and os.getuid() == 0:
         arguments.append("--allow-root")  # JupyterLab refuses root otherwise (containers run as root)
     return arguments

@@ -184,3 +184,11 @@ def test_the_save_hook_strips_only_the_walkthrough_in_a_kit_folder(tmp_path):
     assert outputs_after_saving("kit/notebooks/my-notes.ipynb") != []
     assert outputs_after_saving("kit/notebooks/ko/my-notes.ipynb") != []
     assert outputs_after_saving("kit/notebooks/mine/01-listen.ipynb") != [], "a student's own copy keeps its outputs"
+
+
+@pytest.mark.parametrize("lang, first", [("en", "notebooks/00-"), ("ko", "notebooks/ko/00-")])
+def test_jupyterlab_opens_the_walkthrough_in_the_kits_language(monkeypatch, lang, first):
+    monkeypatch.setenv("CHATKIT_LANG", lang)
+    arguments = labserver.lab_arguments(layout.KIT_ROOT)
+    url = next(argument for argument in arguments if argument.startswith("--LabApp.default_url="))
+    assert url.startswith(f"--LabApp.default_url=/lab/tree/{first}"), arguments
