@@ -28,6 +28,7 @@ from types import SimpleNamespace
 import pytest
 from tornado.websocket import websocket_connect  # JupyterLab's own web server library
 
+from chatkit.grader import layout
 from chatkit.tools import labserver
 from chatkit.tools.nbstrip import pre_save_hook
 from editions import KIT, base_python, student_edition, student_env  # noqa: F401
