@@ -130,6 +130,7 @@ def test_runs_are_complete_and_fast(graded_runs):
     solved = graded_runs["solutions"].results
     assert solved.extra_score == solved.extra_max_score == sum(p for e, _, p in GRADED if rung(e) == OPTIONAL) > 0
     assert solved.max_score == sum(p for e, _, p in GRADED if rung(e) != OPTIONAL), "optional points in the total"
+    assert graded_runs["solutions"].results.tampered == [] == graded_runs["stubs"].results.tampered
 
 
 def test_the_optional_exercise_without_redis_is_skipped_and_costs_nothing(tmp_path):
@@ -146,7 +147,6 @@ def test_the_optional_exercise_without_redis_is_skipped_and_costs_nothing(tmp_pa
     assert (run.results.score, run.results.max_score) == (5, 5), run.output[-2000:]
     assert (run.results.extra_score, run.results.extra_max_score) == (0, 8)
     assert "(optional)" in run.output and "not in the total" in run.output, run.output[-2000:]
-    assert graded_runs["solutions"].results.tampered == [] == graded_runs["stubs"].results.tampered
 
 
 def test_every_stub_has_a_todo_and_no_solution_left():
