@@ -5,6 +5,7 @@ code the notebooks show."""
 
 import ast
 import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -138,7 +139,7 @@ def test_the_optional_exercise_without_redis_is_skipped_and_costs_nothing(tmp_pa
     of the required exercises is what it would be anyway."""
     optional = [e for e in layout.exercise_ids() if rung(e) == OPTIONAL]
     paths = [layout.test_file(e) for e in ("ex01_listen", *optional)]
-    no_redis = {**os.environ, "PATH": os.path.dirname(os.path.realpath(os.sys.executable))}
+    no_redis = {**os.environ, "PATH": os.path.dirname(os.path.realpath(sys.executable))}
     run = run_grader(paths, tmp_path / "results.json", solutions=True, time_limit=120, env=no_redis)
     skipped = [t for t in run.results.tests if t.exercise in optional]
     assert skipped and all(t.status == "not run" and "apt install redis-server" in t.output for t in skipped), \
