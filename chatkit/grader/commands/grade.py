@@ -123,8 +123,7 @@ def grade_submission(student_id, source, kit_root=layout.KIT_ROOT, time_limit=ST
     file) is this student's `error`, never the batch's end.
     """
     manifest = manifest or tamper.load_manifest()
-    max_score = sum(test["points"] for exercise, tests in manifest.get("tests", {}).items()
-                    if exercise not in manifest.get("optional", []) for test in tests)  # optional points are extra
+    max_score = tamper.required_points(manifest)
     started = time.monotonic()
     try:
         kit = kit or run.KitTests.read(layout.exercises_dir(kit_root), manifest)
