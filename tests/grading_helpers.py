@@ -16,12 +16,12 @@ def exercises_copy(folder):
     return folder / "exercises"
 
 
-def grade_copy(folder, exercise, text, time_limit=60):
-    """Grade one exercise whose file holds `text`, with the kit's tests: a runner.Run."""
+def grade_copy(folder, exercise, text, time_limit=60, env=None):
+    """Grade one exercise whose file holds `text`, with the kit's tests (`env`: more environment): a runner.Run."""
     exercises = exercises_copy(folder)
     (exercises / f"{exercise}.py").write_text(text, encoding="utf-8")
     return run_grader([exercises / f"{exercise}_test.py"], Path(folder) / "results.json",
-                      time_limit=time_limit, cwd=folder)
+                      time_limit=time_limit, cwd=folder, env=env)
 
 
 def solution_text(exercise):

@@ -137,15 +137,18 @@ def outputs_text(cell):
     """Everything a cell showed, as one string to search."""
     parts = []
     for output in cell.get("outputs", []):
-        if output["output_type"] == "stream":
-            parts.append(output["text"])
+        if output["output_type"] == "stream":  # one print may arrive in several chunks: join them as printed
+            if parts and isinstance(parts[-1], list):
+                parts[-1].append(output["text"])
+            else:
+                parts.append([output["text"]])
         elif output["output_type"] == "error":
             parts += [output["ename"], output["evalue"], *output["traceback"]]
         else:
             for mime, data in output.get("data", {}).items():
                 text = data if isinstance(data, str) else json.dumps(data)
                 parts.append(html.unescape(text) if mime in ("text/html", "image/svg+xml") else text)
-    return COLOURS.sub("", "\n".join(parts))
+    return COLOURS.sub("", "\n".join("".join(part) if isinstance(part, list) else part for part in parts))
 
 
 def output_mimes(cell):

@@ -27,6 +27,7 @@ from chatkit.grader.limits import (CALL_TIMEOUT, CLIENT_GOODBYE, EXPECT_TIMEOUT,
 from chatkit.grader.peer import Peer
 from chatkit.grader.testroom import TestRoom
 from chatkit.grader.results import words
+from chatkit.grader.results.words import _
 from chatkit.grader.sandbox import Sandbox, StudentHang, StudentProblem, launch
 from chatkit.grader.sandbox.diagnose import explain_stacks, named_cause, same_file, short, waiting_for
 
@@ -253,11 +254,11 @@ class RunningServer:
         """(a few lines on the server's state, to append to a failure message; the mistake they show, or None)."""
         lines, cause = [], None
         if self.running is not None and self.running.done() and self.running.error is None:
-            lines.append("Your run() has returned, though nobody called stop(): the server no longer accepts anyone.")
+            lines.append(_("Your run() has returned, though nobody called stop(): the server no longer accepts anyone."))
             cause = words.run_returned()
         else:
             if self.listener_closed():
-                lines.append("Your self.listener is closed, though nobody called stop().")
+                lines.append(_("Your self.listener is closed, though nobody called stop()."))
                 cause = words.listener_closed()
             if stuck:
                 stacks = self.sandbox.stacks(samples=3)
@@ -265,7 +266,7 @@ class RunningServer:
                 cause = named_cause(stacks, self.sandbox.path) or cause
         log = self.sandbox.log[-5:]
         if log:
-            lines.append("The last lines your server printed:\n" + "\n".join(f"    {line}" for line in log))
+            lines.append(_("The last lines your server printed:") + "\n" + "\n".join(f"    {line}" for line in log))
         return "".join(f"\n{line}" for line in lines), cause
 
     def describe(self, stuck=True):
@@ -290,7 +291,7 @@ class RunningServer:
         try:
             self.running.result(timeout)
         except StudentProblem as problem:
-            raise problem.reworded(f"after stop(), {problem}") from None
+            raise problem.reworded(_("after stop(), {problem}").format(problem=problem)) from None
 
     def member(self, nick):
         """The member object (a Remote) of the room whose nickname is `nick`; None if there is none."""
@@ -369,11 +370,14 @@ class RunningClient:
                 self.sandbox.changed.wait(left)
         problem = self.problem()
         if problem:
-            raise problem.reworded(f"the test was waiting for your client to show {line!r}, but {problem}") from None
+            raise problem.reworded(_("the test was waiting for your client to show {line!r}, but {problem}").format(
+                line=line, problem=problem)) from None
         because = f" ({why})" if why else ""
         seen = lines[self.cursor:][-8:]
-        message = (f"your client should have shown {line!r}{because}, but {timeout:g} s passed."
-                   + (f"\n  It showed meanwhile: {seen}" if seen else "\n  It showed nothing meanwhile."))
+        message = (_("your client should have shown {line!r}{because}, but {timeout:g} s passed.").format(
+            line=line, because=because, timeout=timeout)
+                   + "\n  " + (_("It showed meanwhile: {seen}").format(seen=seen) if seen
+                                else _("It showed nothing meanwhile.")))
         stacks = self.sandbox.stacks(samples=3)
         failure = AssertionError(message + "\n" + explain_stacks(stacks, self.sandbox.path))
         failure.chatkit_cause = named_cause(stacks, self.sandbox.path)

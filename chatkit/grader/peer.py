@@ -17,6 +17,7 @@ import time
 
 from chatkit.grader.limits import CRASH_REPORT_GRACE, EXPECT_TIMEOUT, FLOOD_BYTES_MAX, READ_PATIENCE
 from chatkit.grader.results import words
+from chatkit.grader.results.words import _
 from chatkit.tools.recorder import Recorder
 
 QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux only
@@ -34,8 +35,9 @@ class Peer(Recorder):
             super().__init__(server.address, name, server.started, receive_buffer=receive_buffer,
                              timeout=EXPECT_TIMEOUT, nodelay=False)
         except OSError as error:
-            raise AssertionError(f"{name} could not connect to your server at {server.address[0]}:{server.address[1]}: "
-                                 f"{error}. Is the socket listening (listen() called)?") from None
+            raise AssertionError(_("{name} could not connect to your server at {address}: {error}. "
+                                   "Is the socket listening (listen() called)?").format(
+                name=name, address=f"{server.address[0]}:{server.address[1]}", error=error)) from None
         # One timeout for both directions: the reader just tries again, a send gives up.
         self.reading = read
         self.tail = b""  # the last bytes received: what came after the last newline is an unfinished line
@@ -79,10 +81,12 @@ class Peer(Recorder):
         try:
             self.sock.sendall(data)
         except TimeoutError:
-            raise AssertionError(f"{self.name} could not send for {EXPECT_TIMEOUT:g} s: the server stopped "
-                                 f"reading what {self.name} sends." + self.server.describe()) from None
+            raise AssertionError(_("{name} could not send for {timeout:g} s: the server stopped reading what {name} "
+                                   "sends.").format(name=self.name, timeout=EXPECT_TIMEOUT)
+                                 + self.server.describe()) from None
         except OSError as error:
-            raise AssertionError(f"{self.name} could not send: {error} (the server closed the connection?)") from None
+            raise AssertionError(_("{name} could not send: {error} (the server closed the connection?)").format(
+                name=self.name, error=error)) from None
 
     def server_unread(self):
         """Bytes this peer sent that wait, unread, in the server's socket (Linux: /proc/net/tcp); None elsewhere."""
@@ -133,11 +137,11 @@ class Peer(Recorder):
 
     def expect(self, text, timeout=EXPECT_TIMEOUT, why=""):
         """Wait for a line containing `text`, after the last line expected; return it."""
-        return self._wait(lambda line: text in line, f"a line containing {text!r}", timeout, why, text)
+        return self._wait(lambda line: text in line, _("a line containing {text!r}").format(text=text), timeout, why, text)
 
     def expect_line(self, line, timeout=EXPECT_TIMEOUT, why=""):
         """Wait for exactly this line."""
-        return self._wait(lambda got: got == line, f"the line {line!r}", timeout, why, line, exact=True)
+        return self._wait(lambda got: got == line, _("the line {line!r}").format(line=line), timeout, why, line, exact=True)
 
     def expect_heard(self, text, timeout=EXPECT_TIMEOUT, why="", exact=False, matches=None):
         """Like expect() (expect_line() if exact), among every line received so far or later, in any order.
@@ -188,14 +192,17 @@ class Peer(Recorder):
                 self.arrived.wait_for(self.server.problem, CRASH_REPORT_GRACE if self.closed else 0)
             problem = self.server.problem()
         if problem:
-            raise problem.reworded(f"{self.name} was waiting for {wanted}, but {problem}") from None
+            raise problem.reworded(_("{name} was waiting for {wanted}, but {problem}").format(
+                name=self.name, wanted=wanted, problem=problem)) from None
         because = f" ({why})" if why else ""
-        ending = "the server closed the connection" if self.closed else f"{timeout:g} s passed"
-        message = f"{self.name} expected {wanted}{because}, but {ending}."
-        message += f"\n  Lines {self.name} received meanwhile: {seen}" if seen else f"\n  {self.name} received no line meanwhile."
+        ending = _("the server closed the connection") if self.closed else _("{timeout:g} s passed").format(timeout=timeout)
+        message = _("{name} expected {wanted}{because}, but {ending}.").format(
+            name=self.name, wanted=wanted, because=because, ending=ending)
+        message += "\n  " + (_("Lines {name} received meanwhile: {seen}").format(name=self.name, seen=seen) if seen
+                             else _("{name} received no line meanwhile.").format(name=self.name))
         partial = self.unfinished_line()
         if partial:
-            message += f"\n  And after the last newline, unfinished: {partial[-200:]!r}"
+            message += "\n  " + unfinished(partial)
         state, cause = self.server.diagnosis(stuck=not self.closed)
         failure = AssertionError(message + state)
         failure.chatkit_cause = self.line_cause(text, exact) or cause
@@ -211,11 +218,13 @@ class Peer(Recorder):
         self.server.sandbox.sync()
         problem = self.server.problem()
         if problem:
-            raise problem.reworded(f"{self.name} was waiting to be disconnected, but {problem}") from None
+            raise problem.reworded(_("{name} was waiting to be disconnected, but {problem}").format(
+                name=self.name, problem=problem)) from None
         because = f" ({why})" if why else ""
         state, cause = self.server.diagnosis(stuck=True)
-        failure = AssertionError(f"{self.name} expected the server to close the connection{because}, "
-                                 f"but it was still open after {timeout:g} s." + state)
+        failure = AssertionError(_("{name} expected the server to close the connection{because}, "
+                                   "but it was still open after {timeout:g} s.").format(
+            name=self.name, because=because, timeout=timeout) + state)
         failure.chatkit_cause = cause
         raise failure
 
@@ -231,3 +240,8 @@ class Peer(Recorder):
 
     def __repr__(self):
         return f"<Peer {self.name}, {len(self.received)} lines received>"
+
+
+def unfinished(partial):
+    """The line under a failed wait for what came after the last newline (a line still without its "\\n")."""
+    return _("And after the last newline, unfinished: {partial!r}").format(partial=partial[-200:])

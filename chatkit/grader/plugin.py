@@ -92,7 +92,7 @@ def chosen_options(args):
     chosen, args = [], list(args)
     while args:
         arg = args.pop(0)
-        name, _, value = arg.partition("=")
+        name, _sep, value = arg.partition("=")
         if name in PASSED_ON:
             chosen.append(name)
             if PASSED_ON[name]:
@@ -384,7 +384,8 @@ def explain_failure(item, call, hint, when):
                 source = str(entry.statement).strip().splitlines()[0] if entry.statement else ""
             except (IndexError, ValueError, OSError):
                 source = "?"
-            lines.append(f"(noticed at {item.path.name}:{entry.lineno + 1}: {source})")
+            lines.append(_("(noticed at {place}: {source})").format(place=f"{item.path.name}:{entry.lineno + 1}",
+                                                                     source=source))
     elif when == "setup":
         lines.append("(while preparing the test)")
     return "\n".join(lines)

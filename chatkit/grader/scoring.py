@@ -162,7 +162,7 @@ def kind_of(error):
         return "syntax"
     if getattr(error, "limit", None) or diagnose.hit_limit(str(error)):
         return "limit"
-    if isinstance(error, StudentHang) or "What your program was doing" in str(error):
+    if isinstance(error, StudentHang) or diagnose.shows_threads(str(error)):
         return "hang"
     if isinstance(error, StudentGone) or (isinstance(error, StudentError) and error.label.startswith("thread ")):
         return "crash"

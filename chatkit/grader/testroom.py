@@ -17,7 +17,9 @@ import threading
 import time
 
 from chatkit.grader.limits import EXPECT_TIMEOUT
+from chatkit.grader.peer import unfinished
 from chatkit.grader.results import words
+from chatkit.grader.results.words import _
 from chatkit.protocol import LineReader, LineTooLong, encode_line
 
 MAX_LINE = 1 << 20  # characters of one line the client sends, at most
@@ -57,8 +59,9 @@ class TestRoom:
         try:
             self.conn, _ = self.listener.accept()
         except TimeoutError:
-            raise AssertionError(f"your client did not connect to 127.0.0.1:{self.port} within {timeout:g} s "
-                                 "(connect() makes the TCP connection)") from None
+            raise AssertionError(_("your client did not connect to {address} within {timeout:g} s "
+                                   "(connect() makes the TCP connection)").format(
+                address=f"127.0.0.1:{self.port}", timeout=timeout)) from None
         self.conn.settimeout(None)
         self.conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # every send leaves at once
         self.reader = threading.Thread(target=self._read, name="test room reader", daemon=True)
@@ -118,14 +121,16 @@ class TestRoom:
             seen, partial = self.received[self.cursor:][-8:], self.tail.rpartition(b"\n")[2]
         problem = self.problem()
         if problem:
-            raise problem.reworded(f"the test server was waiting for the line {line!r} from your client, "
-                                   f"but {problem}") from None
+            raise problem.reworded(_("the test server was waiting for the line {line!r} from your client, "
+                                     "but {problem}").format(line=line, problem=problem)) from None
         because = f" ({why})" if why else ""
-        ending = "your client closed the connection" if self.closed else f"{timeout:g} s passed"
-        message = f"the test server expected the line {line!r} from your client{because}, but {ending}."
-        message += f"\n  Lines it received meanwhile: {seen}" if seen else "\n  It received no line meanwhile."
-        failure = AssertionError(message + (f"\n  And after the last newline, unfinished: {partial[-200:]!r}"
-                                            if partial else ""))
+        ending = (_("your client closed the connection") if self.closed
+                  else _("{timeout:g} s passed").format(timeout=timeout))
+        message = _("the test server expected the line {line!r} from your client{because}, but {ending}.").format(
+            line=line, because=because, ending=ending)
+        message += "\n  " + (_("Lines it received meanwhile: {seen}").format(seen=seen) if seen
+                             else _("It received no line meanwhile."))
+        failure = AssertionError(message + ("\n  " + unfinished(partial) if partial else ""))
         if line and line in partial.decode("utf-8", errors="replace"):
             failure.chatkit_cause = words.no_newline("the test server", partial[-200:].decode("utf-8", "replace"))
         raise failure

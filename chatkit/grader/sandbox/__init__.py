@@ -39,6 +39,7 @@ import time
 from chatkit.grader import processes
 from chatkit.grader.limits import (CALL_TIMEOUT, EXIT_GRACE, LOG_LINES_KEPT, MAX_LOG_LINE, READER_JOIN,
                                    STACK_SAMPLE_GAP, STACKS_TIMEOUT, START_TIMEOUT)
+from chatkit.grader.results.words import _
 from chatkit.grader.sandbox import diagnose, launch, pipe, probes
 
 
@@ -68,8 +69,8 @@ class StudentHang(StudentProblem):
     def __init__(self, label, timeout, stacks, path):
         self.label, self.timeout, self.stacks = label, timeout, stacks
         self.cause = diagnose.named_cause(stacks, path)
-        super().__init__(f"{label} did not return within {timeout:g} s.\n"
-                         + diagnose.explain_stacks(stacks, path))
+        super().__init__(_("{label} did not return within {timeout:g} s.").format(label=diagnose.said(label), timeout=timeout)
+                         + "\n" + diagnose.explain_stacks(stacks, path))
 
 
 class StudentGone(StudentProblem):
@@ -78,8 +79,8 @@ class StudentGone(StudentProblem):
     def __init__(self, label, returncode, log):
         why = diagnose.explain_exit(returncode)
         tail = "".join(f"\n    {line}" for line in log[-5:])
-        super().__init__(f"{label}: the process running your code ended ({why})."
-                         + (f"\n  Its last output:{tail}" if tail else ""))
+        super().__init__(_("{label}: the process running your code ended ({why}).").format(
+            label=diagnose.said(label), why=why) + ("\n  " + _("Its last output:") + tail if tail else ""))
 
 
 class Sandbox:

@@ -4,6 +4,10 @@ The child process reports exceptions and thread stacks as data (file, line,
 function, source line). This module turns them into a sentence or two that
 points at the student's own file: where the error happened, and what a
 stuck thread was waiting for ("waiting in accept() for a new client").
+
+The sentences are in the kit's language (``_()``, results/words.py); the
+words the grader matches on (a thread's reason, a call's label) stay
+English, and are translated where they are shown.
 """
 
 import ast
@@ -13,42 +17,67 @@ import signal
 
 from chatkit.grader.limits import STUDENT_LIMITS
 from chatkit.grader.results import words
+from chatkit.grader.results.words import _
+from chatkit.tools.language import N_
 
-LIMIT_WORDS = "the most the grader allows"
+LIMIT_WORDS = N_("the most the grader allows")
 # (what the error says, what it means): the OS limits of walls.py, in words
 LIMITS_HIT = [
-    (r"^MemoryError", f"your program used more than {STUDENT_LIMITS['memory_mb']} MB of memory"),
+    (r"^MemoryError", N_("your program used more than {memory_mb} MB of memory")),
     (r"can't start new thread|Resource temporarily unavailable|\[Errno 11\]",
-     f"your program started more than {STUDENT_LIMITS['processes']} processes and threads at once"),
+     N_("your program started more than {processes} processes and threads at once")),
     (r"Too many open files|\[Errno 24\]",
-     f"your program had more than {STUDENT_LIMITS['open_files']} files and sockets open at once"),
+     N_("your program had more than {open_files} files and sockets open at once")),
 ]
 
 
 def hit_limit(text):
     """True if a failure's text says a resource limit was hit (as the words below put it)."""
-    return LIMIT_WORDS in text
+    return LIMIT_WORDS in text or _(LIMIT_WORDS) in text
+
+
+def at_the_limit(what):
+    """'..., the most the grader allows': a limit hit, in the kit's language."""
+    return _("{what}, {most}").format(what=what, most=_(LIMIT_WORDS))
 
 
 def limit_words(kind, message):
     """'your program used more than 512 MB of memory, the most the grader allows', or None."""
     for pattern, words in LIMITS_HIT:
         if re.search(pattern, f"{kind}: {message}"):
-            return f"{words}, {LIMIT_WORDS}"
+            return at_the_limit(_(words).format(**STUDENT_LIMITS))
     return None
 
-# (a pattern in the line of code, what a thread stopped on that line is doing)
+# (a pattern in the line of code, what a thread stopped on that line is doing): English, the
+# grader matches on them (state_of, harness.py); shown through _()
 WAITS = [
-    (r"\.accept\(", "waiting in accept() for a new client"),
-    (r"\.recv(_into)?\(", "waiting in recv() for data that has not come"),
-    (r"\.send(all)?\(", "stuck sending: the other side is not reading, its buffers are full"),
-    (r"\.join\(", "waiting for another thread to finish (join)"),
-    (r"\.acquire\(|^with\b.*\block\b", "waiting for a lock that another thread (or this one) holds"),
-    (r"\.wait(_for)?\(", "waiting for an event or condition that nobody sets"),
-    (r"\binput\(", "waiting for keyboard input, which never comes here"),
-    (r"\bsleep\(", "sleeping"),
-    (r"\.get\(", "waiting for something to arrive in a queue"),
+    (r"\.accept\(", N_("waiting in accept() for a new client")),
+    (r"\.recv(_into)?\(", N_("waiting in recv() for data that has not come")),
+    (r"\.send(all)?\(", N_("stuck sending: the other side is not reading, its buffers are full")),
+    (r"\.join\(", N_("waiting for another thread to finish (join)")),
+    (r"\.acquire\(|^with\b.*\block\b", N_("waiting for a lock that another thread (or this one) holds")),
+    (r"\.wait(_for)?\(", N_("waiting for an event or condition that nobody sets")),
+    (r"\binput\(", N_("waiting for keyboard input, which never comes here")),
+    (r"\bsleep\(", N_("sleeping")),
+    (r"\.get\(", N_("waiting for something to arrive in a queue")),
 ]
+DOING = N_("What your program was doing at that moment:")
+
+
+def shows_threads(text):
+    """True if a failure's text tells what the program's threads were doing (explain_stacks)."""
+    return "What your program was doing" in text or _(DOING) in text
+
+
+def said(label):
+    """A call's label as the student reads it: 'importing ex03_threads.py', "thread 'x' of your program"
+    in the kit's language (the label itself stays English: scoring.py reads it)."""
+    if label.startswith("importing "):
+        return _("importing {file}").format(file=label.removeprefix("importing "))
+    thread = re.fullmatch(r"thread (.+) of your program", label)
+    if thread:
+        return _("thread {name} of your program").format(name=thread[1])
+    return label
 
 
 def short(path):
@@ -81,39 +110,46 @@ def place(frame):
 def explain_error(label, error, student_path):
     """'RunServer.run() raised KeyError: ...' and where, in the student's file first."""
     kind, message = error["type"], error["message"]
+    label = said(label)
     frames = error["frames"]
     mine = [f for f in frames if os.path.abspath(f[0]) == os.path.abspath(student_path)]
     where = mine[-1] if mine else (frames[-1] if frames else None)
     if kind == "NotImplementedError":
-        text = f"{label}: not written yet ({message or 'NotImplementedError'})."
+        text = _("{label}: not written yet ({message}).").format(label=label, message=message or "NotImplementedError")
         if where:
-            text += f"\n  The TODO is at {short(where[0])}:{where[1]}, in {where[2]}()."
+            text += "\n  " + _("The TODO is at {place}, in {function}().").format(
+                place=f"{short(where[0])}:{where[1]}", function=where[2])
         return text
     limit = limit_words(kind, message)
     if kind == "SystemExit":
-        text = f"{label}: your code called {message}, which ends the whole program."
+        text = _("{label}: your code called {call}, which ends the whole program.").format(label=label, call=message)
     elif kind == "SyntaxError" or "SyntaxError" in error["kinds"]:
-        text = f"{label}: Python cannot read the file: {message}"
+        text = _("{label}: Python cannot read the file: {message}").format(label=label, message=message)
         filename, line, source = error.get("syntax") or (None, None, None)
         if line:
-            text += f"\n  at {short(filename or student_path)}:{line}" + (f": {source.strip()}" if source else "")
+            text += "\n  " + at(f"{short(filename or student_path)}:{line}" + (f": {source.strip()}" if source else ""))
         return text
     elif limit:
         text = f"{label}: {limit} ({kind}: {message})." if message else f"{label}: {limit} ({kind})."
     else:
-        text = f"{label} raised {kind}: {message}"
+        text = _("{label} raised {kind}: {message}").format(label=label, kind=kind, message=message)
     if where:
-        text += f"\n  at {place(where)}"
+        text += "\n  " + at(place(where))
         if frames and frames[-1] is not where and ours(frames[-1][0], student_path):
-            text += f"\n  (inside {place(frames[-1])})"
+            text += "\n  " + _("(inside {place})").format(place=place(frames[-1]))
     return text
+
+
+def at(place):
+    """'at exercises/ex04_broadcast.py:52 in add_user: ...', the line under a diagnosis."""
+    return _("at {place}").format(place=place)
 
 
 def waiting_for(frames):
     """What a thread stopped in these frames waits for, in words; None if it is running code."""
     if not frames:
         return None
-    filename, _, function, source = frames[-1]
+    filename, _line, function, source = frames[-1]
     functions = [frame[2] for frame in frames[-3:]]
     if function == "accept" or "accept" in functions and filename.endswith("socket.py"):
         return "waiting in accept() for a new client"
@@ -178,22 +214,24 @@ def explain_stacks(samples, student_path):
     lines = []
     for name, looks in seen:
         state, reason, frame = state_of(looks, busy, student_path)
-        if state == "spinning":
-            what = f"busy in a loop around this line (does recv() return b'' again and again?), at {place(frame)}"
-        elif state == "waiting":
-            what = f"{reason}, at {place(frame)}"
-        else:
-            what = f"running Python code without waiting (a loop that never ends?), at {place(frame)}"
         if name == MAIN_THREAD:
-            label = "the main thread (importing your file)"
+            label = _("the main thread (importing your file)")
         elif name.startswith("grader call "):
-            label = f"the thread running {name.removeprefix('grader call ')}"
+            label = _("the thread running {call}").format(call=name.removeprefix("grader call "))
         else:
-            label = f"thread {name!r}"
-        lines.append(f"  {label} is {what}")
+            label = _("thread {name!r}").format(name=name)
+        if state == "spinning":
+            line = _("{thread} is busy in a loop around this line (does recv() return b'' again and again?), "
+                     "at {place}").format(thread=label, place=place(frame))
+        elif state == "waiting":
+            line = _("{thread} is {reason}, at {place}").format(thread=label, reason=_(reason), place=place(frame))
+        else:
+            line = _("{thread} is running Python code without waiting (a loop that never ends?), at {place}").format(
+                thread=label, place=place(frame))
+        lines.append(f"  {line}")
     if not lines:
-        return "  (No thread of your program was found in your code.)"
-    return "What your program was doing at that moment:\n" + "\n".join(lines)
+        return "  " + _("(No thread of your program was found in your code.)")
+    return _(DOING) + "\n" + "\n".join(lines)
 
 
 def named_cause(samples, student_path):
@@ -214,7 +252,7 @@ def named_cause(samples, student_path):
                 found.append((0, deadlock))
         if name == MAIN_THREAD and mine:
             where = f"{short(frame[0])}:{frame[1]}"
-            found.append((1, words.import_loops(where) if state != "waiting" else words.import_waits(where, reason)))
+            found.append((1, words.import_loops(where) if state != "waiting" else words.import_waits(where, _(reason))))
         elif state == "spinning" and mine:
             found.append((2, words.spins_on_empty(f"{short(frame[0])}:{frame[1]} in {frame[2]}()")))
         elif state == "running" and mine and busy:
@@ -256,13 +294,17 @@ def held_by_itself(frames, student_path):
 
 
 def explain_exit(returncode):
+    """Why the child process ended, in a few words: 'killed by signal SIGKILL'."""
     if returncode is None:
-        return "still running"
+        return _("still running")
     if returncode == -getattr(signal, "SIGXCPU", 0):
-        return f"it used more than {STUDENT_LIMITS['cpu_seconds']} s of CPU time, {LIMIT_WORDS}"
+        return at_the_limit(_("it used more than {cpu_seconds} s of CPU time").format(**STUDENT_LIMITS))
     if returncode < 0:
         try:
-            return f"killed by signal {signal.Signals(-returncode).name}"
+            name = signal.Signals(-returncode).name
         except ValueError:
-            return f"killed by signal {-returncode}"
-    return f"exit status {returncode}: os._exit() or a crash?" if returncode else "exit status 0"
+            name = -returncode
+        return _("killed by signal {signal}").format(signal=name)
+    if returncode:
+        return _("exit status {status}: os._exit() or a crash?").format(status=returncode)
+    return _("exit status {status}").format(status=0)
