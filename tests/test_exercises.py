@@ -1,15 +1,18 @@
 """Every graded test passes on the reference answers and fails on the untouched stubs; the exercises
-are a ladder (guided, then specified, then open), and what a student writes from exercise 4 on is
-never imported from, nor inherited from, the kit's code the notebooks show."""
+are a ladder (guided, then specified, then open; an optional one past it, whose points are extra),
+and what a student writes from exercise 4 on is never imported from, nor inherited from, the kit's
+code the notebooks show."""
 
 import ast
-import re
+import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from chatkit.grader import layout
 from chatkit.grader.commands.run import run_grader
+from chatkit.grader.ladder import OPTIONAL, rung
 from grading_helpers import exercises_copy, manifest_tests
 
 GRADED = manifest_tests()
@@ -35,22 +38,20 @@ def result(run, exercise, test):
 def test_every_exercise_has_graded_tests():
     assert layout.exercise_ids() == ["ex01_listen", "ex02_accept_loop", "ex03_threads", "ex04_broadcast",
                                      "ex05_nicknames", "ex06_framing", "ex07_slow_reader", "ex08_client",
-                                     "ex09_chat_server"]
+                                     "ex09_chat_server", "ex10_redis_bridge"]
     assert {exercise for exercise, _, _ in GRADED} == set(layout.exercise_ids())
 
 
 RUNGS = ["guided", "specified", "open"]
 
 
-def rung(exercise):
-    return re.search(r"\((guided|specified|open)\)", layout.title(exercise)).group(1)
-
-
 def test_the_exercises_are_a_ladder():
-    """Guided first, then specified, the open capstone last; each rung is worth more than the one before."""
+    """Guided first, then specified, the open capstone, then the optional one; each rung of the ladder is
+    worth more than the one before."""
     rungs = [rung(exercise) for exercise in layout.exercise_ids()]
-    assert rungs == sorted(rungs, key=RUNGS.index) and set(rungs) == set(RUNGS), rungs
-    points = {exercise: sum(p for e, _, p in GRADED if e == exercise) for exercise in layout.exercise_ids()}
+    assert rungs == sorted(rungs, key=[*RUNGS, OPTIONAL].index) and set(rungs) == {*RUNGS, OPTIONAL}, rungs
+    points = {exercise: sum(p for e, _, p in GRADED if e == exercise) for exercise in layout.exercise_ids()
+              if rung(exercise) != OPTIONAL}
     for lower, higher in zip(RUNGS, RUNGS[1:]):
         most = max(points[e] for e in points if rung(e) == lower)
         least = min(points[e] for e in points if rung(e) == higher)
@@ -127,7 +128,26 @@ def test_runs_are_complete_and_fast(graded_runs):
         assert run.seconds < 60, f"grading the {name} took {run.seconds:.0f} s"
     assert graded_runs["solutions"].results.score == graded_runs["solutions"].results.max_score
     assert graded_runs["stubs"].results.score == 0
+    solved = graded_runs["solutions"].results
+    assert solved.extra_score == solved.extra_max_score == sum(p for e, _, p in GRADED if rung(e) == OPTIONAL) > 0
+    assert solved.max_score == sum(p for e, _, p in GRADED if rung(e) != OPTIONAL), "optional points in the total"
     assert graded_runs["solutions"].results.tampered == [] == graded_runs["stubs"].results.tampered
+
+
+def test_the_optional_exercise_without_redis_is_skipped_and_costs_nothing(tmp_path):
+    """Where redis-server is missing, exercise 10's tests are skipped, say what to install, and the score
+    of the required exercises is what it would be anyway."""
+    optional = [e for e in layout.exercise_ids() if rung(e) == OPTIONAL]
+    paths = [layout.test_file(e) for e in ("ex01_listen", *optional)]
+    no_redis = {**os.environ, "PATH": os.path.dirname(os.path.realpath(sys.executable))}
+    run = run_grader(paths, tmp_path / "results.json", solutions=True, time_limit=120, env=no_redis)
+    skipped = [t for t in run.results.tests if t.exercise in optional]
+    assert skipped and all(t.status == "not run" and "apt install redis-server" in t.output for t in skipped), \
+        run.output[-2000:]
+    assert "needs redis-server" in skipped[0].hint
+    assert (run.results.score, run.results.max_score) == (5, 5), run.output[-2000:]
+    assert (run.results.extra_score, run.results.extra_max_score) == (0, 8)
+    assert "(optional)" in run.output and "not in the total" in run.output, run.output[-2000:]
 
 
 def test_every_stub_has_a_todo_and_no_solution_left():

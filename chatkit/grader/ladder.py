@@ -3,6 +3,8 @@
     guided      the docstring gives the steps (exercises 1-3)
     specified   the behaviour, the protocol lines and the interface, not the steps (4-8)
     open        a whole server from the protocol alone, graded as a black box (9)
+    optional    past the ladder, specified like 4-8 (10: a room's bridge to Redis); its points are
+                extra: shown beside the total, never in it (results.Results.score)
 
 Each exercise says its rung in the first line of its docstring
 ("Exercise 4 (specified): ..."), so the ladder cannot drift from the files;

@@ -213,7 +213,8 @@ class Grading:
         expected = []  # every test the kit grades for the chosen exercises, 'not run' until it runs
         for exercise in chosen:
             for test in manifest.get("tests", {}).get(exercise, []):
-                expected.append(TestResult(exercise, test["test"], test["description"], 0, test["points"], "not run"))
+                expected.append(TestResult(exercise, test["test"], test["description"], 0, test["points"], "not run",
+                                           optional=exercise in manifest.get("optional", [])))
         known = {(t.exercise, t.test) for t in expected}
         for item in graded:
             key = (layout.exercise_of(item.path), item.originalname)
@@ -294,7 +295,11 @@ class Grading:
                 result.status, result.score, result.hint, result.output = "passed", result.max_score, "", ""
             elif report.skipped:
                 result.status, result.score = "not run", 0
-                result.output = "skipped: graded tests are never skipped; was the test edited?"
+                if result.optional and isinstance(report.longrepr, tuple):  # e.g. no redis-server here: says why
+                    reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+                    result.output, result.hint = f"skipped: {reason}", reason.splitlines()[0]
+                else:
+                    result.output = "skipped: graded tests are never skipped; was the test edited?"
             elif result.status != "failed":  # the first failure of a test is the one to explain
                 record = scoring.current_test()
                 result.status = "failed"

@@ -61,6 +61,11 @@ EX09_ALL = {"test_joins_and_chats": 1, "test_lines_are_framed": 2, "test_korean_
             "test_a_member_who_stops_reading": 2, "test_oversized_lines": 2, "test_control_characters_are_removed": 1,
             "test_who_answers_only_the_asker": 1, "test_silent_newcomer_blocks_nobody": 1, "test_clean_shutdown": 1,
             "test_the_server_is_your_own": 1}
+EX10_ALL = {"test_publishes_what_the_room_says": 2, "test_relays_what_the_channel_brings": 2,
+            "test_skips_its_own_echoes": 2, "test_stop_is_clean": 2}
+EX10_NO_ORIGIN = {"test_publishes_what_the_room_says": 1, "test_skips_its_own_echoes": 2}
+EX10_STOP = ("        self.thread.stop()\n        self.thread.join(2)\n        self.pubsub.unsubscribe()\n"
+             "        self.pubsub.close()\n        self.redis.close()\n")
 # What stage 5 (the report's design) gets wrong of exercise 9, and the first hint it is told
 STAGE5_LOSES = {"test_lines_are_framed": 2, "test_korean_cut_anywhere": 2, "test_order_under_load": 2,
                 "test_leaving_is_announced_once": 1, "test_nicknames_are_checked": 2,
@@ -445,6 +450,28 @@ BUGS = [
         "            del self.members[member.nick]\n",
         "            self.members.pop(member.nick, None)\n",
         {"test_a_member_who_stops_reading": 1}, "announced once"),
+
+    # -- exercise 10 (optional): the bridge to Redis ----------------------------------------------
+    Bug("its own echoes relayed", "ex10_redis_bridge",
+        "        if said[\"origin\"] != self.origin:\n            self.room.hear(said[\"line\"])\n",
+        "        self.room.hear(said[\"line\"])\n",
+        {"test_skips_its_own_echoes": 2}, "relay only those whose origin is not self.origin"),
+    Bug("published without its origin", "ex10_redis_bridge",
+        'json.dumps({"origin": self.origin, "line": line})', 'json.dumps({"line": line})',
+        EX10_NO_ORIGIN, "origin"),
+    Bug("stop() leaves it all to the daemon thread", "ex10_redis_bridge", EX10_STOP,
+        "        pass  # the relay thread is a daemon: it ends with the program\n",
+        {"test_stop_is_clean": 2}, "stop() unsubscribes"),
+    Bug("stop() leaves the relay thread running", "ex10_redis_bridge", EX10_STOP,
+        "        self.pubsub.unsubscribe()\n",
+        {"test_stop_is_clean": 1}, "stop() ends the relay thread"),
+    Bug("the channel's bytes read as Latin-1", "ex10_redis_bridge", 'json.loads(message["data"])',
+        'json.loads(message["data"].decode("latin-1"))',
+        {"test_relays_what_the_channel_brings": 1}, "decode them as UTF-8"),
+    Bug("the relay loop run inside start()", "ex10_redis_bridge",
+        "        self.thread = self.pubsub.run_in_thread(sleep_time=0.1, daemon=True)\n",
+        "        for message in self.pubsub.listen():\n            self.relay(message)\n",
+        EX10_ALL, "start() did not return", slow=True),
 ]
 
 

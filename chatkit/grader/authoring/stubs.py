@@ -30,7 +30,7 @@ import re
 import sys
 from pathlib import Path
 
-from chatkit.grader import layout
+from chatkit.grader import ladder, layout
 from chatkit.grader.authoring import tamper
 from chatkit.tools.language import translator
 
@@ -110,7 +110,8 @@ def build(root=layout.KIT_ROOT):
                  for path in sorted(exercises.rglob("*")) if path.is_file() and tamper.is_infrastructure(path)
                  and "__pycache__" not in path.parts}
     manifest = {"files": checksums, "pytest_settings": tamper.pytest_settings(root / "pyproject.toml"),
-                "tests": tests, "stubs": stubs, "stub_texts": texts}
+                "tests": tests, "stubs": stubs, "stub_texts": texts,
+                "optional": [exercise for exercise in tests if ladder.rung(exercise, root) == ladder.OPTIONAL]}
     return files, manifest
 
 

@@ -3,7 +3,8 @@
 ``python -m chatkit stubs`` writes ``chatkit/grader/authoring/manifest.json``: a
 SHA-256 checksum of every graded test file and of ``exercises/conftest.py``,
 the pytest settings that decide what is collected, and the list of graded
-tests with their points. Every grading run compares the files in front of
+tests with their points (and which exercises are optional: their points are
+extra, outside ``required_points()``). Every grading run compares the files in front of
 it with the manifest and reports an edited, missing or added
 test-infrastructure file in the score table and in the results; tests
 that did not run (deselected, skipped, renamed) count 0. The bulk grader
@@ -42,6 +43,13 @@ def load_manifest(path=MANIFEST):
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+
+
+def required_points(manifest=None):
+    """What a grade is out of: the points of every graded test but the optional exercises' (they are extra)."""
+    manifest = load_manifest() if manifest is None else manifest
+    return sum(test["points"] for exercise, tests in manifest.get("tests", {}).items()
+               if exercise not in manifest.get("optional", []) for test in tests)
 
 
 def pytest_settings(pyproject):

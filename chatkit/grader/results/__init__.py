@@ -38,6 +38,7 @@ class TestResult:
     output: str = ""
     seconds: float = 0.0
     kind: str = ""  # why it failed: todo, wrong, hang, crash, error, syntax, limit, tampered (KINDS)
+    optional: bool = False  # an optional exercise's test: its points are extra, never in the total
 
     @property
     def passed(self):
@@ -102,7 +103,7 @@ class Results:
                 "output": test.output, "output_format": "text", "visibility": "visible",
                 "extra_data": {"exercise": test.exercise, "test": test.test, "status": test.status,
                                "description": test.description, "kind": test.kind,
-                               "hint": test.hint, "seconds": round(test.seconds, 3)},
+                               "hint": test.hint, "seconds": round(test.seconds, 3), "optional": test.optional},
             })
         return {
             "score": self.score,
@@ -111,7 +112,8 @@ class Results:
             "test_output_format": "text", "test_name_format": "text",
             "visibility": "visible", "stdout_visibility": "hidden",
             "tests": tests,
-            "extra_data": {"max_score": self.max_score, "exercises": {ex: {"score": s, "max_score": m} for ex, s, m in self.by_exercise()},
+            "extra_data": {"max_score": self.max_score, "optional": {"score": self.extra_score, "max_score": self.extra_max_score},
+                           "exercises": {ex: {"score": s, "max_score": m} for ex, s, m in self.by_exercise()},
                            "tampered": self.tampered, "complete": self.complete, "solutions": self.solutions,
                            "ignored": self.ignored, "notes": self.notes},
         }
@@ -126,11 +128,22 @@ class Results:
 
     @property
     def score(self):
-        return round(sum(test.score for test in self.tests), 2)
+        """The points earned on the required exercises (an optional one's points are extra)."""
+        return round(sum(test.score for test in self.tests if not test.optional), 2)
 
     @property
     def max_score(self):
-        return round(sum(test.max_score for test in self.tests), 2)
+        """The points of the required exercises: what the total is out of."""
+        return round(sum(test.max_score for test in self.tests if not test.optional), 2)
+
+    @property
+    def extra_score(self):
+        """The points earned on optional exercises, beside the total."""
+        return round(sum(test.score for test in self.tests if test.optional), 2)
+
+    @property
+    def extra_max_score(self):
+        return round(sum(test.max_score for test in self.tests if test.optional), 2)
 
     def exercises(self):
         return list(dict.fromkeys(test.exercise for test in self.tests))
@@ -142,8 +155,8 @@ class Results:
                 for ex in self.exercises()]
 
     def first_failure(self):
-        """The test a student should look at next: the first one not passed, in order."""
-        return next((test for test in self.tests if not test.passed), None)
+        """The test a student should look at next: the first one not passed, in order (optional ones last)."""
+        return next((test for test in sorted(self.tests, key=lambda test: test.optional) if not test.passed), None)
 
 
 def write_atomically(path, text):

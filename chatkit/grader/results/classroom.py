@@ -7,6 +7,8 @@ max_score, while the score it records is the sum of the tests' `score`. So
 each point is one entry here (a 3-point test is three entries, as many
 passing as points earned): both totals are then the points earned, and a
 failed test's first entry carries its hint and what happened as `test_code`.
+An optional exercise's tests are left out: its points are extra, never in
+the total the reporter records.
 """
 
 import json
@@ -17,7 +19,7 @@ from chatkit.grader.results import write_atomically
 def payload(results, max_score=None, reason=""):
     """The runner result for `results`; with no tests at all, one "error" entry saying `reason`."""
     tests = []
-    for test in results.tests:
+    for test in (test for test in results.tests if not test.optional):
         points, earned = int(round(test.max_score)), int(round(test.score))
         details = "\n".join(filter(None, [f"Hint: {test.hint}" if test.hint else "",
                                           f"What happened: {test.what_happened}" if test.what_happened else ""]))

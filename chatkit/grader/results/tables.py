@@ -19,8 +19,13 @@ def text_table(results):
         tests = [t for t in results.tests if t.exercise == exercise]
         passed = sum(t.passed for t in tests)
         mark = _("done") if passed == len(tests) else (_("not run") if all(t.status == "not run" for t in tests) else "")
+        if any(t.optional for t in tests):
+            mark = f"{mark} ({_('optional')})".strip()
         rows.append(f"{exercise:<20} {passed:>3}/{len(tests):<3} {number(score):>4}/{number(max_score):<4} {mark}")
     rows.append(f"{pad(total_, 20)} {'':>7} {number(results.score):>4}/{number(results.max_score):<4}")
+    if any(t.optional for t in results.tests):
+        rows.append(_("optional exercises: {score}/{max_score} extra, not in the total").format(
+            score=number(results.extra_score), max_score=number(results.extra_max_score)))
     rows += next_step_lines(results)
     rows += [_("WARNING: {problem}").format(problem=problem) for problem in results.tampered]
     rows += [_("NOTE: ignored {what}").format(what=what) for what in getattr(results, "ignored", [])]
@@ -47,7 +52,9 @@ def html_table(results):
     esc = html.escape
     rows = []
     for exercise, score, max_score in results.by_exercise():
-        rows.append(f"<tr style='background:#eef'><th style='text-align:left'>{esc(exercise)}</th>"
+        optional = any(t.optional for t in results.tests if t.exercise == exercise)
+        label = f"{exercise} ({_('optional')})" if optional else exercise
+        rows.append(f"<tr style='background:#eef'><th style='text-align:left'>{esc(label)}</th>"
                     f"<th style='text-align:right'>{number(score)}/{number(max_score)}</th></tr>")
         for test in (t for t in results.tests if t.exercise == exercise):
             mark = ("<span style='color:#080'>&#10003;</span>" if test.passed
