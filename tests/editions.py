@@ -99,7 +99,7 @@ def partly_done(tmp_path):
     raise AssertionError("no reference answer earns part of its points with one TODO block left undone")
 
 
-SCORE_LINE = re.compile(r"^(ex\d\d_\w+|total)\s+(?:\d+/\d+\s+)?([\d.]+)/(\d+)(?:\s+\S.*)?\s*$", re.MULTILINE)
+SCORE_LINE = re.compile(r"^(ex\d\d_\w+|total)\s+(?:\d+/\d+\s+)?([\d.]+)/(\d+)(?:[ \t]+\S.*)?[ \t]*$", re.MULTILINE)
 
 
 def scores(output):
