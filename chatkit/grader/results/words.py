@@ -188,7 +188,7 @@ def stopped_after(seconds):
 # -- python -m chatkit watch and reset (commands/watch.py, commands/reset.py) -------------------
 
 WATCH_STOPPED = _("Stopped watching.")
-YES_ANSWERS = {"y", "yes", _("y"), _("yes")}
+YES_ANSWERS = {"y", "yes", "ㅛ", _("y"), _("yes")}  # ㅛ: y typed with the Korean keyboard on
 
 
 def watch_starting(exercise):
