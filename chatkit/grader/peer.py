@@ -24,6 +24,10 @@ QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux only
 TAIL_KEPT = 8192  # bytes of the end of what arrived, to find a last line that never got its newline
 
 
+class CouldNotConnect(AssertionError):
+    """A peer found no server listening: what a test of a stopped server expects, in any language."""
+
+
 class Peer(Recorder):
     """One connection to the server under test."""
 
@@ -35,7 +39,7 @@ class Peer(Recorder):
             super().__init__(server.address, name, server.started, receive_buffer=receive_buffer,
                              timeout=EXPECT_TIMEOUT, nodelay=False)
         except OSError as error:
-            raise AssertionError(_("{name} could not connect to your server at {address}: {error}. "
+            raise CouldNotConnect(_("{name} could not connect to your server at {address}: {error}. "
                                    "Is the socket listening (listen() called)?").format(
                 name=name, address=f"{server.address[0]}:{server.address[1]}", error=error)) from None
         # One timeout for both directions: the reader just tries again, a send gives up.
