@@ -122,12 +122,21 @@ class Flood:
 
     def send(self):
         batch = self.line * 64  # 64 lines per sendall(): fewer system calls, same bytes
-        for _ in range(self.lines // 64):
+        heard = len(self.client.received)
+        for number in range(1, self.lines // 64 + 1):
             try:
                 self.client.sock.sendall(batch)
             except OSError:  # the connection was closed under us
                 return
             self.sent_bytes += len(batch)
+            if number % 16 == 0:  # each MB: the sender hears its own flood back; on a busy machine its
+                self.let_the_room_read(heard + 64 * (number - 16))  # readers (and the room's) must keep up
+
+    def let_the_room_read(self, lines):
+        """Wait (10 s at most) until the sender has read `lines` lines back, so no reader of this notebook
+        falls so far behind that the server cuts it off for not reading: only the paused client should be."""
+        with self.client.arrived:
+            self.client.arrived.wait_for(lambda: len(self.client.received) >= lines or self.client.closed, 10)
 
     def wait(self, timeout=30):
         """Wait until the flood is sent (or cut off); False if it is still going."""
