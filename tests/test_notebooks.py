@@ -192,7 +192,10 @@ def prepare(notebook):
             cell.source = f"print('no exercise {missing} in this checkout: grading skipped')"
             cell.metadata.pop("chatkit", None)
     with_solutions = layout.solutions_dir(KIT).is_dir()  # the students' edition has none
-    notebook.cells.insert(0, nbformat.v4.new_code_cell(BEFORE + (GRADE_THE_SOLUTIONS if with_solutions else "")))
+    # after a twin's `%env CHATKIT_LANG=ko`: the kit is imported in the notebook's language, as a student runs it
+    first = next((index + 1 for index, cell in enumerate(notebook.cells)
+                  if cell.cell_type == "code" and cell.source.startswith("%env CHATKIT_LANG=")), 0)
+    notebook.cells.insert(first, nbformat.v4.new_code_cell(BEFORE + (GRADE_THE_SOLUTIONS if with_solutions else "")))
     notebook.cells.append(nbformat.v4.new_code_cell(AFTER))
 
 
