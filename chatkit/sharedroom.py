@@ -400,6 +400,7 @@ class SharedRoom:
             if origin == self.id:
                 return  # our own lines, back from Redis: our members heard them when they were said
             said = [clean_text(str(line))[:MAX_LINE_CHARS] for line in message["lines"]]
+            join_times = {str(nick): float(when) for nick, when in dict(message.get("joined") or {}).items()}
         except (ValueError, KeyError, TypeError):
             self.log(f"ignored a message on {self.channel} that no chatkit server sent: {str(data)[:80]!r}")
             return
@@ -413,7 +414,7 @@ class SharedRoom:
             members = self.others.setdefault(origin, {})
             for line in said:  # the notices say who came and went, as a chat window reads them
                 if (joined := protocol.JOINED.parse(line)) is not None:
-                    members[joined["nick"]] = time.time()
+                    members[joined["nick"]] = join_times.get(joined["nick"], time.time())
                 elif (left := protocol.LEFT.parse(line)) is not None:
                     members.pop(left["nick"], None)
         if notices:
@@ -569,10 +570,20 @@ class SharedRoom:
         taken = [json.loads(holder)[1]]
         return protocol.nickname_problem(nick, taken, self.words) or self.words.NICK_TAKEN.format(nick=nick)
 
+    def join_times(self, lines):
+        """{nick: when it joined} for the newcomers `lines` announce: the others list them in that order.
+
+        Stamped where they joined, not where the notice arrives: a notice can arrive after a later
+        newcomer joined there, and /who must not put that one first.
+        """
+        announced = [joined["nick"] for line in lines if (joined := protocol.JOINED.parse(line)) is not None]
+        with self.lock:
+            return {nick: self.mine[nick] for nick in announced if nick in self.mine}
+
     def send_lines(self, first, lines):
         """Publish lines numbered from `first`; those that cannot be are counted, and said."""
-        message = json.dumps({"server": self.id, "name": self.name, "seq": first, "lines": lines},
-                             ensure_ascii=False)
+        message = json.dumps({"server": self.id, "name": self.name, "seq": first, "lines": lines,
+                              "joined": self.join_times(lines)}, ensure_ascii=False)
         try:  # also while the link is down: perhaps only our subscription was cut (too slow)
             self.client.publish(self.channel, message)
             return

@@ -94,6 +94,7 @@ def test_quit_leaves(student):
                  "the user chose to leave)."):
         client.finish()
         assert client.room.wait_closed(), "your client did not close its socket"
+        client.threads_ended()  # a receive thread may still be about to say it
         assert DISCONNECTED not in client.shown(), "your client said 'Disconnected' although the user left"
 
 

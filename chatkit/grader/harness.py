@@ -407,6 +407,14 @@ class RunningClient:
         """Wait for run() to return (the client left; it may wait CLIENT_GOODBYE s for the server first)."""
         self.running.result(timeout)
 
+    def threads_ended(self, timeout=EXPECT_TIMEOUT):
+        """Wait (at most `timeout` s) for the threads run() started to end: what they show last is then shown.
+
+        The names of those still running (a receive thread that never ends is a test's business, not this wait's).
+        """
+        return self.sandbox.request("threads_ended", "the threads your client started", timeout=timeout + CALL_TIMEOUT,
+                                    creator=f"grader call {self.running.label}", timeout_seconds=timeout)
+
     def close(self):
         self.room.close()
         if self.copy:

@@ -3,6 +3,7 @@
     watch_members(room, watched, send)   every use of room.members by a `watched` method
     watch_threads()                      from before the import on: who started each thread, who joined it
     threads_started_by(name)             the threads the thread `name` started: alive? joined by it?
+    wait_threads_started_by(name, t)     wait (at most t s) for them to end: those still alive
     break_sends(member)                  a member whose connection breaks: sending to it fails from now on
     defined_in(obj, names)               the file each named function or class of `obj` comes from
     origins(module)                      the module each global of the student's module comes from
@@ -19,6 +20,7 @@ import errno
 import inspect
 import sys
 import threading
+import time
 from _thread import get_ident  # taken before the student's file is imported: replacing it later changes nothing
 
 _getframe = sys._getframe
@@ -95,6 +97,7 @@ def watch_members(room, watched, send):
 
 
 _started = []  # every thread started since watch_threads(): (thread, name of the thread that started it)
+_real_join = threading.Thread.join  # Thread.join before watch_threads() replaced it
 
 
 def watch_threads():
@@ -104,7 +107,9 @@ def watch_threads():
     returns without joining the client threads it started is then seen as
     such (exercise 3), whatever the threads were doing.
     """
+    global _real_join
     start, join = threading.Thread.start, threading.Thread.join
+    _real_join = join
 
     def watched_start(thread):
         _started.append((thread, threading.current_thread().name))
@@ -125,6 +130,18 @@ def threads_started_by(name):
     return [{"name": thread.name, "alive": thread.is_alive(),
              "joined": getattr(thread, "_chatkit_joined_by", None) == name}
             for thread, creator in list(_started) if creator == name]
+
+
+def wait_threads_started_by(name, timeout):
+    """Wait (at most `timeout` s in all) for the threads `name` started to end; the names of those still alive.
+
+    Joined with the real Thread.join: this wait is the grader's, not a join by the student's code.
+    """
+    deadline = time.monotonic() + timeout
+    for thread, creator in list(_started):
+        if creator == name:
+            _real_join(thread, max(0.0, deadline - time.monotonic()))
+    return [thread.name for thread, creator in list(_started) if creator == name and thread.is_alive()]
 
 
 class BrokenSending:
