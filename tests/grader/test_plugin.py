@@ -104,3 +104,22 @@ def test_a_thread_stuck_everywhere_the_same_is_waiting_one_moving_is_busy():
     text = diagnose.explain_stacks([[waiting, busy[n]] for n in range(3)], student)
     assert "thread 'client-1' is waiting in recv() for data that has not come, at exercises/ex09_demo.py:10" in text
     assert "thread 'client-2' is running Python code without waiting (a loop that never ends?)" in text
+
+
+def test_a_loop_given_little_cpu_by_a_busy_machine_is_still_named_by_its_own_cpu_time():
+    """On a loaded machine a loop gets a few ms between the looks: its thread's CPU time says it is busy."""
+    student = "/tmp/exercises/ex03_demo.py"
+
+    def look(n, loop_cpu, reader_cpu):
+        return {"cpu": 1.0 + 0.01 * n, "threads": [  # the process: 20 ms in all, under the old 50 ms bar
+            {"thread": "grader call RunServer.run()", "frames": [[student, 36, "run", "conn = self.wait_for_client()"]],
+             "cpu": loop_cpu},
+            {"thread": "reader", "frames": [[student, 10, "serve", "data = conn.recv(1024)"]], "cpu": reader_cpu}]}
+
+    looks = [look(n, loop_cpu=0.5 + 0.008 * n, reader_cpu=0.2) for n in range(3)]
+    assert diagnose.named_cause(looks, student).startswith("Your code runs in a loop that never waits, at ")
+    assert "waiting in recv()" in diagnose.explain_stacks(looks, student)  # its CPU did not move: it waits
+
+    idle = [look(n, loop_cpu=0.5, reader_cpu=0.2) for n in range(3)]
+    idle = [{**sample, "cpu": 1.0 + 0.2 * n} for n, sample in enumerate(idle)]  # our looks cost CPU, not theirs
+    assert diagnose.named_cause(idle, student) is None

@@ -198,7 +198,8 @@ class Child:
                 source = linecache.getline(code.co_filename, frame.f_lineno).strip()
                 frames.append([code.co_filename, frame.f_lineno, code.co_name, source])
                 frame = frame.f_back
-            result.append({"thread": names.get(ident, f"thread {ident}"), "frames": frames[::-1]})
+            result.append({"thread": names.get(ident, f"thread {ident}"), "frames": frames[::-1],
+                           "cpu": thread_cpu(ident)})
         return result
 
     def report_thread_error(self, args):
@@ -207,6 +208,14 @@ class Child:
         error = self.describe_error(args.exc_value)
         thread = args.thread.name if args.thread is not None else "a thread"
         self.channel.send({"event": "thread_error", "thread": thread, "error": error})
+
+
+def thread_cpu(ident):
+    """The CPU seconds one thread has used (None where the OS does not say: a busy loop shows in it)."""
+    try:
+        return time.clock_gettime(time.pthread_getcpuclockid(ident))
+    except (AttributeError, OSError):
+        return None
 
 
 def watchdog():

@@ -15,7 +15,7 @@ import os
 import re
 import signal
 
-from chatkit.grader.limits import STUDENT_LIMITS
+from chatkit.grader.limits import BUSY_PROCESS_CPU, BUSY_THREAD_CPU, STUDENT_LIMITS
 from chatkit.grader.results import words
 from chatkit.grader.results.words import _
 from chatkit.tools.language import N_
@@ -175,22 +175,34 @@ MAIN_THREAD = "MainThread"  # the only thread running the student's code while t
 
 
 def threads_seen(samples, student_path):
-    """([(thread name, [frames of each look])], busy) for the threads that run the student's or the kit's code.
+    """[(thread name, [frames of each look], busy)] for the threads that run the student's or the kit's code.
 
     `samples` are a few looks at the threads, taken a moment apart (or one
-    look); busy is True when the process kept a CPU busy between the looks.
+    look). A thread is busy when it kept running between the looks: its own
+    CPU time grew (where the OS tells each thread's, as Linux does), else
+    the whole process's. A thread's own time is what a busy machine cannot
+    hide: a loop given a tenth of a CPU still gains milliseconds, and the
+    looks themselves (our thread) are not counted.
     """
     if samples and isinstance(samples[0], dict) and "thread" in samples[0]:
         samples = [samples]  # a single look
     cpu = [sample["cpu"] for sample in samples if isinstance(sample, dict)]
-    busy = len(cpu) > 1 and cpu[-1] - cpu[0] > 0.05
+    process_busy = len(cpu) > 1 and cpu[-1] - cpu[0] > BUSY_PROCESS_CPU
     samples = [sample["threads"] if isinstance(sample, dict) else sample for sample in samples]
-    seen = {}  # thread name -> [frames of each sample]
+    seen, times = {}, {}  # thread name -> [frames of each sample], [its CPU time at each sample]
     for sample in samples:
         for thread in sample:
             seen.setdefault(thread["thread"], []).append(thread["frames"])
-    return [(name, looks) for name, looks in seen.items()
-            if any(ours(f[0], student_path) for frames in looks for f in frames)], busy
+            times.setdefault(thread["thread"], []).append(thread.get("cpu"))
+
+    def busy(name):
+        own = times[name]
+        if len(own) > 1 and None not in own:
+            return own[-1] - own[0] > BUSY_THREAD_CPU
+        return process_busy
+
+    return [(name, looks, busy(name)) for name, looks in seen.items()
+            if any(ours(f[0], student_path) for frames in looks for f in frames)]
 
 
 def state_of(looks, busy, student_path):
@@ -210,9 +222,8 @@ def explain_stacks(samples, student_path):
     A thread found waiting on the same thing every time is stuck there; one
     found anywhere else is busy running code.
     """
-    seen, busy = threads_seen(samples, student_path)
     lines = []
-    for name, looks in seen:
+    for name, looks, busy in threads_seen(samples, student_path):
         state, reason, frame = state_of(looks, busy, student_path)
         if name == MAIN_THREAD:
             label = _("the main thread (importing your file)")
@@ -241,9 +252,8 @@ def named_cause(samples, student_path):
     looping or waiting at its top level; a loop around recv() returning b'';
     a loop that never waits.
     """
-    seen, busy = threads_seen(samples, student_path)
     found = []
-    for name, looks in seen:
+    for name, looks, busy in threads_seen(samples, student_path):
         state, reason, frame = state_of(looks, busy, student_path)
         mine = os.path.abspath(frame[0]) == os.path.abspath(student_path)
         if state == "waiting" and reason.startswith("waiting for a lock"):
