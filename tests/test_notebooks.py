@@ -39,10 +39,15 @@ The convention, for everyone who writes a notebook in ``notebooks/``:
 * Its Korean twin, ``notebooks/ko/NN-title.ipynb``, runs here too, with the
   same checks (its code cells are the English ones: ``python -m
   chatkit.tools.twins --sync`` writes them; tests/tools/test_twins.py checks it).
+* ``CHATKIT_NOTEBOOKS=en`` (or ``ko``) runs one walkthrough only. The
+  instructors' ``make test`` runs the English one here and the Korean one in
+  the students' edition it builds (tests/tools/test_release.py, where a
+  Korean class meets it): each notebook runs once, not twice.
 """
 
 import html
 import json
+import os
 import pathlib
 import re
 import shutil
@@ -61,6 +66,8 @@ NOTEBOOK_DIR = KIT / "notebooks"
 NOTEBOOKS = walkthrough_notebooks(NOTEBOOK_DIR)
 TWINS = walkthrough_notebooks(NOTEBOOK_DIR / LANGUAGE)  # the Korean walkthrough, notebooks/ko/
 EVERY_NOTEBOOK = NOTEBOOKS + TWINS
+WALKTHROUGHS = {"en": NOTEBOOKS, LANGUAGE: TWINS, "": EVERY_NOTEBOOK}
+RUN_HERE = WALKTHROUGHS[os.environ.get("CHATKIT_NOTEBOOKS", "")]  # which are run (see the docstring)
 DEFAULT_BUDGET = 90  # seconds per notebook, kernel start included
 STAGE_NOTEBOOKS = ["00", "01", "02", "03", "04", "05", "06"]
 COLOURS = re.compile(r"\x1b\[[0-9;]*m")  # Python 3.13 colours tracebacks when ipykernel sets FORCE_COLOR
@@ -238,7 +245,7 @@ def test_committed_notebook_is_clean(path):
                        f"Run:  python -m chatkit.tools.nbstrip {path.relative_to(NOTEBOOK_DIR.parent)}")
 
 
-@pytest.mark.parametrize("path", [pytest.param(path, marks=pytest.mark.timeout(budget(path) + 30)) for path in EVERY_NOTEBOOK],
+@pytest.mark.parametrize("path", [pytest.param(path, marks=pytest.mark.timeout(budget(path) + 30)) for path in RUN_HERE],
                          ids=notebook_id)
 def test_notebook_runs_and_shows_what_it_should(path):
     if missing_programs(path):
