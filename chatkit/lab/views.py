@@ -21,6 +21,7 @@ import linecache
 import pathlib
 import re
 import sys
+import textwrap
 import threading
 
 import chatkit
@@ -329,12 +330,16 @@ class SideBySide:
         self.sources = [Source(obj) for obj in objects]
 
     def _repr_html_(self):
+        # Equal columns as wide as the notebook: a long line scrolls inside its own column
+        # instead of pushing the other one off the page.
+        share = f"{100 / max(1, len(self.sources)):.0f}%"
         cells = "".join(
-            f'<td style="vertical-align:top;text-align:left;padding:0 1em 0 0"><b><code>{html.escape(s.header)}</code></b>'
-            f'<pre style="font-family:monospace;white-space:pre;font-size:85%;line-height:1.25;text-align:left">'
-            f'{html.escape("".join(s.code))}</pre></td>'
+            f'<td style="vertical-align:top;text-align:left;padding:0 1em 0 0;width:{share}">'
+            f'<b><code>{html.escape(s.header)}</code></b>'
+            f'<pre style="font-family:monospace;white-space:pre;font-size:85%;line-height:1.25;text-align:left;'
+            f'overflow-x:auto;max-width:100%">{html.escape(textwrap.dedent("".join(s.code)))}</pre></td>'
             for s in self.sources)
-        return f"<table><tr>{cells}</tr></table>"
+        return f'<table style="table-layout:fixed;width:100%"><tr>{cells}</tr></table>'
 
     def __repr__(self):
         return "\n\n".join(str(source) for source in self.sources)
