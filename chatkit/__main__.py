@@ -8,6 +8,7 @@ argparse's own words ("usage:", "options") come from the kit's catalog too.
 import argparse
 import importlib
 import sys
+import unicodedata
 
 from chatkit.tools import kitenv
 from chatkit.tools.language import N_, translator
@@ -39,9 +40,34 @@ NEED_THE_KIT_INSTALLED = {"lab", "check", "progress", "watch", "reset", "grade",
 PASSING_ON = {"lab", "check"}
 
 
+def columns(text):
+    """How many terminal columns `text` takes: a Hangul syllable (any wide character) takes two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def wrap(text, width):
+    """`text` cut into lines of at most `width` columns, between words (argparse counts characters)."""
+    lines, line = [], ""
+    for word in text.split():
+        longer = f"{line} {word}" if line else word
+        if line and columns(longer) > width:
+            lines.append(line)
+            longer = word
+        line = longer
+    return lines + [line] if line else lines
+
+
 class HelpFormatter(argparse.HelpFormatter):
+    """argparse's, with its words in the kit's language and Korean help wrapped to the terminal's width."""
+
     def add_usage(self, usage, actions, groups, prefix=None):
         super().add_usage(usage, actions, groups, _("usage: ") if prefix is None else prefix)
+
+    def _split_lines(self, text, width):
+        return wrap(text, width)
+
+    def _fill_text(self, text, width, indent):
+        return "\n".join(indent + line for line in wrap(text, width - len(indent)))
 
 
 class Parser(argparse.ArgumentParser):

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from chatkit import protocol
+from chatkit.__main__ import columns
 from chatkit.lab.wait import wait_until
 from chatkit.client import Client
 from chatkit.lab import LiveServer
@@ -70,10 +71,17 @@ def test_the_command_lines_help_is_korean_for_a_korean_student(environ):
     assert top.returncode == 0, top.stderr
     assert top.stdout.startswith("사용법: python -m chatkit")
     assert "채팅 서버 실행하기" in top.stdout and "옵션:" in top.stdout and "이 도움말을 보여 주고 끝내기" in top.stdout
-    serve = run_chatkit("serve", "--help", **environ)
-    assert "서버가 기다릴 포트" in serve.stdout and "서버가 접속자에게 말하는 언어" in serve.stdout
-    assert "창 크기와 위치" in run_chatkit("gui", "--help", **environ).stdout
-    assert "서버 포트" in run_chatkit("join", "--help", **environ).stdout
+    def help_of(command):  # its words, wherever the lines were cut
+        return " ".join(run_chatkit(command, "--help", **environ).stdout.split())
+
+    serve = help_of("serve")
+    assert "서버가 기다릴 포트" in serve and "서버가 접속자에게 말하는 언어" in serve
+    assert "창 크기와 위치" in help_of("gui")
+    assert "서버 포트" in help_of("join")
+    grade = run_chatkit("grade", "--help", COLUMNS="80", **environ)
+    assert "동시에 채점할 학생 수" in grade.stdout
+    too_wide = [line for line in grade.stdout.splitlines() if columns(line) > 80]  # a Hangul syllable: 2 columns
+    assert not too_wide, "\n".join(too_wide)
 
 
 HELP_OF_EVERY_OPTION = """
