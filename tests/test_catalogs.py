@@ -30,6 +30,7 @@ def test_the_extraction_finds_every_kind_of_mark():
     assert hints, "the graded tests' hint() and part(n, ...) texts are extracted too"
     graders = [text for text, message in texts.items() if any(f.startswith("chatkit/grader/") for f, _ in message.locations)]
     assert graders, "the grader's own words (results/words.py) are extracted too"
+    assert "Exercise 3 (guided): a thread per client (stage 3)" in texts  # a title, from the docstring
 
 
 def broken_copy(tmp_path, edit):
