@@ -38,7 +38,7 @@ def test_serves_the_next_client(student):
     alice.reset()  # a client that crashed: recv() raises ConnectionResetError
     with hint("When serve_client() returns, run() must go back to wait_for_client(): a loop, not a single "
               "accept. And a client that resets makes recv() raise OSError: end that client's loop, not run()."):
-        bob.expect_line(GREETING, why="alice left, so the server should accept bob now")
+        bob.expect_line(GREETING, why=N_("alice left, so the server should accept bob now"))
     with hint(ECHO):
         bob.say("hi")
         bob.expect_line("echo: hi")
@@ -56,7 +56,7 @@ def test_client_leaving_ends_the_echo_loop(student):
     alice.shutdown_write()  # alice sends nothing more: the server's recv() returns b""
     with hint("recv() returns b'' once the client closed its side, and again every time after: "
               "leave the loop when data is empty, then conn.close()."):
-        alice.expect_closed(why="recv() returned b'', so the client has left")
+        alice.expect_closed(why=N_("recv() returned b'', so the client has left"))
 
 
 @pytest.mark.points(1)
@@ -69,4 +69,4 @@ def test_stop_hangs_up_and_run_returns(student):
     with hint("Call self.remember(conn) at the start of serve_client(), so stop() can hang up on the client; "
               "run() returns when wait_for_client() gives None."):
         server.stop()
-        alice.expect_closed(why="stop() hangs up on every remembered connection")
+        alice.expect_closed(why=N_("stop() hangs up on every remembered connection"))

@@ -7,7 +7,7 @@ grader checks it.
 
 import pytest
 
-from chatkit.grader import hint
+from chatkit.grader import N_, hint
 
 WRITTEN_HERE = ("ChattingRoom.add_user", "ChattingRoom.delete_user", "ChattingRoom.send_all")
 
@@ -24,7 +24,7 @@ def enter(server, name):
     with hint("add_user() makes the newcomer a member, then everyone (the newcomer too) hears "
               "'* guest-PORT joined.', through send_all()."):
         client.expect_line(f"* {client.guest_name} joined.",
-                           why="add_user() announces every newcomer, to the newcomer too")
+                           why=N_("add_user() announces every newcomer, to the newcomer too"))
     return client
 
 
@@ -60,7 +60,7 @@ def test_leaving_is_announced_once(student):
     with hint("delete_user() takes the client out of self.members, then everyone still in the room hears "
               "'* guest-PORT left.' (through send_all)."):
         for other in (alice, carol):
-            other.expect_line(f"* {bob.guest_name} left.", why="bob closed his connection")
+            other.expect_line(f"* {bob.guest_name} left.", why=N_("bob closed his connection"))
     with hint("Taking out someone who is no longer in the room does nothing: no second notice, no error."):
         server.remote.room.delete_user(member)
         alice.say("still here?")
@@ -84,11 +84,11 @@ def test_a_broken_member_stops_no_broadcast(student):
             alice.expect_line(heard)
         with hint("The broadcast stopped at bob, whose send raised OSError: catch it around each member's send "
                   "(inside the loop), and go on with the next member."):
-            dave.expect_line(heard, why="only bob's connection is broken; dave comes after him")
+            dave.expect_line(heard, why=N_("only bob's connection is broken; dave comes after him"))
         with hint("carol, the member right after bob, was skipped: removing bob from self.members while looping "
                   "over it moved carol into his place, and the loop went on past her. Never change the list "
                   "while looping over it: remove after the loop (or loop over a copy)."):
-            carol.expect_line(heard, why="only bob's connection is broken; carol comes right after him")
+            carol.expect_line(heard, why=N_("only bob's connection is broken; carol comes right after him"))
 
 
 @pytest.mark.points(2)
@@ -107,4 +107,4 @@ def test_members_are_guarded_by_the_lock(student):
     with hint("Put every use of self.members (append, remove, `in`, the for loop) inside `with self.lock:`; "
               "without it, two threads can change the list at once and a member is skipped or lost."):
         assert not unguarded, "self.members was used without holding self.lock:\n" + "\n".join(
-            f"  {operation} self.members in {function}() at line {line}" for _, line, function, operation in unguarded)
+            f"  {operation} self.members in {function}() at line {line}" for _place, line, function, operation in unguarded)

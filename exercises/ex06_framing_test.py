@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from chatkit.grader import hint, part
+from chatkit.grader import _, hint, part
 from chatkit.grader.sandbox import StudentError
 
 KOREAN = "안녕하세요, 세계! 채팅 서버입니다."  # 3 bytes a syllable in UTF-8
@@ -36,7 +36,7 @@ def test_one_line(student):
     with hint("Split the text on '\\n': every '\\n' ends a line; return the lines without it."):
         got = reader.feed(b"hello\n")
         assert got == ["hello"], f"feed(b'hello\\n') returned {got!r}"
-        assert reader.feed(b"") == [], "feed(b'') should return [] (nothing new arrived)"
+        assert reader.feed(b"") == [], _("feed(b'') should return [] (nothing new arrived)")
     with hint("Only the line ending goes: strip() also removes the spaces the sender typed. "
               "Take the text before the '\\n' as it is."):
         got = reader.feed(b"  two spaces  \n")
@@ -86,7 +86,7 @@ def test_many_lines_cut_anywhere(student):
     chooser = random.Random(12)
     with hint("Every complete line, in order, even an empty one, and never a line twice: keep exactly the text "
               "after the last '\\n' for the next feed()."):
-        for _ in range(5):
+        for _attempt in range(5):
             cuts = sorted(chooser.sample(range(1, len(data)), 12))
             chunks = [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)])]
             lines = feed_all(student.module.LineReader(), chunks)

@@ -13,7 +13,7 @@ import time
 import pytest
 import redis
 
-from chatkit.grader import hint, part
+from chatkit.grader import _, hint, part
 from chatkit.tools.redisserver import RedisMissing, RedisServer
 
 KOREAN = "민수: 안녕하세요, 다른 서버에서도 잘 들리나요?"
@@ -128,7 +128,7 @@ def test_publishes_what_the_room_says(student, channel):
 @pytest.mark.points(2)
 def test_relays_what_the_channel_brings(student, channel):
     """Lines another server publishes reach the members here, once each, in order, Korean intact."""
-    room, _ = bridged(student, channel)
+    room, _bridge = bridged(student, channel)
     with part(1, "The relay thread hands each message from another server to self.room.hear(line), once, "
                  "in the order they came."):
         for n in range(5):
@@ -148,15 +148,15 @@ def test_skips_its_own_echoes(student, channel):
     """Its own lines come back from Redis: they are skipped; two servers each hear a line exactly once."""
     with hint("Redis sends your own messages back to you: relay only those whose origin is not self.origin "
               "(the members here heard them when they were said)."):
-        room, _ = bridged(student, channel)
-        other_room, _ = bridged(student, channel)
+        room, _bridge = bridged(student, channel)
+        other_room, _bridge = bridged(student, channel)
         room.say("alice: only once, please")
         heard_there = heard_until(other_room, "alice: only once, please", "the other server's room said it")
         channel.from_another_server("bob: and after that")  # comes after any echo of alice's line
         heard_here = heard_until(room, "bob: and after that", "another server published it")
         assert heard_here.count("alice: only once, please") == 1, \
             f"the room where alice spoke heard her line {heard_here.count('alice: only once, please')} times"
-        assert heard_there.count("alice: only once, please") == 1, "the other room heard alice's line more than once"
+        assert heard_there.count("alice: only once, please") == 1, _("the other room heard alice's line more than once")
 
 
 @pytest.mark.points(2)

@@ -28,6 +28,7 @@ from chatkit.grader.peer import Peer
 from chatkit.grader.testroom import TestRoom
 from chatkit.grader.results import words
 from chatkit.grader.results.words import _
+from chatkit.tools.language import N_
 from chatkit.grader.sandbox import Sandbox, StudentHang, StudentProblem, launch
 from chatkit.grader.sandbox.diagnose import explain_stacks, named_cause, same_file, short, waiting_for
 
@@ -236,10 +237,10 @@ class RunningServer:
     def join(self, nick, receive_buffer=None):
         """A client that answers the nickname question and waits to hear that it joined."""
         peer = self.connect(nick, receive_buffer=receive_buffer)
-        peer.expect(protocol.PROMPT, why="the server asks every newcomer for a nickname first")
+        peer.expect(protocol.PROMPT, why=N_("the server asks every newcomer for a nickname first"))
         peer.say(nick)
         try:
-            peer.expect(f"* {nick} joined", why="the room announces every newcomer, to the newcomer too")
+            peer.expect(f"* {nick} joined", why=N_("the room announces every newcomer, to the newcomer too"))
         except AssertionError as failure:
             if f"* {nick}" in peer.lines() or any(line.startswith(" joined") for line in peer.lines()):
                 failure.chatkit_cause = words.nickname_not_stripped(nick)
@@ -372,7 +373,7 @@ class RunningClient:
         if problem:
             raise problem.reworded(_("the test was waiting for your client to show {line!r}, but {problem}").format(
                 line=line, problem=problem)) from None
-        because = f" ({why})" if why else ""
+        because = f" ({_(why)})" if why else ""  # a test's why: N_() marks it for the catalog
         seen = lines[self.cursor:][-8:]
         message = (_("your client should have shown {line!r}{because}, but {timeout:g} s passed.").format(
             line=line, because=because, timeout=timeout)
