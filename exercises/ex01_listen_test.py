@@ -26,7 +26,8 @@ def test_clients_can_connect(student):
     facts = student.sandboxes[0].probe("listener_facts", server.remote)
     with hint("Keep the socket in self.listener: a socket kept only in a local variable is closed when "
               "server_open() returns (nothing refers to it any more), and nobody can connect."):
-        assert facts["socket"] and not facts["closed"], f"self.listener is a {facts.get('what')}, not an open socket"
+        assert facts["socket"] and not facts["closed"], _("self.listener is a {what}, not an open socket").format(
+            what=facts.get('what'))
     with hint("Call self.listener.listen(self.backlog) after bind(): only a listening socket takes connections."):
         for name in ("alice", "bob", "carol"):
             server.connect(name, read=False)
@@ -38,11 +39,14 @@ def test_socket_settings(student):
     server = student.start_server()
     facts = student.sandboxes[0].probe("listener_facts", server.remote)
     with hint("Store the socket in self.listener: stop() and the later stages use that name."):
-        assert facts["socket"] and not facts["closed"], f"self.listener is a {facts.get('what')}, not an open socket"
+        assert facts["socket"] and not facts["closed"], _("self.listener is a {what}, not an open socket").format(
+            what=facts.get('what'))
     with hint("socket.socket(socket.AF_INET, socket.SOCK_STREAM), bound to (self.host, self.port) and listening."):
         assert (facts["family"], facts["type"]) == ("AF_INET", "SOCK_STREAM"), \
-            f"the socket is {facts['family']}/{facts['type']}, not AF_INET/SOCK_STREAM (IPv4 TCP)"
-        assert facts["address"][0] == "127.0.0.1", f"it is bound to {facts['address'][0]}, but we asked for 127.0.0.1"
+            _("the socket is {family}/{kind}, not AF_INET/SOCK_STREAM (IPv4 TCP)").format(
+                family=facts['family'], kind=facts['type'])
+        assert facts["address"][0] == "127.0.0.1", _("it is bound to {address}, but we asked for 127.0.0.1").format(
+            address=facts['address'][0])
         assert facts["listening"], _("the socket is not listening")
     with hint("self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1), before bind()."):
         assert facts["reuseaddr"], _("SO_REUSEADDR is off: a restarted server may fail with 'Address already in use'")
@@ -55,7 +59,8 @@ def test_restarts_on_a_port_in_time_wait(student):
     with hint("Set SO_REUSEADDR before bind(): bind() is where the option counts, so set after it (or not "
               "at all) a port still in TIME_WAIT fails with 'Address already in use'.", explains=("OSError",)):
         server = student.start_server(port=port)
-    assert server.port == port, f"we asked for port {port}, but self.port is {server.port}"
+    assert server.port == port, _("we asked for port {port}, but self.port is {actual}").format(
+        port=port, actual=server.port)
 
 
 @pytest.mark.points(1)

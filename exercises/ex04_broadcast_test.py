@@ -7,7 +7,7 @@ grader checks it.
 
 import pytest
 
-from chatkit.grader import N_, hint
+from chatkit.grader import N_, _, hint
 
 WRITTEN_HERE = ("ChattingRoom.add_user", "ChattingRoom.delete_user", "ChattingRoom.send_all")
 
@@ -66,9 +66,9 @@ def test_leaving_is_announced_once(student):
         alice.say("still here?")
         carol.expect_line(f"{alice.guest_name}: still here?")
         heard = carol.count(f"* {bob.guest_name} left")
-        assert heard == 1, f"carol heard that bob left {heard} times"
+        assert heard == 1, _("carol heard that bob left {heard} times").format(heard=heard)
         left = student.sandboxes[0].probe("members_become", server.remote.room, 2)
-        assert left == 2, f"bob left, so 2 members should remain, but self.members has {left}"
+        assert left == 2, _("bob left, so 2 members should remain, but self.members has {left}").format(left=left)
 
 
 @pytest.mark.points(2)
@@ -106,5 +106,6 @@ def test_members_are_guarded_by_the_lock(student):
     unguarded = sandbox.probe("unguarded_uses", server.remote.room)
     with hint("Put every use of self.members (append, remove, `in`, the for loop) inside `with self.lock:`; "
               "without it, two threads can change the list at once and a member is skipped or lost."):
-        assert not unguarded, "self.members was used without holding self.lock:\n" + "\n".join(
-            f"  {operation} self.members in {function}() at line {line}" for _place, line, function, operation in unguarded)
+        assert not unguarded, _("self.members was used without holding self.lock:") + "".join(
+            "\n  " + _("{operation} self.members in {function}() at line {line}").format(
+                operation=operation, function=function, line=line) for _place, line, function, operation in unguarded)

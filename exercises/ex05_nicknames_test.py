@@ -23,7 +23,8 @@ def expect_goodbye(peer, nick, count, why=""):
     line = peer.expect(f"* {nick} left", why=why)
     with hint("The head count is of those still in the room: count after taking the member out "
               "(self.room.delete_user(self)), and say it with people(n): '1 person', '2 people'."):
-        assert line == wanted, f"{peer.name} heard {line!r}, not {wanted!r}"
+        assert line == wanted, _("{name} heard {line!r}, not {wanted!r}").format(
+            name=peer.name, line=line, wanted=wanted)
 
 
 def heard_once(peer, text, after):
@@ -31,7 +32,7 @@ def heard_once(peer, text, after):
     after.say("and now?")
     peer.expect_line(f"{after.name}: and now?", why=N_("a line said after the notice, to see that no second one comes"))
     times = peer.count(text)
-    assert times == 1, f"{peer.name} heard {text!r} {times} times"
+    assert times == 1, _("{name} heard {text!r} {times} times").format(name=peer.name, text=text, times=times)
 
 
 @pytest.mark.points(1)
@@ -134,6 +135,6 @@ def test_nickname_edge_cases(student):
         carol = server.join("carol")
         alice.expect_line("* carol joined. 3 people in the room.", why=N_("shy left before answering"))
         assert not any(" left" in line for line in alice.lines() if "bob" not in line), (
-            f"alice heard a goodbye from someone who never joined: {alice.lines()[-5:]}")
+            _("alice heard a goodbye from someone who never joined: {lines}").format(lines=alice.lines()[-5:]))
         carol.say("hi")
         alice.expect_line("carol: hi")

@@ -33,10 +33,11 @@ def test_put_then_take(student):
         assert box.put(b"ab") is True, _("put() under the limit should return True")
         assert box.put(b"cd") is True, _("put() under the limit should return True")
         got = box.take()
-        assert got == b"abcd", f"after put(b'ab') and put(b'cd'), take() returned {got!r}"
+        assert got == b"abcd", _("after put(b'ab') and put(b'cd'), take() returned {got!r}").format(got=got)
         box.put(b"ef")
         got = box.take()
-        assert got == b"ef", f"take() should return only what was put since the last take(), not {got!r}"
+        assert got == b"ef", _("take() should return only what was put since the last take(), not {got!r}").format(
+            got=got)
 
 
 @pytest.mark.points(1)
@@ -49,7 +50,8 @@ def test_put_refuses_past_the_limit(student):
         assert box.put(b"y" * 3) is False, _("8 + 3 bytes pass the limit of 10: put() should return False")
         assert box.put(b"zz") is True, _("8 + 2 bytes is exactly the limit: put() should accept them")
         got = box.take()
-        assert got == b"x" * 8 + b"zz", f"take() returned {got!r}: a refused put() must queue nothing"
+        assert got == b"x" * 8 + b"zz", _("take() returned {got!r}: a refused put() must queue nothing").format(
+            got=got)
         assert box.put(b"w" * 10) is True, _("after take() the outbox is empty again: 10 bytes fit (count size down)")
 
 
@@ -60,7 +62,7 @@ def test_take_waits_for_data(student):
     call = box.take.background()
     state = student.how_it_waits(call)
     with part(1, HOW_IT_WAITS.get(state, N_("take() waits on self.changed while there is nothing to send."))):
-        assert state == "waiting", f"take() on an empty outbox is {state}, not waiting"
+        assert state == "waiting", _("take() on an empty outbox is {state}, not waiting").format(state=state)
     with part(1, "put() wakes the waiting take() with self.changed.notify(); take() then returns the data."):
         box.put(b"hello")
         assert call.result() == b"hello", _("take() should return what put() brought")
@@ -83,7 +85,8 @@ def test_close_wakes_take(student):
         other.close()
         assert other.put(b"too late") is True, _("put() after close() should return True (and drop the data)")
         got = other.take()
-        assert got == b"last words", f"take() after close() returned {got!r}, not what was queued before close()"
+        assert got == b"last words", _("take() after close() returned {got!r}, not what was queued before"
+                                        " close()").format(got=got)
         assert other.take() == b"", _("once what was queued is taken, a closed outbox gives b''")
 
 
@@ -115,5 +118,5 @@ def test_a_member_who_stops_reading(student):
         bob.expect("alice: still there, bob?", why=N_("the room must keep going while carol reads nothing"))
     with part(1, "put() returns False past the limit: then the room disconnects the member who stopped reading."):
         assert bob.seen("* carol was disconnected (not reading messages)"), (
-            f"alice sent {sent >> 20} MB and carol read none of it, but carol was never disconnected: "
-            f"is the outbox bounded?")
+            _("alice sent {megabytes} MB and carol read none of it, but carol was never disconnected: is the"
+               " outbox bounded?").format(megabytes=sent >> 20))

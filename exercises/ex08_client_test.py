@@ -51,12 +51,13 @@ def test_lines_are_shown_whole(student):
         client.send_in_pieces(b"one line in three pieces\n", [3, 12])
         client.expect_shown("one line in three pieces")
         assert not any(line.endswith(("one", "one line in")) for line in client.shown()), \
-            f"your client showed part of a line as a line: {client.shown()[-4:]}"
+            _("your client showed part of a line as a line: {shown}").format(shown=client.shown()[-4:])
     with part(1, FRAMING):
         data = (KOREAN + "\n").encode()
         for cut in (1, 8, 20):  # inside the first, third and seventh syllables
             client.send_in_pieces(data, [cut])
-            client.expect_shown(KOREAN, why=f"the server's line reached your client cut after byte {cut}")
+            client.expect_shown(KOREAN, why=_("the server's line reached your client cut after byte {cut}").format(
+                cut=cut))
 
 
 @pytest.mark.points(2)
@@ -132,4 +133,5 @@ def test_empty_lines_are_not_sent(student):
     client.type("hello")
     with hint("An empty line is not a message: send only lines with something in them."):
         client.room.expect_line("hello", why=N_("the user typed an empty line, then hello"))
-        assert client.room.lines() == ["hello"], f"the server received {client.room.lines()}"
+        assert client.room.lines() == ["hello"], _("the server received {received}").format(
+            received=client.room.lines())

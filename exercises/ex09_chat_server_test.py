@@ -25,8 +25,10 @@ def goodbye(peer, nick, count, why=""):
     notice = protocol.LEFT.parse(line)
     with hint("A leave notice is '* NICK left. N people in the room.' (or 'left (connection lost)', "
               "'was disconnected (...)'), counting those still in the room."):
-        assert notice is not None and notice["nick"] == nick, f"{peer.name} heard {line!r}"
-        assert notice["count"] == count, f"{peer.name} heard {line!r}: the count should be {count}"
+        assert notice is not None and notice["nick"] == nick, _("{name} heard {line!r}").format(
+            name=peer.name, line=line)
+        assert notice["count"] == count, _("{name} heard {line!r}: the count should be {count}").format(
+            name=peer.name, line=line, count=count)
     return line
 
 
@@ -73,7 +75,8 @@ def test_korean_cut_anywhere(student):
                  "of a character cut between two recv() calls until the rest arrives."):
         for cut in (1, 8, 20):  # inside the first, third and seventh syllables
             alice.send_in_pieces(data, [cut])
-            bob.expect_line(f"alice: {KOREAN}", why=f"alice's line reached the server cut after byte {cut}")
+            bob.expect_line(f"alice: {KOREAN}", why=_("alice's line reached the server cut after byte {cut}").format(
+                cut=cut))
     with part(1, "A line is everything up to its '\\n', however many recv() calls that takes: 1,400 syllables "
                  "are 4,200 bytes, more than one recv(4096) returns."):
         long_line = "가나다라마바사" * 200
@@ -102,12 +105,13 @@ def test_order_under_load(student):
             said_by_alice = [line for line in heard if line.startswith("alice: ")]
             said_by_bob = [line for line in heard if line.startswith("bob: ")]
             assert said_by_alice == [f"alice: a{n}" for n in range(300)], \
-                f"{member.name} heard alice's lines out of order, or not all of them"
+                _("{name} heard alice's lines out of order, or not all of them").format(name=member.name)
             assert said_by_bob == [f"bob: b{n}" for n in range(0, 300, 3)], \
-                f"{member.name} heard bob's lines out of order, or not all of them"
+                _("{name} heard bob's lines out of order, or not all of them").format(name=member.name)
             strays = [line for line in member.lines()
                       if line and line != protocol.PROMPT and not line.startswith(("* ", "alice: ", "bob: "))]
-            assert not strays, f"{member.name} heard lines from nobody: {strays[:3]}"
+            assert not strays, _("{name} heard lines from nobody: {strays}").format(
+                name=member.name, strays=strays[:3])
 
 
 @pytest.mark.points(2)
@@ -129,7 +133,7 @@ def test_leaving_is_announced_once(student):
     with hint("Announce each leaving once, however many ways notice it (the reader, a failed send, /quit)."):
         for nick in ("bob", "carol"):
             times = sum(1 for line in alice.lines() if line.startswith(f"* {nick} ") and "joined" not in line)
-            assert times <= 1, f"alice heard that {nick} left {times} times"
+            assert times <= 1, _("alice heard that {nick} left {times} times").format(nick=nick, times=times)
 
 
 @pytest.mark.points(2)
@@ -148,12 +152,13 @@ def test_nicknames_are_checked(student):
                 other = server.connect(f"trying {tried!r}")
                 other.expect_line(protocol.PROMPT)
                 other.say(tried)
-                refusal = other.expect("* ", why=f"{tried!r} cannot be a nickname here")
-                assert "joined" not in refusal, f"the server let {tried!r} in: {refusal!r}"
+                refusal = other.expect("* ", why=_("{tried!r} cannot be a nickname here").format(tried=tried))
+                assert "joined" not in refusal, _("the server let {tried!r} in: {refusal!r}").format(
+                    tried=tried, refusal=refusal)
                 other.expect_line(protocol.PROMPT, why=N_("after a refusal the server asks again"))
                 other.close()
                 twin = [line for line in alice.lines() if line.startswith(f"* {tried} joined") and line != alice.lines()[1]]
-                assert not twin, f"alice heard {tried!r} join: {twin}"
+                assert not twin, _("alice heard {tried!r} join: {twin}").format(tried=tried, twin=twin)
 
 
 @pytest.mark.points(2)
@@ -171,15 +176,16 @@ def test_a_member_who_stops_reading(student):
         bob.expect("alice: still there, bob?", why=N_("the room must keep going while carol reads nothing"))
     with part(1, "Bound what waits for a member (about 1 MB): past it, disconnect them and tell the room, once: "
                  "'* carol was disconnected (not reading messages). 2 people in the room.'"):
-        assert bob.seen("* carol "), (f"alice sent {sent >> 20} MB and carol read none of it, but carol was "
-                                      "never disconnected: is what waits for her bounded?")
+        assert bob.seen("* carol "), (_("alice sent {megabytes} MB and carol read none of it, but carol was"
+                                         " never disconnected: is what waits for her bounded?").format(
+            megabytes=sent >> 20))
         goodbye(bob, "carol", 2)
         with hint("Carol's leaving is announced once, though two parts of the server notice it (the send that "
                   "finds her too far behind, and her reader, whose connection is then reset)."):
             alice.say("after carol")
             bob.expect_line("alice: after carol")
             times = sum(1 for line in bob.lines() if line.startswith("* carol ") and " joined" not in line)
-            assert times == 1, f"bob heard that carol left {times} times"
+            assert times == 1, _("bob heard that carol left {times} times").format(times=times)
 
 
 @pytest.mark.points(2)
@@ -233,7 +239,7 @@ def test_who_answers_only_the_asker(student):
         alice.say("after the command")
         alice.expect_line("alice: after the command")
         relayed = [line for line in alice.lines() if line.startswith(("* In the room", "bob: /who"))]
-        assert not relayed, f"alice heard bob's /who or its answer: {relayed}"
+        assert not relayed, _("alice heard bob's /who or its answer: {relayed}").format(relayed=relayed)
 
 
 @pytest.mark.points(1)
@@ -274,5 +280,5 @@ def test_the_server_is_your_own(student):
     with hint("Write the server yourself, in this file: the kit's servers are there to read, not to import."):
         borrowed = {name: module for name, module in origins.items()
                     if any(module == root or module.startswith(root + ".") for root in NOT_YOURS)}
-        assert not borrowed, "these come from the kit's servers: " + ", ".join(
-            f"{name} ({module})" for name, module in sorted(borrowed.items()))
+        assert not borrowed, _("these come from the kit's servers: {names}").format(
+            names=", ".join(f"{name} ({module})" for name, module in sorted(borrowed.items())))
