@@ -181,4 +181,4 @@ def test_stop_is_clean(student, channel):
         while student.module.threading.active_count() > threads_before and time.monotonic() < deadline:
             time.sleep(0.05)  # a thread that was told to stop is finishing: look again
         assert student.module.threading.active_count() <= threads_before, \
-            "after stop(), your relay thread is still running"
+            _("after stop(), your relay thread is still running")

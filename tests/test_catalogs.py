@@ -117,3 +117,36 @@ def hint_texts_babel_cannot_see():
 
 def test_every_hint_a_graded_test_shows_is_extracted():
     assert hint_texts_babel_cannot_see() == []
+
+
+def messages_shown_untranslated():
+    """Assertion messages, AssertionError texts and why= reasons of the graded tests that are not gettext's.
+
+    Each must go through _() (a template with its values: ``_("... {got!r}").format(got=got)``) or be
+    marked N_() for later, or come from the grader's words; a name passes on what its caller gave.
+    """
+    import ast
+
+    found = []
+    for path in sorted((catalogs.ROOT / "exercises").glob("*_test.py")):
+        source = path.read_text(encoding="utf-8")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Assert):
+                message = node.msg
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "AssertionError":
+                message = node.args[0] if node.args else None
+            elif isinstance(node, ast.keyword) and node.arg == "why":
+                message = node.value
+            else:
+                continue
+            if message is None or isinstance(message, ast.Name):
+                continue
+            calls = {call.func.id if isinstance(call.func, ast.Name) else getattr(call.func.value, "id", "")
+                     for call in ast.walk(message) if isinstance(call, ast.Call)}
+            if not calls & {"_", "N_", "words"} and not (isinstance(message, ast.Constant) and message.value == ""):
+                found.append(f"{path.name}:{message.lineno}: {ast.get_source_segment(source, message)[:80]}")
+    return found
+
+
+def test_every_assertion_message_of_the_graded_tests_is_translated():
+    assert messages_shown_untranslated() == []
