@@ -82,7 +82,8 @@ class Exercise:
 
     def sandbox(self):
         if not self.path.exists():
-            missing = AssertionError(f"{self.path.name} is missing: the exercise file should be at {self.path}")
+            missing = AssertionError(_("{file} is missing: the exercise file should be at {path}").format(
+                file=self.path.name, path=self.path))
             missing.kind = "todo"  # not attempted, rather than wrong
             raise missing
         version = (str(self.path), self.path.stat().st_mtime_ns)
@@ -175,11 +176,13 @@ class Exercise:
         for name in self.own:
             where = found.get(name)
             if where is None:
-                missing = AssertionError(f"{self.path.name} has no {name}: the exercise asks for it.")
+                missing = AssertionError(_("{file} has no {name}: the exercise asks for it.").format(
+                    file=self.path.name, name=name))
                 missing.kind = "todo"
                 raise missing
             if not same_file(where, self.path):
-                wrong = AssertionError(f"{name} is defined in {short(where)}, not in {self.path.name}.")
+                wrong = AssertionError(_("{name} is defined in {where}, not in {file}.").format(
+                    name=name, where=short(where), file=self.path.name))
                 wrong.chatkit_cause = words.not_written_here(name, short(where))
                 raise wrong
 
@@ -219,9 +222,9 @@ class RunningServer:
         self.remote.server_open()
         self.host, self.port = self.remote.host, self.remote.port
         if not isinstance(self.port, int) or not 0 < self.port < 65536:
-            raise AssertionError(f"After server_open(), self.port is {self.port!r}, but it should be the real port "
-                                 f"the socket listens on (we asked for port 0: any free port). "
-                                 f"Read it back with self.listener.getsockname().")
+            raise AssertionError(_("After server_open(), self.port is {port!r}, but it should be the real port "
+                                   "the socket listens on (we asked for port 0: any free port). "
+                                   "Read it back with self.listener.getsockname().").format(port=self.port))
         self.running = self.remote.run.background()
 
     @property
