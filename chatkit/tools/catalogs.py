@@ -64,7 +64,7 @@ def template():
             marker = stubs.BEGIN.match(line)
             if marker and marker["todo"]:
                 catalog.add(marker["todo"].strip(), None, [(path.relative_to(ROOT).as_posix(), number)],
-                            auto_comments=["a TODO of the stub (# BEGIN SOLUTION (TODO: ...))"])
+                            auto_comments=["a TODO of a stub (from its solution's marker)"])
     return catalog
 
 
