@@ -6,7 +6,7 @@ edit this file: the grader checks it.
 
 import pytest
 
-from chatkit.grader import hint, part
+from chatkit.grader import N_, hint, part
 from chatkit.grader.results import words
 from chatkit.stages.stage3_threads import RunServer as Stage3
 
@@ -24,7 +24,7 @@ def test_two_clients_at_once(student):
     with part(2, "Start a thread for serve_client(conn) and go straight back to wait_for_client(); "
                  "calling serve_client(conn) directly (or join()ing the thread at once) waits until that "
                  "client leaves. Pass the function itself: target=self.serve_client, args=(conn,)."):
-        bob.expect_line(GREETING, why="alice is still connected, but bob should be served at once")
+        bob.expect_line(GREETING, why=N_("alice is still connected, but bob should be served at once"))
     with part(1, "Each thread serves its own client: threading.Thread(target=self.serve_client, args=(conn,))."):
         bob.say("from bob")
         alice.say("from alice")
@@ -55,8 +55,8 @@ def test_stop_disconnects_everyone(student):
         bob.expect_line(GREETING)
     with part(1, "Leave the loop when wait_for_client() returns None: stop() has hung up on every client."):
         server.stop()
-        alice.expect_closed(why="stop() hangs up on every client")
-        bob.expect_closed(why="stop() hangs up on every client")
+        alice.expect_closed(why=N_("stop() hangs up on every client"))
+        bob.expect_closed(why=N_("stop() hangs up on every client"))
     with part(1, "After the loop, join() every thread in self.threads: run() returns once they have all ended."):
         left_running = server.unjoined_threads()
         assert not left_running, words.threads_not_joined(left_running)

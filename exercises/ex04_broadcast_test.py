@@ -7,7 +7,7 @@ grader checks it.
 
 import pytest
 
-from chatkit.grader import hint
+from chatkit.grader import N_, _, hint
 
 WRITTEN_HERE = ("ChattingRoom.add_user", "ChattingRoom.delete_user", "ChattingRoom.send_all")
 
@@ -24,7 +24,7 @@ def enter(server, name):
     with hint("add_user() makes the newcomer a member, then everyone (the newcomer too) hears "
               "'* guest-PORT joined.', through send_all()."):
         client.expect_line(f"* {client.guest_name} joined.",
-                           why="add_user() announces every newcomer, to the newcomer too")
+                           why=N_("add_user() announces every newcomer, to the newcomer too"))
     return client
 
 
@@ -60,15 +60,15 @@ def test_leaving_is_announced_once(student):
     with hint("delete_user() takes the client out of self.members, then everyone still in the room hears "
               "'* guest-PORT left.' (through send_all)."):
         for other in (alice, carol):
-            other.expect_line(f"* {bob.guest_name} left.", why="bob closed his connection")
+            other.expect_line(f"* {bob.guest_name} left.", why=N_("bob closed his connection"))
     with hint("Taking out someone who is no longer in the room does nothing: no second notice, no error."):
         server.remote.room.delete_user(member)
         alice.say("still here?")
         carol.expect_line(f"{alice.guest_name}: still here?")
         heard = carol.count(f"* {bob.guest_name} left")
-        assert heard == 1, f"carol heard that bob left {heard} times"
+        assert heard == 1, _("carol heard that bob left {heard} times").format(heard=heard)
         left = student.sandboxes[0].probe("members_become", server.remote.room, 2)
-        assert left == 2, f"bob left, so 2 members should remain, but self.members has {left}"
+        assert left == 2, _("bob left, so 2 members should remain, but self.members has {left}").format(left=left)
 
 
 @pytest.mark.points(2)
@@ -84,11 +84,11 @@ def test_a_broken_member_stops_no_broadcast(student):
             alice.expect_line(heard)
         with hint("The broadcast stopped at bob, whose send raised OSError: catch it around each member's send "
                   "(inside the loop), and go on with the next member."):
-            dave.expect_line(heard, why="only bob's connection is broken; dave comes after him")
+            dave.expect_line(heard, why=N_("only bob's connection is broken; dave comes after him"))
         with hint("carol, the member right after bob, was skipped: removing bob from self.members while looping "
                   "over it moved carol into his place, and the loop went on past her. Never change the list "
                   "while looping over it: remove after the loop (or loop over a copy)."):
-            carol.expect_line(heard, why="only bob's connection is broken; carol comes right after him")
+            carol.expect_line(heard, why=N_("only bob's connection is broken; carol comes right after him"))
 
 
 @pytest.mark.points(2)
@@ -106,5 +106,6 @@ def test_members_are_guarded_by_the_lock(student):
     unguarded = sandbox.probe("unguarded_uses", server.remote.room)
     with hint("Put every use of self.members (append, remove, `in`, the for loop) inside `with self.lock:`; "
               "without it, two threads can change the list at once and a member is skipped or lost."):
-        assert not unguarded, "self.members was used without holding self.lock:\n" + "\n".join(
-            f"  {operation} self.members in {function}() at line {line}" for _, line, function, operation in unguarded)
+        assert not unguarded, _("self.members was used without holding self.lock:") + "".join(
+            "\n  " + _("{operation} self.members in {function}() at line {line}").format(
+                operation=operation, function=function, line=line) for _place, line, function, operation in unguarded)

@@ -6,7 +6,7 @@ edit this file: the grader checks it.
 
 import pytest
 
-from chatkit.grader import hint, part
+from chatkit.grader import N_, _, hint, part
 
 WRITTEN_HERE = ("ChatClient.recv_message",)
 
@@ -23,15 +23,16 @@ def expect_goodbye(peer, nick, count, why=""):
     line = peer.expect(f"* {nick} left", why=why)
     with hint("The head count is of those still in the room: count after taking the member out "
               "(self.room.delete_user(self)), and say it with people(n): '1 person', '2 people'."):
-        assert line == wanted, f"{peer.name} heard {line!r}, not {wanted!r}"
+        assert line == wanted, _("{name} heard {line!r}, not {wanted!r}").format(
+            name=peer.name, line=line, wanted=wanted)
 
 
 def heard_once(peer, text, after):
     """`peer` heard a line containing `text` exactly once, by the time `after` says something and hears it."""
     after.say("and now?")
-    peer.expect_line(f"{after.name}: and now?", why="a line said after the notice, to see that no second one comes")
+    peer.expect_line(f"{after.name}: and now?", why=N_("a line said after the notice, to see that no second one comes"))
     times = peer.count(text)
-    assert times == 1, f"{peer.name} heard {text!r} {times} times"
+    assert times == 1, _("{name} heard {text!r} {times} times").format(name=peer.name, text=text, times=times)
 
 
 @pytest.mark.points(1)
@@ -73,13 +74,13 @@ def test_quit_is_announced_once(student):
     with part(1, "On /quit: leave the loop, take the client out of the room, tell everyone once "
                  "('* bob left. 2 people in the room.'), close the socket."):
         bob.say("/quit")
-        bob.expect_closed(why="bob typed /quit")
+        bob.expect_closed(why=N_("bob typed /quit"))
         expect_goodbye(alice, "bob", "2 people")
         heard_once(alice, "* bob left", after=carol)
     with part(1, "nc -C and telnet end lines with '\\r\\n': compare the text without it (strip()), "
                  "so '/quit\\r\\n' is /quit too."):
         carol.send_bytes(b"/quit\r\n")
-        carol.expect_closed(why="carol typed /quit in nc -C, which sends '/quit\\r\\n'")
+        carol.expect_closed(why=N_("carol typed /quit in nc -C, which sends '/quit\\r\\n'"))
         expect_goodbye(alice, "carol", "1 person")
 
 
@@ -91,12 +92,12 @@ def test_vanished_client_is_announced_once(student):
     with part(1, "recv() raises ConnectionResetError (an OSError) when a client resets: end the loop and "
                  "say goodbye, as for /quit."):
         bob.reset()
-        expect_goodbye(alice, "bob", "3 people", why="bob's connection was reset")
+        expect_goodbye(alice, "bob", "3 people", why=N_("bob's connection was reset"))
         heard_once(alice, "* bob left", after=dave)
     with part(1, "recv() returns b'' when a client closes without /quit: end the loop and say goodbye, "
                  "once."):
         carol.close()
-        expect_goodbye(alice, "carol", "2 people", why="carol closed her connection")
+        expect_goodbye(alice, "carol", "2 people", why=N_("carol closed her connection"))
         heard_once(alice, "* carol left", after=dave)
 
 
@@ -122,18 +123,18 @@ def test_nickname_edge_cases(student):
         bob = server.connect("bob")
         bob.expect_line("Enter your nickname:")
         bob.say("")
-        bob.expect_line("Enter your nickname:", why="bob's answer was empty, so he is asked again")
+        bob.expect_line("Enter your nickname:", why=N_("bob's answer was empty, so he is asked again"))
         bob.say("bob")
         alice.expect_line("* bob joined. 2 people in the room.")
-        assert not alice.seen("*  joined"), "alice heard someone with an empty nickname join"
+        assert not alice.seen("*  joined"), _("alice heard someone with an empty nickname join")
     with part(1, "Someone who leaves before answering never joined: close the socket and return, "
                  "no notice, and the head count stays right."):
         shy = server.connect("shy")
         shy.expect_line("Enter your nickname:")
         shy.close()
         carol = server.join("carol")
-        alice.expect_line("* carol joined. 3 people in the room.", why="shy left before answering")
+        alice.expect_line("* carol joined. 3 people in the room.", why=N_("shy left before answering"))
         assert not any(" left" in line for line in alice.lines() if "bob" not in line), (
-            f"alice heard a goodbye from someone who never joined: {alice.lines()[-5:]}")
+            _("alice heard a goodbye from someone who never joined: {lines}").format(lines=alice.lines()[-5:]))
         carol.say("hi")
         alice.expect_line("carol: hi")

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from chatkit.grader import hint, part
+from chatkit.grader import N_, _, hint, part
 from chatkit.grader.sandbox import StudentError
 
 KOREAN = "안녕하세요, 세계! 채팅 서버입니다."  # 3 bytes a syllable in UTF-8
@@ -35,12 +35,12 @@ def test_one_line(student):
     reader = student.module.LineReader()
     with hint("Split the text on '\\n': every '\\n' ends a line; return the lines without it."):
         got = reader.feed(b"hello\n")
-        assert got == ["hello"], f"feed(b'hello\\n') returned {got!r}"
-        assert reader.feed(b"") == [], "feed(b'') should return [] (nothing new arrived)"
+        assert got == ["hello"], _("feed(b'hello\\n') returned {got!r}").format(got=got)
+        assert reader.feed(b"") == [], _("feed(b'') should return [] (nothing new arrived)")
     with hint("Only the line ending goes: strip() also removes the spaces the sender typed. "
               "Take the text before the '\\n' as it is."):
         got = reader.feed(b"  two spaces  \n")
-        assert got == ["  two spaces  "], f"feed(b'  two spaces  \\n') returned {got!r}"
+        assert got == ["  two spaces  "], _("feed(b'  two spaces  \\n') returned {got!r}").format(got=got)
 
 
 @pytest.mark.points(1)
@@ -49,7 +49,7 @@ def test_two_lines_in_one_recv(student):
     reader = student.module.LineReader()
     with hint("One recv() is not one message: return every complete line in it, in order."):
         got = reader.feed(b"hi\nhow are you?\n")
-        assert got == ["hi", "how are you?"], f"feed(b'hi\\nhow are you?\\n') returned {got!r}"
+        assert got == ["hi", "how are you?"], _("feed(b'hi\\nhow are you?\\n') returned {got!r}").format(got=got)
 
 
 @pytest.mark.points(1)
@@ -59,9 +59,10 @@ def test_a_line_in_pieces(student):
     with hint("Keep the text after the last '\\n' (self.pending) and put it in front of what the next "
               "chunk brings; return only lines whose '\\n' has arrived."):
         got = feed_all(reader, [b"hel", b"lo wo", b"rld\nand"])
-        assert got == ["hello world"], f"fed b'hel', b'lo wo', b'rld\\nand', the reader returned {got!r}"
+        assert got == ["hello world"], _("fed b'hel', b'lo wo', b'rld\\nand', the reader returned {got!r}").format(
+            got=got)
         got = reader.feed(b" more\n")
-        assert got == ["and more"], f"then fed b' more\\n', it returned {got!r}"
+        assert got == ["and more"], _("then fed b' more\\n', it returned {got!r}").format(got=got)
 
 
 @pytest.mark.points(2)
@@ -72,10 +73,11 @@ def test_korean_cut_anywhere(student):
                  "until the rest arrives (bytes.decode() on each chunk cannot)."):
         for cut in range(1, len(data)):
             lines = feed_all(student.module.LineReader(), [data[:cut], data[cut:]])
-            assert lines == [KOREAN], f"cut after byte {cut}, the reader returned {lines}"
+            assert lines == [KOREAN], _("cut after byte {cut}, the reader returned {lines}").format(
+                cut=cut, lines=lines)
     with part(1, "Even one byte at a time: the incremental decoder keeps what it cannot decode yet."):
         lines = feed_all(student.module.LineReader(), [data[i:i + 1] for i in range(len(data))])
-        assert lines == [KOREAN], f"fed one byte at a time, the reader returned {lines}"
+        assert lines == [KOREAN], _("fed one byte at a time, the reader returned {lines}").format(lines=lines)
 
 
 @pytest.mark.points(1)
@@ -86,11 +88,12 @@ def test_many_lines_cut_anywhere(student):
     chooser = random.Random(12)
     with hint("Every complete line, in order, even an empty one, and never a line twice: keep exactly the text "
               "after the last '\\n' for the next feed()."):
-        for _ in range(5):
+        for _attempt in range(5):
             cuts = sorted(chooser.sample(range(1, len(data)), 12))
             chunks = [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)])]
             lines = feed_all(student.module.LineReader(), chunks)
-            assert lines == sent, f"cut at bytes {cuts}, the reader returned {lines}"
+            assert lines == sent, _("cut at bytes {cuts}, the reader returned {lines}").format(
+                cuts=cuts, lines=lines)
 
 
 @pytest.mark.points(1)
@@ -99,9 +102,9 @@ def test_crlf_line_ends(student):
     reader = student.module.LineReader()
     got = reader.feed(b"hi\r\nthere\r\n")
     with hint("A '\\r' right before the '\\n' is part of the line ending: drop it (line.removesuffix('\\r'))."):
-        assert not any(line.endswith("\r") for line in got), f"the lines kept their '\\r': {got!r}"
+        assert not any(line.endswith("\r") for line in got), _("the lines kept their '\\r': {got!r}").format(got=got)
     with hint("'\\r\\n' ends one line: feed(b'hi\\r\\nthere\\r\\n') is the two lines 'hi' and 'there'."):
-        assert got == ["hi", "there"], f"feed(b'hi\\r\\nthere\\r\\n') returned {got!r}"
+        assert got == ["hi", "there"], _("feed(b'hi\\r\\nthere\\r\\n') returned {got!r}").format(got=got)
 
 
 @pytest.mark.points(1)
@@ -111,13 +114,14 @@ def test_too_long_line(student):
     with hint("A line of exactly max_chars characters is fine (here 100 Korean syllables, 300 bytes in UTF-8): "
               "count characters, len(line), and refuse only longer lines (> not >=).", explains=("LineTooLong",)):
         assert reader.feed(("가" * 100 + "\n").encode()) == ["가" * 100]
-    for data, what in [(b"x" * 101, "101 characters without a newline"),
-                       (b"y" * 150 + b"\n", "a complete line of 150 characters, in one chunk")]:
+    for data, what in [(b"x" * 101, N_("101 characters without a newline")),
+                       (b"y" * 150 + b"\n", N_("a complete line of 150 characters, in one chunk"))]:
         with hint("Count characters, not bytes, and check both: a complete line longer than self.max_chars, and "
                   "self.pending (text still waiting for its '\\n'); raise LineTooLong for either."):
             try:
                 student.module.LineReader(max_chars=100).feed(data)
             except StudentError as error:
-                assert "LineTooLong" in error.kinds, f"feed() raised {error.error['type']}, not LineTooLong"
+                assert "LineTooLong" in error.kinds, _("feed() raised {kind}, not LineTooLong").format(
+                    kind=error.error['type'])
             else:
-                raise AssertionError(f"feed() returned, but {what} should raise LineTooLong")
+                raise AssertionError(_("feed() returned, but {what} should raise LineTooLong").format(what=_(what)))

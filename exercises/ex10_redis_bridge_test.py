@@ -13,7 +13,7 @@ import time
 import pytest
 import redis
 
-from chatkit.grader import hint, part
+from chatkit.grader import N_, _, hint, part
 from chatkit.tools.redisserver import RedisMissing, RedisServer
 
 KOREAN = "민수: 안녕하세요, 다른 서버에서도 잘 들리나요?"
@@ -30,7 +30,8 @@ def redis_server():
     try:
         server = RedisServer()
     except RedisMissing as missing:
-        pytest.skip(f"Not graded here: this optional exercise needs redis-server (its points are extra). {missing}")
+        pytest.skip(_("Not graded here: this optional exercise needs redis-server (its points are extra). "
+                      "{missing}").format(missing=missing))
     yield server
     server.stop()
 
@@ -62,9 +63,10 @@ class Channel:
                 try:
                     return json.loads(message["data"].decode("utf-8"))
                 except ValueError:
-                    raise AssertionError(f"your bridge published {message['data'][:200]!r}, which is not "
-                                         f"JSON in UTF-8 ({why})") from None
-        raise AssertionError(f"nothing was published on the channel within {PATIENCE:g} s ({why})")
+                    raise AssertionError(_("your bridge published {data!r}, which is not JSON in UTF-8 ({why})").format(
+                        data=message['data'][:200], why=_(why))) from None
+        raise AssertionError(_("nothing was published on the channel within {PATIENCE:g} s ({why})").format(
+            PATIENCE=PATIENCE, why=_(why)))
 
     def from_another_server(self, line, origin="another-server"):
         """PUBLISH a line as another server's bridge does (its JSON in UTF-8, Korean unescaped)."""
@@ -77,7 +79,8 @@ class Channel:
     def wait_for_subscribers(self, count, problem):
         deadline = time.monotonic() + PATIENCE
         while self.subscribers() != count:
-            assert time.monotonic() < deadline, f"{problem} (Redis counts {self.subscribers() - 1} of yours)"
+            assert time.monotonic() < deadline, _("{problem} (Redis counts {count} of yours)").format(
+                problem=_(problem), count=self.subscribers() - 1)
             time.sleep(0.02)  # Redis handles the other connection's SUBSCRIBE or close: look again
 
 
@@ -87,7 +90,7 @@ def bridged(student, channel):
     bridge = student.module.RedisBridge(room, channel.url, channel.name)
     before = channel.subscribers()
     bridge.start()
-    channel.wait_for_subscribers(before + 1, "start() returned, but your bridge never subscribed to the channel")
+    channel.wait_for_subscribers(before + 1, N_("start() returned, but your bridge never subscribed to the channel"))
     return room, bridge
 
 
@@ -99,7 +102,8 @@ def heard_until(room, line, why):
         if line in heard:
             return heard
         time.sleep(0.05)  # the line is on its way through Redis and a thread of the child: look again
-    raise AssertionError(f"the room never heard {line!r} ({why}); it heard {list(room.heard)[-5:]}")
+    raise AssertionError(_("the room never heard {line!r} ({why}); it heard {heard}").format(
+        line=line, why=_(why), heard=list(room.heard)[-5:]))
 
 
 @pytest.fixture(autouse=True)
@@ -115,32 +119,34 @@ def test_publishes_what_the_room_says(student, channel):
               "self.redis.publish(self.channel, json.dumps({...})) for each line the room says."):
         room, bridge = bridged(student, channel)
         room.say("alice: hello, other servers")
-        said = channel.next_published("alice said a line in the room")
+        said = channel.next_published(N_("alice said a line in the room"))
     with part(1, "The data is the JSON text {\"origin\": self.origin, \"line\": line}: the line as it was said."):
         assert isinstance(said, dict) and said.get("line") == "alice: hello, other servers", \
-            f"your bridge published {said!r}"
+            _("your bridge published {said!r}").format(said=said)
     with part(1, "Every message carries \"origin\": self.origin, so each server can tell its own echoes "
                  "from the others' lines."):
         assert isinstance(said, dict) and said.get("origin") == bridge.origin, \
-            f"your bridge published {said!r}; its origin should be {bridge.origin!r}"
+            _("your bridge published {said!r}; its origin should be {origin!r}").format(
+                said=said, origin=bridge.origin)
 
 
 @pytest.mark.points(2)
 def test_relays_what_the_channel_brings(student, channel):
     """Lines another server publishes reach the members here, once each, in order, Korean intact."""
-    room, _ = bridged(student, channel)
+    room, _bridge = bridged(student, channel)
     with part(1, "The relay thread hands each message from another server to self.room.hear(line), once, "
                  "in the order they came."):
         for n in range(5):
             channel.from_another_server(f"bob: line {n}")
-        heard = heard_until(room, "bob: line 4", "another server published it")
-        assert heard == [f"bob: line {n}" for n in range(5)], f"the room heard {heard}"
+        heard = heard_until(room, "bob: line 4", N_("another server published it"))
+        assert heard == [f"bob: line {n}" for n in range(5)], _("the room heard {heard}").format(heard=heard)
     with part(1, "Messages are UTF-8: decode them as UTF-8 (json.loads does, given the bytes), and Korean "
                  "arrives intact."):
         channel.from_another_server(KOREAN)
         channel.from_another_server("bob: after the Korean line")
-        heard = heard_until(room, "bob: after the Korean line", "another server published it")
-        assert KOREAN in heard, f"the Korean line did not arrive intact: the room heard {heard[-2:]}"
+        heard = heard_until(room, "bob: after the Korean line", N_("another server published it"))
+        assert KOREAN in heard, _("the Korean line did not arrive intact: the room heard {heard}").format(
+            heard=heard[-2:])
 
 
 @pytest.mark.points(2)
@@ -148,15 +154,16 @@ def test_skips_its_own_echoes(student, channel):
     """Its own lines come back from Redis: they are skipped; two servers each hear a line exactly once."""
     with hint("Redis sends your own messages back to you: relay only those whose origin is not self.origin "
               "(the members here heard them when they were said)."):
-        room, _ = bridged(student, channel)
-        other_room, _ = bridged(student, channel)
+        room, _bridge = bridged(student, channel)
+        other_room, _bridge = bridged(student, channel)
         room.say("alice: only once, please")
-        heard_there = heard_until(other_room, "alice: only once, please", "the other server's room said it")
+        heard_there = heard_until(other_room, "alice: only once, please", N_("the other server's room said it"))
         channel.from_another_server("bob: and after that")  # comes after any echo of alice's line
-        heard_here = heard_until(room, "bob: and after that", "another server published it")
+        heard_here = heard_until(room, "bob: and after that", N_("another server published it"))
         assert heard_here.count("alice: only once, please") == 1, \
-            f"the room where alice spoke heard her line {heard_here.count('alice: only once, please')} times"
-        assert heard_there.count("alice: only once, please") == 1, "the other room heard alice's line more than once"
+            _("the room where alice spoke heard her line {times} times").format(
+                times=heard_here.count('alice: only once, please'))
+        assert heard_there.count("alice: only once, please") == 1, _("the other room heard alice's line more than once")
 
 
 @pytest.mark.points(2)
@@ -167,11 +174,11 @@ def test_stop_is_clean(student, channel):
     with part(1, "stop() unsubscribes from the channel (and closes the connection): Redis then counts only "
                  "the test's own subscriber."):
         bridge.stop(timeout=PATIENCE)
-        channel.wait_for_subscribers(1, "after stop(), your bridge is still subscribed to the channel")
+        channel.wait_for_subscribers(1, N_("after stop(), your bridge is still subscribed to the channel"))
     with part(1, "stop() ends the relay thread and waits for it (thread.stop() and join(), or a loop that "
                  "looks at a stop event): nothing of the bridge keeps running."):
         deadline = time.monotonic() + PATIENCE
         while student.module.threading.active_count() > threads_before and time.monotonic() < deadline:
             time.sleep(0.05)  # a thread that was told to stop is finishing: look again
         assert student.module.threading.active_count() <= threads_before, \
-            "after stop(), your relay thread is still running"
+            _("after stop(), your relay thread is still running")

@@ -124,6 +124,16 @@ def test_the_graders_errors_are_in_korean():
     assert "there is no exercise" in run_chatkit("progress", "ex42").stderr
 
 
+def test_progress_names_the_exercise_in_the_students_language():
+    """The title comes from the exercise's docstring (English, where the ladder reads its rung); its Korean
+    from the catalog."""
+    korean = run_chatkit("progress", "ex01", CHATKIT_LANG="ko").stdout
+    assert "다음: ex01_listen (연습 문제 1 (안내형): 리슨 소켓 열기 (1단계, 보고서의 ServerOpen))" in korean, korean
+    assert "Exercise 1" not in korean and "open a listening socket" not in korean
+    english = run_chatkit("progress", "ex01").stdout
+    assert "Next: ex01_listen (Exercise 1 (guided): open a listening socket" in english, english
+
+
 def test_the_command_lines_help_stays_english_otherwise():
     for environ in ({}, {"CHATKIT_LANG": "xx"}, {"LANG": "C.UTF-8"}):
         top = run_chatkit("--help", **environ)

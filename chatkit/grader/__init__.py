@@ -39,3 +39,5 @@ The workflows on top:
 
 from chatkit.grader.commands.check import check  # noqa: F401  (a notebook's last cell)
 from chatkit.grader.scoring import hint, part  # noqa: F401  (used by the graded tests)
+from chatkit.grader.results.words import _  # noqa: F401  (a graded test's assertion message, in the student's language)
+from chatkit.tools.language import N_  # noqa: F401  (marks a hint or a why= kept for later, for the catalog)

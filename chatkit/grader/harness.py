@@ -28,6 +28,7 @@ from chatkit.grader.peer import Peer
 from chatkit.grader.testroom import TestRoom
 from chatkit.grader.results import words
 from chatkit.grader.results.words import _
+from chatkit.tools.language import N_
 from chatkit.grader.sandbox import Sandbox, StudentHang, StudentProblem, launch
 from chatkit.grader.sandbox.diagnose import explain_stacks, named_cause, same_file, short, waiting_for
 
@@ -81,7 +82,8 @@ class Exercise:
 
     def sandbox(self):
         if not self.path.exists():
-            missing = AssertionError(f"{self.path.name} is missing: the exercise file should be at {self.path}")
+            missing = AssertionError(_("{file} is missing: the exercise file should be at {path}").format(
+                file=self.path.name, path=self.path))
             missing.kind = "todo"  # not attempted, rather than wrong
             raise missing
         version = (str(self.path), self.path.stat().st_mtime_ns)
@@ -174,11 +176,13 @@ class Exercise:
         for name in self.own:
             where = found.get(name)
             if where is None:
-                missing = AssertionError(f"{self.path.name} has no {name}: the exercise asks for it.")
+                missing = AssertionError(_("{file} has no {name}: the exercise asks for it.").format(
+                    file=self.path.name, name=name))
                 missing.kind = "todo"
                 raise missing
             if not same_file(where, self.path):
-                wrong = AssertionError(f"{name} is defined in {short(where)}, not in {self.path.name}.")
+                wrong = AssertionError(_("{name} is defined in {where}, not in {file}.").format(
+                    name=name, where=short(where), file=self.path.name))
                 wrong.chatkit_cause = words.not_written_here(name, short(where))
                 raise wrong
 
@@ -218,9 +222,9 @@ class RunningServer:
         self.remote.server_open()
         self.host, self.port = self.remote.host, self.remote.port
         if not isinstance(self.port, int) or not 0 < self.port < 65536:
-            raise AssertionError(f"After server_open(), self.port is {self.port!r}, but it should be the real port "
-                                 f"the socket listens on (we asked for port 0: any free port). "
-                                 f"Read it back with self.listener.getsockname().")
+            raise AssertionError(_("After server_open(), self.port is {port!r}, but it should be the real port "
+                                   "the socket listens on (we asked for port 0: any free port). "
+                                   "Read it back with self.listener.getsockname().").format(port=self.port))
         self.running = self.remote.run.background()
 
     @property
@@ -236,10 +240,10 @@ class RunningServer:
     def join(self, nick, receive_buffer=None):
         """A client that answers the nickname question and waits to hear that it joined."""
         peer = self.connect(nick, receive_buffer=receive_buffer)
-        peer.expect(protocol.PROMPT, why="the server asks every newcomer for a nickname first")
+        peer.expect(protocol.PROMPT, why=N_("the server asks every newcomer for a nickname first"))
         peer.say(nick)
         try:
-            peer.expect(f"* {nick} joined", why="the room announces every newcomer, to the newcomer too")
+            peer.expect(f"* {nick} joined", why=N_("the room announces every newcomer, to the newcomer too"))
         except AssertionError as failure:
             if f"* {nick}" in peer.lines() or any(line.startswith(" joined") for line in peer.lines()):
                 failure.chatkit_cause = words.nickname_not_stripped(nick)
@@ -372,7 +376,7 @@ class RunningClient:
         if problem:
             raise problem.reworded(_("the test was waiting for your client to show {line!r}, but {problem}").format(
                 line=line, problem=problem)) from None
-        because = f" ({why})" if why else ""
+        because = f" ({_(why)})" if why else ""  # a test's why: N_() marks it for the catalog
         seen = lines[self.cursor:][-8:]
         message = (_("your client should have shown {line!r}{because}, but {timeout:g} s passed.").format(
             line=line, because=because, timeout=timeout)

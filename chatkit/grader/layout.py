@@ -103,13 +103,23 @@ def exercise_of(test_path):
     return None
 
 
-def title(exercise_id, root=None):
-    """The first line of the exercise's docstring (from the solution, else the stub)."""
+def title_file(exercise_id, root=None):
+    """The file an exercise's title comes from: the solution, else the stub (the students' edition)."""
     root = root or kit_root()
     for folder in (solutions_dir(root), exercises_dir(root)):
-        path = folder / f"{exercise_id}.py"
-        if path.exists():
-            match = re.search(r'^"""(.+?)$', path.read_text(encoding="utf-8"), re.MULTILINE)
-            if match:
-                return match.group(1).strip().rstrip(".").replace("``", "")
-    return exercise_id
+        if (folder / f"{exercise_id}.py").exists():
+            return folder / f"{exercise_id}.py"
+    return None
+
+
+def title(exercise_id, root=None):
+    """The first line of the exercise's docstring, in English (the ladder reads its rung there)."""
+    path = title_file(exercise_id, root)
+    match = path and re.search(r'^"""(.+?)$', path.read_text(encoding="utf-8"), re.MULTILINE)
+    return match.group(1).strip().rstrip(".").replace("``", "") if match else exercise_id
+
+
+def shown_title(exercise_id, root=None):
+    """The title in the student's language: the docstring is its source, the catalog has its
+    translation (chatkit/tools/catalogs.py extracts every exercise's title)."""
+    return _(title(exercise_id, root))

@@ -198,7 +198,7 @@ class Peer(Recorder):
         if problem:
             raise problem.reworded(_("{name} was waiting for {wanted}, but {problem}").format(
                 name=self.name, wanted=wanted, problem=problem)) from None
-        because = f" ({why})" if why else ""
+        because = f" ({_(why)})" if why else ""  # a test's why: N_() marks it for the catalog
         ending = _("the server closed the connection") if self.closed else _("{timeout:g} s passed").format(timeout=timeout)
         message = _("{name} expected {wanted}{because}, but {ending}.").format(
             name=self.name, wanted=wanted, because=because, ending=ending)
@@ -224,7 +224,7 @@ class Peer(Recorder):
         if problem:
             raise problem.reworded(_("{name} was waiting to be disconnected, but {problem}").format(
                 name=self.name, problem=problem)) from None
-        because = f" ({why})" if why else ""
+        because = f" ({_(why)})" if why else ""  # a test's why: N_() marks it for the catalog
         state, cause = self.server.diagnosis(stuck=True)
         failure = AssertionError(_("{name} expected the server to close the connection{because}, "
                                    "but it was still open after {timeout:g} s.").format(

@@ -165,10 +165,10 @@ class PartsFailed(AssertionError):
         self.failed = failed
         self.chatkit_hint = scoring.hint_for(failed[0][3], failed[0][2])  # the first failed part's, evidence first
         self.kind = scoring.kind_of(failed[0][3])  # a stub's part fails on its TODO: not attempted, not wrong
-        text = "\n".join(_("This part ({points}) failed: {hint}").format(points=points_text(points), hint=hint) + f"\n{indent(str(error))}"
-                         for points, _passed, hint, error in failed)
+        text = "\n".join(_("This part ({points}) failed: {hint}").format(points=points_text(points), hint=_(hint) if hint else "")
+                         + f"\n{indent(str(error))}" for points, _passed, hint, error in failed)
         if then is not None:  # what stopped the test after those parts
-            text += f"\nThen the test stopped: {scoring.hint_for(then)}\n{indent(str(then))}"
+            text += "\n" + _("Then the test stopped: {hint}").format(hint=scoring.hint_for(then)) + f"\n{indent(str(then))}"
         super().__init__(text)
 
 

@@ -123,7 +123,7 @@ class TestRoom:
         if problem:
             raise problem.reworded(_("the test server was waiting for the line {line!r} from your client, "
                                      "but {problem}").format(line=line, problem=problem)) from None
-        because = f" ({why})" if why else ""
+        because = f" ({_(why)})" if why else ""  # a test's why: N_() marks it for the catalog
         ending = (_("your client closed the connection") if self.closed
                   else _("{timeout:g} s passed").format(timeout=timeout))
         message = _("the test server expected the line {line!r} from your client{because}, but {ending}.").format(

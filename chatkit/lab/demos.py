@@ -17,6 +17,7 @@ import threading
 
 from chatkit.lab.tables import Table
 from chatkit.lab.wait import wait_until
+from chatkit.tools.language import translated as _
 from chatkit.stages import stage5_report
 
 # Linux system call numbers, to tell "asleep inside send()" from "waiting for its turn to run".
@@ -92,7 +93,8 @@ def close_does_not_wake_accept(patience=1.0):
         except OSError as error:  # some systems refuse shutdown() on a listening socket
             failed = f" ({how} itself failed: {error!r})"
         thread.join(patience)
-        woke = ("yes" if not thread.is_alive() else f"no, still blocked after {patience:g} s") + failed
+        woke = (_("yes") if not thread.is_alive() else
+                _("no, still blocked after {seconds:g} s").format(seconds=patience)) + failed
         if thread.is_alive():  # the only way left: a client connects to the port it still listens on
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=5):
@@ -100,9 +102,9 @@ def close_does_not_wake_accept(patience=1.0):
             except OSError:
                 pass
         listener.close()
-        rows.append([how, woke, outcome[0] if outcome else "(still blocked)"])
-    return Table(["called from another thread", "did accept() wake up?", "what accept() did then"], rows,
-                 title="Waking a thread blocked in accept()")
+        rows.append([how, woke, outcome[0] if outcome else _("(still blocked)")])
+    return Table([_("called from another thread"), _("did accept() wake up?"), _("what accept() did then")], rows,
+                 title=_("Waking a thread blocked in accept()"))
 
 
 class Flood:
@@ -196,10 +198,11 @@ def remove_while_broadcasting(lock=True, patience=1.0):
     removed_during_broadcast = alice_removed.is_set()
     members["alice"].sock.hold = None
     leaver.join()
-    rows = [[nick, "yes" if member.sock.received else "NO: skipped"] for nick, member in members.items()]
-    table = Table(["member", 'heard "dave: hello"?'], rows,
-                  title=f"Broadcast while alice leaves, {'with' if lock else 'WITHOUT'} the room's lock",
-                  note=("alice was removed in the middle of the broadcast" if removed_during_broadcast
-                        else "alice's removal waited for the lock until the broadcast was over"))
+    rows = [[nick, _("yes") if member.sock.received else _("NO: skipped")] for nick, member in members.items()]
+    table = Table([_("member"), _('heard "dave: hello"?')], rows,
+                  title=_("Broadcast while alice leaves, with the room's lock") if lock else
+                  _("Broadcast while alice leaves, WITHOUT the room's lock"),
+                  note=_("alice was removed in the middle of the broadcast") if removed_during_broadcast
+                  else _("alice's removal waited for the lock until the broadcast was over"))
     table.skipped = [nick for nick, member in members.items() if not member.sock.received]
     return table

@@ -22,6 +22,7 @@ B (a dot on B's lane), a little later.
 import html
 
 from chatkit.lab.tables import visible, width
+from chatkit.tools.language import translated as _
 
 SERVER = "server"  # the lane in the middle, and the sender of the server's own lines
 REDIS = "Redis"  # the lane between the servers of a shared room
@@ -124,8 +125,9 @@ class SequenceDiagram:
         parts = [self.time_label(line.time, y), *self.arrow(line.sender, home, y, colour),
                  self.label(fit(said, LANE_GAP - 20), x + toward * 10, y, colour, "start" if toward > 0 else "end")]
         if line.heard is None and line.note not in ("nickname", "command"):
+            nobody = html.escape(_("nobody heard it"))
             parts.append(f"<text x='{self.x[home] + toward * 8}' y='{y + 4}' fill='#999' "
-                         f"text-anchor='{'start' if toward > 0 else 'end'}' {FONT}>✕ nobody heard it</text>")
+                         f"text-anchor='{'start' if toward > 0 else 'end'}' {FONT}>✕ {nobody}</text>")
         elif any(self.source(line, who) == REDIS for who, _ in line.heard_by):
             x1, x2 = self.x[home], self.x[REDIS]
             parts.append(f"<line x1='{x1}' y1='{y}' x2='{x2}' y2='{y}' stroke='#999' stroke-width='1.4' "

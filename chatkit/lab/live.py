@@ -41,6 +41,7 @@ from chatkit import protocol
 from chatkit.lab import thread_output, views
 from chatkit.protocol import encode_line
 from chatkit.tools import servers
+from chatkit.tools.language import translated as _
 from chatkit.tools.recorder import Recorder
 
 DEFAULT_TIMEOUT = 5.0  # seconds to wait for an expected line
@@ -247,8 +248,9 @@ def stop_all():
             failures.append(str(error))
     if failures:
         raise RuntimeError("; ".join(failures))
-    names = ", ".join(server.name for server in servers) or "none"
-    return f"stopped {len(servers)} server(s) ({names}) and {clients} client(s)"
+    names = ", ".join(server.name for server in servers) or _("none")
+    return _("stopped {servers} server(s) ({names}) and {clients} client(s)").format(
+        servers=len(servers), names=names, clients=clients)
 
 
 class ClientClosed(ConnectionError):

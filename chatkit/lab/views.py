@@ -29,6 +29,8 @@ from chatkit.lab.diagram import SERVER, SequenceDiagram
 from chatkit.lab.tables import Table, visible
 from chatkit.lab.wait import wait_until
 from chatkit.protocol import clean_text
+from chatkit.tools.language import N_
+from chatkit.tools.language import translated as _
 
 SAME_BROADCAST_WINDOW = 1.0  # seconds: copies of one line heard further apart are separate lines
 LANE_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
@@ -154,21 +156,21 @@ def transcript(server, clients=None, last=40):
     rows = []
     for line in shown:
         if line.note == "nickname":
-            heard_by = "the server (answer to the nickname question)"
+            heard_by = _("the server (answer to the nickname question)")
         elif line.note == "command":
-            heard_by = "the server (a command)"
+            heard_by = _("the server (a command)")
         elif line.heard_by:
             heard_by = ", ".join(f"{who} +{(t - line.time) * 1000:.1f} ms" for who, t in line.heard_by)
         else:
-            heard_by = "nobody"
+            heard_by = _("nobody")
         said = "—" if line.said is None else visible(line.said)
         if line.note and line.note not in ("nickname", "command"):
             said += f"  ({line.note})"
         rows.append([f"{line.time:.3f}", line.sender, said,
                      "—" if line.heard is None else visible(line.heard), heard_by])
-    note = "(earlier lines not shown: transcript(last=None) shows them all)" if since or len(shown) < len(lines) else ""
-    table = Table(["time (s)", "from", "said", "heard as", "heard by"], rows,
-                  title=f"Transcript: {server.name}", note=note, css_class="chatkit-transcript",
+    note = _("(earlier lines not shown: transcript(last=None) shows them all)") if since or len(shown) < len(lines) else ""
+    table = Table([_("time (s)"), _("from"), _("said"), _("heard as"), _("heard by")], rows,
+                  title=_("Transcript: {name}").format(name=server.name), note=note, css_class="chatkit-transcript",
                   colours=lane_colours(server))
     table.lines = lines
     return table
@@ -187,7 +189,7 @@ def sequence_diagram(server, clients=None, last=30):
     homes = None if not isinstance(server, Together) else {
         name: [label for label in labels if label in shown] for name, labels in server.homes().items()}
     return SequenceDiagram([c.label for c in clients], lines[-last:] if last else lines,
-                           title=f"{server.name}: who said what to whom", colours=lane_colours(server), homes=homes)
+                           title=_("{name}: who said what to whom").format(name=server.name), colours=lane_colours(server), homes=homes)
 
 
 # --- the server's log ------------------------------------------------------------
@@ -197,21 +199,23 @@ def server_log(server, last=20):
     """The last lines the server logged (or printed from its threads)."""
     entries = server.log_lines[-last:] if last else server.log_lines
     hidden = len(server.log_lines) - len(entries)
-    return Table(["time (s)", "server log"], [[f"{t:.3f}", text] for t, text in entries],
-                 title=f"Log of {server.name}", note=f"({hidden} earlier lines not shown)" if hidden else "")
+    return Table([_("time (s)"), _("server log")], [[f"{t:.3f}", text] for t, text in entries],
+                 title=_("Log of {name}").format(name=server.name),
+                 note=_("({hidden} earlier lines not shown)").format(hidden=hidden) if hidden else "")
 
 
 # --- threads -----------------------------------------------------------------------
 
 # (a pattern for "function(): line of code" where a thread waits, what it waits for); first match wins.
+# The waits and roles stay English here (code compares them); thread_view() shows them translated.
 WAITS = [
-    (r"\.accept\(", "accept(): a new connection"),
-    (r"\.recv\(", "recv(): its client to send something"),
-    (r"sendall\(", "sendall(): room in its client's socket buffer"),
-    (r"^take\(\)", "its outbox: a line to send"),
-    (r"\block\b|\.acquire\(", "a lock another thread holds"),
-    (r"\.join\(", "another thread to finish"),
-    (r"\.wait\(", "an event (another thread sets it)"),
+    (r"\.accept\(", N_("accept(): a new connection")),
+    (r"\.recv\(", N_("recv(): its client to send something")),
+    (r"sendall\(", N_("sendall(): room in its client's socket buffer")),
+    (r"^take\(\)", N_("its outbox: a line to send")),
+    (r"\block\b|\.acquire\(", N_("a lock another thread holds")),
+    (r"\.join\(", N_("another thread to finish")),
+    (r"\.wait\(", N_("an event (another thread sets it)")),
 ]
 
 
@@ -221,15 +225,15 @@ def waiting_for(frame, server):
     while frame is not None and frame.f_code.co_filename not in server.source_files:
         frame = frame.f_back
     if frame is None:
-        return "(not in the server's code)", ""
+        return N_("(not in the server's code)"), ""
     code = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
     where = f"{pathlib.Path(frame.f_code.co_filename).name}:{frame.f_lineno} in {frame.f_code.co_name}(): {code}"
     if innermost.f_code.co_name == "accept" or ".accept(" in inspect.getsource(frame.f_code):
-        return "accept(): a new connection", where  # (between two timed-out accept() calls, too)
+        return N_("accept(): a new connection"), where  # (between two timed-out accept() calls, too)
     for pattern, meaning in WAITS:
         if re.search(pattern, f"{frame.f_code.co_name}(): {code}"):
             return meaning, where
-    return ("something another thread does" if innermost is not frame else "nothing: it is running"), where
+    return (N_("something another thread does") if innermost is not frame else N_("nothing: it is running")), where
 
 
 def server_threads(server):
@@ -246,9 +250,9 @@ def server_threads(server):
             stack.append(f)
             f = f.f_back
         if thread is server.thread:
-            found.append((thread, "accept loop (runs server.run())", *waiting_for(frame, server)))
+            found.append((thread, N_("accept loop (runs server.run())"), *waiting_for(frame, server)))
         elif server.owns(stack):
-            found.append((thread, "serves one client", *waiting_for(frame, server)))
+            found.append((thread, N_("serves one client"), *waiting_for(frame, server)))
     return found
 
 
@@ -271,12 +275,14 @@ def thread_view(server, wait_for=None, timeout=5):
         except TimeoutError:
             pass  # show what there is; the table tells what the threads do instead
     found = server_threads(server)
-    rows = [[thread.name, role, waiting, where] for thread, role, waiting, where in found]
+    rows = [[thread.name, _(role), _(waiting), where] for thread, role, waiting, where in found]
     serving = sum(1 for _, role, _, _ in found if role == "serves one client")
     others = threading.active_count() - len(found)
-    note = (f"{serving} thread(s) serving clients, {len(server.clients)} client(s) connected; "
-            f"{others} other thread(s) of this process (the notebook's clients, Jupyter) not shown")
-    return Table(["thread", "role", "waiting for", "where"], rows, title=f"Threads of {server.name}",
+    note = _("{serving} thread(s) serving clients, {clients} client(s) connected; {others} other thread(s) "
+             "of this process (the notebook's clients, Jupyter) not shown").format(
+        serving=serving, clients=len(server.clients), others=others)
+    return Table([_("thread"), _("role"), _("waiting for"), _("where")], rows,
+                 title=_("Threads of {name}").format(name=server.name),
                  note=note, css_class="chatkit-threads")
 
 

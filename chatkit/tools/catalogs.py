@@ -6,7 +6,10 @@
 The texts are English in the code, marked for gettext: ``_("...")``,
 ``N_("...")`` (the protocol's lines), ``ngettext(...)``, the graded
 tests' ``hint("...")`` and ``part(n, "...")``, and the first line of each
-graded test's docstring (what the score table calls the test). Babel extracts them (the
+graded test's docstring (what the score table calls the test), each
+exercise's title (the first line of its docstring: progress and watch show
+it), and each TODO of solutions/ (what a stub's failure says is not written
+yet). Babel extracts them (the
 same keywords every time, from here), merges them into each .po, where a
 translator writes the Korean, and compiles each .po into the .mo that
 gettext reads at run time. The .mo is committed: a student's install (pip
@@ -24,6 +27,8 @@ import string
 import sys
 from pathlib import Path
 
+from chatkit.grader import layout
+from chatkit.grader.authoring import stubs
 from chatkit.tools.language import DOMAIN, LANGUAGES, LOCALE
 
 ROOT = LOCALE.parents[1]  # the kit's folder: chatkit/ and exercises/ in it
@@ -51,6 +56,15 @@ def template():
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     for filename, lineno, description in test_descriptions():
         catalog.add(description, None, [(filename, lineno)], auto_comments=["what the test checks (its docstring)"])
+    for exercise in layout.exercise_ids(ROOT):
+        where = layout.title_file(exercise, ROOT).relative_to(ROOT).as_posix()
+        catalog.add(layout.title(exercise, ROOT), None, [(where, 1)], auto_comments=["the exercise's title (its docstring)"])
+    for path in sorted(layout.solutions_dir(ROOT).glob("ex[0-9][0-9]_*.py")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            marker = stubs.BEGIN.match(line)
+            if marker and marker["todo"]:
+                catalog.add(marker["todo"].strip(), None, [(path.relative_to(ROOT).as_posix(), number)],
+                            auto_comments=["a TODO of a stub (from its solution's marker)"])
     return catalog
 
 

@@ -4,6 +4,8 @@
                          (LANGUAGE, LC_ALL, LC_MESSAGES, LANG: ko_KR.UTF-8 is Korean)
     translation("ko")    gettext's translations for a language: .gettext, .ngettext
     translator()         the `_` of the current language
+    translated(text)     `text` in the language current *now* (the lab's words: a notebook
+                         may set CHATKIT_LANG after the kit is imported)
 
 The texts are English in the code, marked with ``_()``; the Korean is in
 chatkit/locale/ko/LC_MESSAGES/chatkit.po, compiled to chatkit.mo beside it
@@ -62,3 +64,8 @@ def catalog(language):
 def translator(language=None):
     """The `_` function for `language` (default: the current one)."""
     return translation(language).gettext
+
+
+def translated(text):
+    """`text` in the language that is current when it is said (looked up on each call)."""
+    return translation().gettext(text)

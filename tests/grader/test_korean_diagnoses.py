@@ -10,6 +10,7 @@ say it in English (the samples test holds the English words).
 
 import pytest
 
+from chatkit.grader import layout
 from grading_helpers import grade_copy, solution_text
 
 pytestmark = pytest.mark.timeout(180)
@@ -56,3 +57,22 @@ def test_the_same_submissions_in_english_say_it_in_english(tmp_path):
     assert "(noticed at ex04_broadcast_test.py:" in hang
     assert " raised KeyError: " in error and "\n  at exercises/ex04_broadcast.py:" in error
     assert not any("\uac00" <= char <= "\ud7a3" for char in hang + error)  # no Hangul in the English
+
+
+def test_the_hints_kept_in_constants_are_korean_in_a_failed_part_too(tmp_path):
+    """ex02's hints live in constants (GREET, ECHO), ex07's in a dict: a Korean run shows them in Korean,
+    above the traceback and in each failed part's line; the stub's TODO is said in Korean too."""
+    stub = (layout.exercises_dir() / "ex02_accept_loop.py").read_text(encoding="utf-8")
+    run = grade_copy(tmp_path / "ex02", "ex02_accept_loop", stub, env={"CHATKIT_LANG": "ko"})
+    assert "이 부분(1점)을 통과하지 못했어요: serve_client()는 먼저 self.greeting을 한 줄로 보냅니다" in run.output
+    assert "힌트: serve_client()는 먼저 self.greeting을" in run.output
+    assert "serve_client() sends self.greeting first" not in run.output
+    assert "Each recv() goes back with" not in run.output
+    assert "아직 작성하지 않은 부분입니다(TODO: 루프: conn = self.wait_for_client(); None이면 return" in run.output
+    assert "return when it is None" not in run.output  # the stub's TODO, from the catalog
+
+    busy = solution_text("ex07_slow_reader").replace("            while not self.chunks and not self.closed:\n"
+                                                     "                self.changed.wait()\n", "", 1)
+    run = grade_copy(tmp_path / "ex07", "ex07_slow_reader", busy, env={"CHATKIT_LANG": "ko"})
+    assert "outbox가 비어 있는데 take()가 곧바로 반환했습니다" in run.output
+    assert "take() returned at once" not in run.output

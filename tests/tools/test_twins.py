@@ -184,9 +184,11 @@ def test_an_override_of_expect_survives_sync_and_goes_stale_when_the_english_cha
     english, twin, before = copy
     korean_expect = ["서버 1개(stage 1)와 클라이언트 1개를 멈췄습니다"]
 
+    english_expect = cell(read(english), "01-16").metadata["chatkit"]["expect"]
+
     def override(notebook):
         info = cell(notebook, "01-16").metadata["chatkit"]
-        info["overrides"] = {"expect": twins.digest(info["expect"])}
+        info["overrides"] = {"expect": twins.digest(english_expect)}  # the English it replaces
         info["expect"] = korean_expect
 
     edit(twin, override)

@@ -68,7 +68,7 @@ def lines_for(results, folder=None):
     else:
         lines.append(words.on_the_ladder(words.RUNG_NAMES[ladder.rung(test.exercise)], order.index(test.exercise) + 1,
                                          len(order), len(done)))
-        lines.append(f"{words.NEXT}: {test.exercise} ({layout.title(test.exercise)})")
+        lines.append(f"{words.NEXT}: {test.exercise} ({layout.shown_title(test.exercise)})")
         lines.append(f"  {test.test} ({points(test.max_score)}): {described(test)}")
         if test.hint:
             lines.append(f"  {words.HINT}: {test.hint}")

@@ -88,7 +88,7 @@ def watch(root, exercise, say=print):
         path = layout.exercises_dir(root) / f"{exercise}.py"
         shown = f"exercises/{path.name}"
         say("")
-        say(words.watch_starting(f"{exercise} ({layout.title(exercise, root)})"))
+        say(words.watch_starting(f"{exercise} ({layout.shown_title(exercise, root)})"))
         while True:
             seen = signature(path)
             lines, passes = report(grade(exercise, root), exercise)

@@ -107,6 +107,12 @@ def place(frame):
     return f"{short(filename)}:{line} in {function}" + (f": {source}" if source else "")
 
 
+def todo(message):
+    """A stub's 'TODO: ...' in the student's language (the catalog has each TODO of solutions/)."""
+    prefix = "TODO: "
+    return prefix + _(message[len(prefix):]) if message.startswith(prefix) and len(message) > len(prefix) else message
+
+
 def explain_error(label, error, student_path):
     """'RunServer.run() raised KeyError: ...' and where, in the student's file first."""
     kind, message = error["type"], error["message"]
@@ -115,7 +121,7 @@ def explain_error(label, error, student_path):
     mine = [f for f in frames if os.path.abspath(f[0]) == os.path.abspath(student_path)]
     where = mine[-1] if mine else (frames[-1] if frames else None)
     if kind == "NotImplementedError":
-        text = _("{label}: not written yet ({message}).").format(label=label, message=message or "NotImplementedError")
+        text = _("{label}: not written yet ({message}).").format(label=label, message=todo(message) or "NotImplementedError")
         if where:
             text += "\n  " + _("The TODO is at {place}, in {function}().").format(
                 place=f"{short(where[0])}:{where[1]}", function=where[2])

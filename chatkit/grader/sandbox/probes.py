@@ -17,6 +17,7 @@ import socket
 import time
 
 from chatkit.grader.limits import MEMBERS_TIMEOUT
+from chatkit.grader.results.words import _
 
 WATCHED = ("add_user", "delete_user", "send_all")
 
@@ -51,12 +52,13 @@ def listener_facts(sandbox, server, timeout):
         return told  # not a socket, or closed; or a spawned child, which has no side door
     sock = sandbox.receive_socket(timeout)
     if sock is None:
-        raise AssertionError("the grader could not look at server.listener: your process did not hand it over")
+        raise AssertionError(_("the grader could not look at server.listener: your process did not hand it over"))
     with sock:
         facts = socket_facts(sock)
     port = server.port
     if facts["listening"] and facts["address"][1:2] != [port]:
-        raise AssertionError(f"server.listener listens on port {facts['address'][1]}, but self.port is {port!r}")
+        raise AssertionError(_("server.listener listens on port {actual}, but self.port is {port!r}").format(
+            actual=facts["address"][1], port=port))
     return facts
 
 
