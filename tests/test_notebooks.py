@@ -51,11 +51,13 @@ import os
 import pathlib
 import re
 import shutil
+import tempfile
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from traitlets.config import Config
 
 from chatkit.grader import layout
 from chatkit.tools.nbstrip import problems, walkthrough_notebooks
@@ -257,13 +259,19 @@ def test_notebook_runs_and_shows_what_it_should(path):
                       "to the metadata of its key cells (see this test's docstring)")
     prepare(notebook)
     files_before = set(NOTEBOOK_DIR.rglob("*"))
+    # The kernel talks over Unix sockets, not TCP: jupyter_client picks free TCP ports and closes
+    # them before the kernel binds them, and on a busy machine another test can take one meanwhile.
+    sockets = tempfile.mkdtemp(prefix="chatkit-kernel-")
+    unix_sockets = Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(sockets, "kernel")}})
     client = NotebookClient(notebook, timeout=budget(path), startup_timeout=60, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})  # where JupyterLab runs it
+                            config=unix_sockets, resources={"metadata": {"path": str(path.parent)}})  # where JupyterLab runs it
     failed = None
     try:
         client.execute()
     except CellExecutionError as error:
         failed = COLOURS.sub("", str(error))
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
     if failed:
         pytest.fail(f"{path.name}: a cell failed:\n{failed[-3000:]}", pytrace=False)
 
