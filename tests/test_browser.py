@@ -20,6 +20,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.request
@@ -66,13 +67,17 @@ def jupyter_lab(tmp_path):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(settings))
     # A JupyterLab of its own: none of this machine's Jupyter settings, state or configuration.
+    # Its kernels talk over Unix sockets in a short runtime folder (a socket's path has at most 107
+    # bytes): TCP ports that jupyter_client picks, frees and hands the kernel can be taken meanwhile
+    # on a busy machine, and the kernel then dies at start (the REST API answers 500).
+    runtime = tempfile.mkdtemp(prefix="chatkit-lab-")
     env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+               JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"), JUPYTER_RUNTIME_DIR=runtime,
                JUPYTER_DATA_DIR=str(tmp_path / "data"), JUPYTER_CONFIG_DIR=str(tmp_path / "config"))
     token = secrets.token_hex(16)
     lab = subprocess.Popen(
         ["make", "-s", "lab", f"LAB_ROOT={notebooks.parent}",
-         f"LAB_ARGS=--no-browser --ServerApp.port=0 --IdentityProvider.token={token}"],
+         f"LAB_ARGS=--no-browser --ServerApp.port=0 --IdentityProvider.token={token} --KernelManager.transport=ipc"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     lines, seen = queue.Queue(), []
     reader = threading.Thread(target=read_lines, args=(lab.stdout, lines), name="jupyter lab output")
@@ -98,6 +103,7 @@ def jupyter_lab(tmp_path):
             lab.wait()
         reader.join(10)
         lab.stdout.close()
+        shutil.rmtree(runtime, ignore_errors=True)
 
 
 def wait_for_kernel(base, token, timeout=STEP / 1000):
