@@ -8,14 +8,14 @@ Prints, each next to its baseline, as medians of --repeat runs:
     environment (autoloaded plugins included: the dev extras bring hypothesis, whose plugin
     imports it at the end of every run) and without them (a student's install has none), and
     the same without the capstone (exercise 9, a whole server graded over real sockets) as
-    the baseline it adds to; target: under 5 s with the capstone;
+    the baseline it adds to; target: under 5 s with the capstone (issue 16 asked 1.5 s before it);
   - seconds per solved student: a tuned loop of one `pytest exercises/` per student with the
     same isolation (the kit's plugin grading a clean copy in a fresh `python -I`, plugin
     autoload off, N at a time) against `python -m chatkit grade -j N`; target: 3x;
   - a realistic class of --class-size students (samples.make_class: bugs, hangs, unfinished
     work; every exercise, the capstone included) graded whole, with the limits of the grader
     on and off (CHATKIT_GRADER_LIMITS=off), once each (--class-repeat); target: a class of
-    100 in under 2 minutes on 2 cores;
+    300 in under 5 minutes on 2 cores, limits on (the line says what 300 would take at the rate seen);
   - the load average before and after: the machine may be shared, so read the numbers as
     noisy when it is high, and run the benchmark again.
 """
@@ -110,7 +110,7 @@ def main():
         off = median_of(args.class_repeat, lambda: grade(realistic, jobs, {"CHATKIT_GRADER_LIMITS": "off"}))
         print(f"realistic class of {size} (capstone included), {jobs} at a time: limits on {on:6.1f} s "
               f"({on / size:4.2f} s/student) | limits off {off:6.1f} s ({off / size:4.2f} s/student)  "
-              f"(target: 100 students < 120 s; at this rate {on / size * 100:.0f} s)")
+              f"(target: 300 students < 300 s; at this rate {on / size * 300:.0f} s)")
     print(f"load average at the end: {load()}")
 
 

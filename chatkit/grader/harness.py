@@ -37,15 +37,17 @@ _spares = {}  # path -> ((path, modification time), a Sandbox importing that fil
 _next = {"path": None}  # the exercise file the next test grades (plugin.py says), or None
 
 
-def next_test_grades(path):
+def next_test_grades(path, current=None):
     """Say which exercise file the next test grades (None: no more tests); spares for others are closed.
 
     While a test runs, the sandbox its successor will need is started
     (spare): forking and importing the student's file then happen while this
-    test waits on the network, not before the next one can begin.
+    test waits on the network, not before the next one can begin. The test
+    starting now (`current`) keeps the spare made for it, even when the next
+    one grades another file: the last test of an exercise uses it too.
     """
     _next["path"] = str(path) if path else None
-    for key in [key for key in _spares if key != _next["path"]]:
+    for key in [key for key in _spares if key not in (_next["path"], str(current) if current else None)]:
         _spares.pop(key)[1].close()
 
 

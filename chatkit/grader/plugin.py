@@ -242,7 +242,8 @@ class Grading:
     def pytest_runtest_protocol(self, item, nextitem):
         """Tell the harness what the next test grades: it starts that test's first sandbox ahead."""
         graded = nextitem is not None and nextitem.nodeid in self.by_nodeid
-        next_test_grades(graded_file(self.config, nextitem.path) if graded else None)
+        current = graded_file(self.config, item.path) if item.nodeid in self.by_nodeid else None
+        next_test_grades(graded_file(self.config, nextitem.path) if graded else None, current)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item):

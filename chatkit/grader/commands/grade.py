@@ -35,7 +35,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chatkit.grader import forks, layout, processes
+from chatkit.grader import forks, layout, plugin, processes  # noqa: F401  (plugin: loaded once, for every run forked)
 from chatkit.grader.authoring import tamper
 from chatkit.grader.commands import run, summary
 from chatkit.grader.results import feedback, gradebook

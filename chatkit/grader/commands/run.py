@@ -15,6 +15,7 @@ so far (the plugin saves them after every test) are kept.
 """
 
 import hashlib
+import importlib
 import json
 import os
 import subprocess
@@ -26,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import redis  # noqa: F401  (exercise 10's tests import it: ~0.2 CPU-s a student, were each run to load it)
+from _pytest.config import default_plugins
 
 # harness (the sandboxes, and the kit's code they load) and pytest are imported before the fork server is
 # made (run_grader_forked): every student's run forked from it has them already
@@ -33,6 +36,10 @@ from chatkit.grader import forks, harness, layout, processes  # noqa: F401
 from chatkit.grader.authoring import tamper
 from chatkit.grader.limits import RUN_TIME_LIMIT
 from chatkit.grader.results import Results
+from chatkit.tools import redisserver  # noqa: F401  (exercise 10's tests use it)
+
+for _plugin in default_plugins:  # pytest imports its own plugins when a run starts: here, once for every run
+    importlib.import_module(f"_pytest.{_plugin}" if "." not in _plugin else _plugin)
 
 CLEAN_RUN = "CHATKIT_CLEAN_RUN"  # set in every run made here: the plugin grades where it is
 ANSWERS = "CHATKIT_ANSWERS"  # the solutions/ folders student code must not see, os.pathsep between them
@@ -104,8 +111,11 @@ def exercise_sources(exercises_dir, exercise_ids):
     return found
 
 
-# pytest's own plugins a grading run has no use for; each costs time in every test (~12 % of a run's CPU)
-UNUSED_PLUGINS = ["cacheprovider", "logging", "junitxml", "doctest", "pastebin", "legacypath", "warnings"]
+# pytest's own plugins a grading run has no use for; each costs time in every test (~12 % of a run's CPU);
+# unraisableexception collects the garbage of the whole process when the run ends (~10 % of a student's run),
+# to find exceptions raised in __del__: the grader's own, never the student's (that code runs in sandboxes)
+UNUSED_PLUGINS = ["cacheprovider", "logging", "junitxml", "doctest", "pastebin", "legacypath", "warnings",
+                  "unraisableexception"]
 
 
 def pytest_arguments(paths, results_path, solutions, extra_args):

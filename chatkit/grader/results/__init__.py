@@ -122,9 +122,11 @@ class Results:
         """Write atomically: a run killed half-way still leaves a valid file.
 
         The temporary file gets a name nobody can guess, so nothing made in
-        its place beforehand can stop the save.
+        its place beforehand can stop the save. The saves after each test are
+        compact (json's C encoder; indenting takes its slower Python one);
+        the last one, of a complete run, is indented for people to read.
         """
-        write_atomically(path, json.dumps(self.to_json(), ensure_ascii=False, indent=1))
+        write_atomically(path, json.dumps(self.to_json(), ensure_ascii=False, indent=1 if self.complete else None))
 
     @property
     def score(self):
