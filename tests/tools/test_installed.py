@@ -14,6 +14,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -85,9 +86,14 @@ def test_notebook_01_grades_its_exercise_in_its_last_cell(installed, tmp_path):
     python, folder = installed
     notebook = next(path for path in sorted((folder / "notebooks").glob("01-*.ipynb")))
     out = tmp_path / "run.ipynb"
-    run([str(python), "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", str(notebook),
-         "--output", str(out), "--ExecutePreprocessor.timeout=120"], folder / "notebooks",
-        env=student_env(PATH=f"{python.parent}:{student_env()['PATH']}"), timeout=300)
+    sockets = tempfile.mkdtemp(prefix="chatkit-kernel-")  # Unix sockets: no TCP port another test can take first
+    try:
+        run([str(python), "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", str(notebook),
+             "--output", str(out), "--ExecutePreprocessor.timeout=120", "--KernelManager.transport=ipc",
+             f"--KernelManager.ip={sockets}/kernel"], folder / "notebooks",
+            env=student_env(PATH=f"{python.parent}:{student_env()['PATH']}"), timeout=300)
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
     cells = json.loads(out.read_text(encoding="utf-8"))["cells"]
     grading = [cell for cell in cells if "grade" in cell["metadata"].get("tags", [])]
     assert grading and grading[-1] is [cell for cell in cells if cell["cell_type"] == "code"][-1], \
