@@ -27,15 +27,17 @@ import sys
 import tempfile
 import time
 
+from chatkit.tools.language import N_, translated
+
 STARTUP_SECONDS = 10.0  # for redis-server to answer PING
 STOP_SECONDS = 10.0  # for it to exit after SIGTERM, before SIGKILL
 PORT_ATTEMPTS = 5  # free ports tried, if another program takes the one picked first
 
-INSTALL = ("redis-server is not installed. Install it, then run this again:\n"
-           "  Debian, Ubuntu, WSL:  sudo apt install redis-server\n"
-           "  macOS (Homebrew):     brew install redis\n"
-           "  Windows:              inside WSL as above (Redis has no native Windows build), or Memurai\n"
-           "  conda:                conda install -c conda-forge redis-server")
+INSTALL = N_("redis-server is not installed. Install it, then run this again:\n"
+             "  Debian, Ubuntu, WSL:  sudo apt install redis-server\n"
+             "  macOS (Homebrew):     brew install redis\n"
+             "  Windows:              inside WSL as above (Redis has no native Windows build), or Memurai\n"
+             "  conda:                conda install -c conda-forge redis-server")
 
 
 class RedisMissing(RuntimeError):
@@ -83,7 +85,7 @@ class RedisServer:
     def __init__(self, port=None, settings=()):
         program = executable()
         if program is None:
-            raise RedisMissing(INSTALL)
+            raise RedisMissing(translated(INSTALL))  # in the language of the notebook or command
         self.program = program
         self.settings = list(settings)  # more "--name value" arguments for redis-server
         self.folder = tempfile.mkdtemp(prefix="chatkit-redis-")
