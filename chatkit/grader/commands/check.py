@@ -52,7 +52,8 @@ class CheckResult:
         details = ""
         failures = [test for test in self.tests if not test.passed]
         if failures:
-            details = (f"<details><summary>{_escape(_('What went wrong'))}</summary><pre>"
+            summary = _("What went wrong")  # not inside the f-string: Python 3.12+ and 3.10 extract the same texts
+            details = (f"<details><summary>{_escape(summary)}</summary><pre>"
                        + _escape("\n\n".join(f"{t.test}\n{t.output}" for t in failures)) + "</pre></details>")
         return f"<p>{title}</p>{html_table(self.results)}{details}"
 
