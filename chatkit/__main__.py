@@ -8,10 +8,9 @@ argparse's own words ("usage:", "options") come from the kit's catalog too.
 import argparse
 import importlib
 import sys
-import unicodedata
 
 from chatkit.tools import kitenv
-from chatkit.tools.language import N_, translator
+from chatkit.tools.language import N_, columns, translator
 
 _ = translator()
 
@@ -38,11 +37,6 @@ COMMANDS = {
 NEED_THE_KIT_INSTALLED = {"lab", "check", "progress", "watch", "reset", "grade", "stubs", "bench", "release"}
 # Commands whose unknown options are passed on (to JupyterLab, to pytest): main(args, passed_on).
 PASSING_ON = {"lab", "check"}
-
-
-def columns(text):
-    """How many terminal columns `text` takes: a Hangul syllable (any wide character) takes two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def wrap(text, width):

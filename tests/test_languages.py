@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 
 from chatkit import protocol
-from chatkit.__main__ import columns
 from chatkit.lab.wait import wait_until
 from chatkit.client import Client
 from chatkit.lab import LiveServer
 from chatkit.protocol import MAX_LINE_CHARS, NICK_MAX_CHARS
 from chatkit.session import ChatSession
 from chatkit.tools import language
+from chatkit.tools.language import columns
 from chatkit.tools.xvfb import VirtualDisplay, xvfb_available
 
 KO = protocol.words("ko")

@@ -21,8 +21,8 @@ B (a dot on B's lane), a little later.
 
 import html
 
-from chatkit.lab.tables import visible, width
-from chatkit.tools.language import translated as _
+from chatkit.lab.tables import visible
+from chatkit.tools.language import columns, translated as _
 
 SERVER = "server"  # the lane in the middle, and the sender of the server's own lines
 REDIS = "Redis"  # the lane between the servers of a shared room
@@ -39,7 +39,7 @@ FONT = "font-family='DejaVu Sans, NanumGothic, Noto Sans CJK KR, sans-serif' fon
 def fit(text, pixels):
     """`text` made visible and cut so that it fits in about `pixels` pixels."""
     text = visible(text, limit=200)
-    while width(text) * CHAR_PIXELS > pixels and len(text) > 1:
+    while columns(text) * CHAR_PIXELS > pixels and len(text) > 1:
         text = text[:-2] + "…"
     return text
 

@@ -2,11 +2,13 @@
 
     Table(columns, rows, title=..., note=...)   what every view of the lab returns
     visible(text)                               control characters spelled out (\\x1b), long text cut
-    width(text)                                 columns in a terminal: Hangul takes two
+
+A cell's width is counted in terminal columns (chatkit.tools.language.columns: Hangul takes two).
 """
 
 import html
-import unicodedata
+
+from chatkit.tools.language import columns as width  # a cell's width: what a terminal shows, not len()
 
 
 def visible(text, limit=80):
@@ -15,11 +17,6 @@ def visible(text, limit=80):
     if len(shown) > limit:
         shown = f"{shown[:limit - 1]}… ({len(text):,} characters)"
     return shown
-
-
-def width(text):
-    """Columns `text` takes in a terminal: Hangul and other wide characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 class Table:

@@ -6,6 +6,7 @@
     translator()         the `_` of the current language
     translated(text)     `text` in the language current *now* (the lab's words: a notebook
                          may set CHATKIT_LANG after the kit is imported)
+    columns(text)        how many terminal columns `text` takes (a Hangul syllable: two)
 
 The texts are English in the code, marked with ``_()``; the Korean is in
 chatkit/locale/ko/LC_MESSAGES/chatkit.po, compiled to chatkit.mo beside it
@@ -16,6 +17,7 @@ speak, or a missing catalog, means English: never an error.
 import functools
 import gettext
 import os
+import unicodedata
 from pathlib import Path
 
 DOMAIN = "chatkit"
@@ -69,3 +71,8 @@ def translator(language=None):
 def translated(text):
     """`text` in the language that is current when it is said (looked up on each call)."""
     return translation().gettext(text)
+
+
+def columns(text):
+    """How many columns `text` takes in a terminal or a monospaced table: wide characters (Hangul) take two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)

@@ -1,9 +1,9 @@
 """The score table: plain text at the end of every `pytest exercises/` run, HTML in a notebook."""
 
 import html
-import unicodedata
 
 from chatkit.grader.results.words import _, ngettext
+from chatkit.tools.language import columns
 
 
 def described(test):
@@ -80,8 +80,7 @@ def points(value):
 
 def pad(text, width, right=False):
     """`text` padded to `width` columns as a terminal shows them (a Hangul syllable takes two)."""
-    shown = sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
-    room = " " * max(0, width - shown)
+    room = " " * max(0, width - columns(text))
     return room + text if right else text + room
 
 

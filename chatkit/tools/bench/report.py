@@ -4,11 +4,10 @@ import os
 import platform
 import sys
 import time
-import unicodedata
 
 from chatkit.tools import plots
 from chatkit.tools.bench.measure import BOUND_MS, IN_FLIGHT, OBSERVERS, RAMP_START, TALKERS
-from chatkit.tools.language import N_, translator
+from chatkit.tools.language import N_, columns, translator
 
 _ = translator()  # the headings and the plot's words in the kit's language (CHATKIT_LANG, else the locale)
 
@@ -60,13 +59,8 @@ COLUMNS = [(N_("clients"), 7, ">"), (N_("server"), 27, "<"), (N_("threads"), 7, 
            ("redis CPU", 9, ">")]
 
 
-def shown_width(text):
-    """Columns `text` takes on a terminal: a Hangul syllable takes two."""
-    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
-
-
 def padded(text, width, align):
-    space = " " * max(0, width - shown_width(text))
+    space = " " * max(0, width - columns(text))
     return text + space if align == "<" else space + text
 
 
@@ -79,14 +73,14 @@ def table(rows, limit):
         return "-" if seconds is None else f"{seconds * 1000:.1f}"
 
     headings = [_(heading) for heading, _width, _align in COLUMNS]
-    widths = [max(width, shown_width(heading)) for heading, (_, width, _align) in zip(headings, COLUMNS)]
+    widths = [max(width, columns(heading)) for heading, (_, width, _align) in zip(headings, COLUMNS)]
 
     def line(cells):
         text = [padded(cell, width, align) for cell, width, (_, _w, align) in zip(cells, widths, COLUMNS)]
         return f"{text[0]}  " + " ".join(text[1:])
 
     header = line(headings)
-    out = [header, "-" * shown_width(header)]
+    out = [header, "-" * columns(header)]
     for row in rows:
         share = f"{100 * row.delivered_per_s / limit:.1f}%" if limit else "-"
         memory = None if row.memory_per_client is None else row.memory_per_client / 1024
