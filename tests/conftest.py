@@ -15,9 +15,10 @@ os.environ["CHATKIT_LANG"] = "en"
 
 from chatkit.lab import LiveClient, LiveServer  # noqa: E402
 from chatkit.tools.redisserver import RedisMissing, RedisServer
+import early as early_commands
 from hostile import HostileServer
-from session_checks import (pytest_addoption, pytest_collection_modifyitems, pytest_configure,  # noqa: F401
-                            pytest_terminal_summary)
+from session_checks import (pytest_addoption, pytest_collection_finish, pytest_collection_modifyitems,  # noqa: F401
+                            pytest_configure, pytest_sessionfinish, pytest_terminal_summary)
 
 
 def open_fds():
@@ -43,6 +44,12 @@ def no_leaks():
         time.sleep(0.02)  # threads finish on their own after stop(); poll, bounded
     assert not extra_threads, f"threads left running: {[t.name for t in extra_threads]}"
     assert not extra_fds, f"file descriptors left open: {len(extra_fds)}"
+
+
+@pytest.fixture
+def early(request):
+    """What the test's @pytest.mark.early(start) function returned: its command runs since the session began."""
+    return early_commands.started(request.node.nodeid)
 
 
 @pytest.fixture

@@ -5,6 +5,8 @@
   stops at once and says what to do, instead of failing twenty tests.
 * At the end, once: every test skipped, grouped by reason, and the programs
   this machine lacks (chatkit.tools.system) with the command that installs them.
+* Once collection is done: the long commands of the tests marked `early`
+  start, to run beside the other tests (early.py); killed at the end.
 * pytest-timeout is one of the kit's test tools, which the students' edition
   does not install: without it, its `timeout` setting and marker are known
   (and do nothing) rather than an error.
@@ -18,6 +20,7 @@ import pytest
 from chatkit.grader import layout
 from chatkit.grader.authoring import stubs
 from chatkit.tools import system
+import early
 
 # Test files that grade or compare the stubs in exercises/ (they need them untouched).
 STUB_TESTS = ("test_exercises.py", "test_stubs.py", "test_samples.py", "test_grade.py", "test_plugin.py")
@@ -29,6 +32,8 @@ def pytest_addoption(parser, pluginmanager):
 
 
 def pytest_configure(config):
+    config.addinivalue_line("markers", "early(start): start(folder) starts the test's long command with the "
+                            "session (tests/early.py)")
     if not config.pluginmanager.has_plugin("timeout"):
         config.addinivalue_line("markers", "timeout(seconds): a per-test time limit (needs pytest-timeout)")
 
@@ -58,6 +63,14 @@ def pytest_collection_modifyitems(session, config, items):
         edited = edited_exercises(config.rootpath)
         if edited:
             pytest.exit(what_to_do_with(edited), returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+def pytest_collection_finish(session):
+    early.start(session.items)
+
+
+def pytest_sessionfinish(session):
+    early.finish()
 
 
 def skip_reason(report):

@@ -17,6 +17,7 @@ import pytest
 from chatkit.grader import layout
 from chatkit.grader.authoring import stubs, tamper
 from chatkit.tools import release
+import early
 from editions import KIT, base_python, partly_done, run, scores, student_edition, student_env  # noqa: F401
 
 MAKE = shutil.which("make")
@@ -82,24 +83,36 @@ def test_release_keeps_a_clone_and_refuses_what_it_should(tmp_path):
         release.write(KIT, KIT / "artifacts" / "students")
 
 
+def start_make_test_with_an_exercise_half_done(folder):
+    """A students' edition of its own in `folder`, one exercise half done, its `make test` started.
+
+    The Korean walkthrough runs there, in the edition a Korean class gets (the English one runs in
+    the kit's own make test: tests/test_notebooks.py, each notebook once). It takes two minutes of
+    mostly waiting, so it starts with the session (tests/early.py).
+    """
+    if MAKE is None:
+        return None
+    edition = folder / "chatkit-students"
+    release.write(KIT, edition)
+    exercise, text = partly_done(folder / "tries")
+    (edition / "exercises" / f"{exercise}.py").write_text(text, encoding="utf-8")
+    return exercise, early.Command([MAKE, "test", f"PYTHON={base_python()}"], edition,
+                                   env=student_env(CHATKIT_NOTEBOOKS="ko"))
+
+
 @needs_make
+@pytest.mark.early(start_make_test_with_an_exercise_half_done)
 @pytest.mark.timeout(900)  # the students' whole make test, after making their .venv
-def test_a_half_done_exercise_make_test_passes_and_shows_the_partial_score(student_edition, tmp_path):
+def test_a_half_done_exercise_make_test_passes_and_shows_the_partial_score(early):
     """What a student sees after `make test` in the middle of an exercise (the kit's own checks run too)."""
-    exercise, text = partly_done(tmp_path)
-    (student_edition / "exercises" / f"{exercise}.py").write_text(text, encoding="utf-8")
-    try:
-        # the Korean walkthrough runs here, in the edition a Korean class gets; the English one ran in the kit's
-        # own make test (tests/test_notebooks.py: each notebook once)
-        done = run([MAKE, "test", f"PYTHON={base_python()}"], student_edition, timeout=900,
-                   env=student_env(CHATKIT_NOTEBOOKS="ko"))
-    finally:
-        shutil.copy(KIT / "exercises" / f"{exercise}.py", student_edition / "exercises" / f"{exercise}.py")
+    exercise, make_test = early
+    done = make_test.wait(timeout=840)
+    assert done.returncode == 0, f"make test exited {done.returncode}:\n{done.stdout[-6000:]}"
     kit_checks = re.search(r"^=+ (.*) in [\d.]+s", done.stdout, re.MULTILINE).group(1)  # the first session: the kit's
     assert "passed" in kit_checks and "failed" not in kit_checks and "error" not in kit_checks, done.stdout[-6000:]
     points, maximum = scores(done.stdout)[exercise]
     assert 0 < points < maximum, done.stdout[-3000:]
-    assert not (student_edition / ".venv" / "bin" / "playwright").exists(), "a student's install has no test tools"
+    assert not (Path(make_test.cwd) / ".venv" / "bin" / "playwright").exists(), "a student's install has no test tools"
 
 
 @needs_make
