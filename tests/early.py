@@ -2,7 +2,7 @@
 
     def start_it(folder):                       # in the test's module: prepare `folder`, start the command
         return details, early.Command([...], cwd=folder / "kit", env=...)
-    @pytest.mark.early(start_it)
+    @pytest.mark.early(start=start_it)
     def test_it(early):                         # the fixture: what start_it returned
         details, command = early
         done = command.wait(timeout=900)        # a CompletedProcess: returncode, stdout (stderr in it)
@@ -74,7 +74,7 @@ def start(items):
         folder = tempfile.mkdtemp(prefix="chatkit-early-")
         _folders.append(folder)
         try:
-            _started[item.nodeid] = marker.args[0](Path(folder))
+            _started[item.nodeid] = marker.kwargs["start"](Path(folder))
         except Exception as error:  # noqa: BLE001 - it fails that test, not the session
             _started[item.nodeid] = error
 
@@ -82,7 +82,7 @@ def start(items):
 def started(nodeid):
     """What the start function of test `nodeid` returned (its exception is raised here)."""
     if nodeid not in _started:
-        pytest.fail("this test's command was not started: mark it @pytest.mark.early(start_function)")
+        pytest.fail("this test's command was not started: mark it @pytest.mark.early(start=function)")
     if isinstance(_started[nodeid], Exception):
         raise _started[nodeid]
     return _started[nodeid]

@@ -32,7 +32,7 @@ def pytest_addoption(parser, pluginmanager):
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "early(start): start(folder) starts the test's long command with the "
+    config.addinivalue_line("markers", "early(start=function): function(folder) starts the test's long command with the "
                             "session (tests/early.py)")
     if not config.pluginmanager.has_plugin("timeout"):
         config.addinivalue_line("markers", "timeout(seconds): a per-test time limit (needs pytest-timeout)")

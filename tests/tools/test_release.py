@@ -101,7 +101,7 @@ def start_make_test_with_an_exercise_half_done(folder):
 
 
 @needs_make
-@pytest.mark.early(start_make_test_with_an_exercise_half_done)
+@pytest.mark.early(start=start_make_test_with_an_exercise_half_done)
 @pytest.mark.timeout(900)  # the students' whole make test, after making their .venv
 def test_a_half_done_exercise_make_test_passes_and_shows_the_partial_score(early):
     """What a student sees after `make test` in the middle of an exercise (the kit's own checks run too)."""
