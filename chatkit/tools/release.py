@@ -35,8 +35,8 @@ COPIED = ["Makefile", "pyproject.toml", ".gitignore", "binder", ".devcontainer",
 INSTRUCTORS_ONLY = {"chatkit/grader/authoring/samples.py"}  # the answers, each with one bug
 # The kit's own tests that hold in the students' edition: none needs solutions/, the
 # made-up submissions or the kit's test tools (hypothesis, Playwright).
-STUDENT_TESTS = ["conftest.py", "session_checks.py", "early.py", "hostile.py", "test_protocol.py", "test_stages.py", "test_server.py",
-                 "test_session.py", "test_client.py", "test_gui.py", "test_notebooks.py", "lab/test_live.py",
+STUDENT_TESTS = ["conftest.py", "session_checks.py", "early.py", "hostile.py", "test_protocol.py", "test_stages.py",
+                 "test_server.py", "test_session.py", "test_client.py", "test_gui.py", "test_notebooks.py", "lab/test_live.py",
                  "lab/test_panel.py", "tools/test_doctor.py", "test_languages.py"]
 # The README's sections for students, in this order ("## Exercises and grading" up to its
 # part for instructors); their headings are matched at the start.
