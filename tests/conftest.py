@@ -49,7 +49,7 @@ def no_leaks():
 @pytest.fixture
 def early(request):
     """What the test's @pytest.mark.early(start=...) function returned: its command runs since the session began."""
-    return early_commands.started(request.node.nodeid)
+    return early_commands.started(request.node.get_closest_marker("early").kwargs["start"])
 
 
 @pytest.fixture

@@ -7,14 +7,17 @@
         details, command = early
         done = command.wait(timeout=900)        # a CompletedProcess: returncode, stdout (stderr in it)
 
-`make test` in the students' edition takes two minutes, nearly all of it
-waiting on that edition's own tests: started first, it runs while the
-kit's other tests do. conftest.py calls start_it(folder) for every selected
-test marked `early` once collection is done (a scratch folder each, removed
-at the end); what the command prints goes to a file in that folder, and the
-command is a child of its own session, killed whole if it still runs when
-the session ends (no thread here: the grader's fork server needs a process
-with one).
+    early.started(start_it)                     # the same, for a fixture shared by tests marked so
+
+`make test` in the students' edition takes two minutes, and grading every
+sample bug nearly as long, nearly all of it waiting: started first, they
+run while the kit's other tests do. Once collection is done, conftest.py
+calls the start function of every selected test marked `early` (once
+each, however many tests name it), each with a scratch folder of its own
+that is removed at the end. What a command prints goes to a file there;
+it runs in a session of its own and is killed whole if it still runs when
+the session ends. No thread here: the grader's fork server must be made in
+a process that runs one.
 """
 
 import os
@@ -26,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-_started = {}  # test id -> what its start function returned
+_started = {}  # start function -> what it returned
 _folders = []
 _commands = []
 
@@ -69,23 +72,25 @@ def start(items):
     """Start the command of every test in `items` marked early (once collection is done)."""
     for item in items:
         marker = item.get_closest_marker("early")
-        if marker is None or item.nodeid in _started:
+        if marker is None or marker.kwargs["start"] in _started:
             continue
         folder = tempfile.mkdtemp(prefix="chatkit-early-")
         _folders.append(folder)
+        function = marker.kwargs["start"]
         try:
-            _started[item.nodeid] = marker.kwargs["start"](Path(folder))
-        except Exception as error:  # noqa: BLE001 - it fails that test, not the session
-            _started[item.nodeid] = error
+            _started[function] = function(Path(folder))
+        except Exception as error:  # noqa: BLE001 - it fails the tests that need it, not the session
+            _started[function] = error
 
 
-def started(nodeid):
-    """What the start function of test `nodeid` returned (its exception is raised here)."""
-    if nodeid not in _started:
-        pytest.fail("this test's command was not started: mark it @pytest.mark.early(start=function)")
-    if isinstance(_started[nodeid], Exception):
-        raise _started[nodeid]
-    return _started[nodeid]
+def started(function):
+    """What start function `function` returned (its exception is raised here)."""
+    if function not in _started:
+        pytest.fail(f"{function.__name__} was not started: mark the tests that need it "
+                    f"@pytest.mark.early(start={function.__name__})")
+    if isinstance(_started[function], Exception):
+        raise _started[function]
+    return _started[function]
 
 
 def finish():

@@ -9,31 +9,45 @@ with the kit's tests: it must lose exactly the points of the tests it breaks, ke
 all the others, and the first failing test's hint must name the mistake.
 """
 
-from concurrent.futures import ThreadPoolExecutor
+import os
+import pickle
+import sys
+from pathlib import Path
 
 import pytest
 
 from chatkit.grader.authoring.samples import BUGS, STAGE5_LOSES, STAGE5_SAYS
 from chatkit.grader.commands import progress
 from chatkit.grader.results.tables import html_table, text_table
-from grading_helpers import exercises_copy, grade_copy, solution_text
+import early
+import grading_helpers
+from grading_helpers import exercises_copy
 
 TIME_BOUND = 40  # seconds one buggy exercise may take to grade, hangs included
 pytestmark = pytest.mark.timeout(600)  # grading every bug (the module fixture) takes about 2 minutes, more when busy
 
 
+def start_grading_every_bug(folder):
+    """Grade every bug in a process of its own, four at a time: it takes two minutes, mostly waiting
+    on timeouts, so it starts with the session and runs beside the other tests (tests/early.py)."""
+    helpers = Path(grading_helpers.__file__)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(helpers.parent), str(helpers.parent.parent)])}
+    return folder, early.Command([sys.executable, helpers, "grade-bugs", folder], folder, env=env)
+
+
+every_bug_graded = pytest.mark.early(start=start_grading_every_bug)
+
+
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """Grade every bug once, four at a time (they mostly wait on timeouts, not on the CPU)."""
-    def grade(bug):
-        folder = tmp_path_factory.mktemp(bug.exercise)
-        return grade_copy(folder, bug.exercise, bug.apply(solution_text(bug.exercise)))
-
-    slow_first = sorted(BUGS, key=lambda bug: -sum(bug.loses.values()))  # the hangs take longest
-    with ThreadPoolExecutor(4) as pool:
-        return dict(zip([bug.name for bug in slow_first], pool.map(grade, slow_first)))
+def graded():
+    """{bug name: runner.Run}, every bug graded once by the command started early."""
+    folder, command = early.started(start_grading_every_bug)
+    done = command.wait(timeout=580)
+    assert done.returncode == 0, f"grading the bugs failed (exit {done.returncode}):\n{done.stdout[-6000:]}"
+    return pickle.loads((folder / "graded.pickle").read_bytes())
 
 
+@every_bug_graded
 @pytest.mark.parametrize("bug", BUGS, ids=[bug.name for bug in BUGS])
 def test_bug_loses_its_points(graded, bug):
     run = graded[bug.name]
@@ -42,6 +56,7 @@ def test_bug_loses_its_points(graded, bug):
     assert lost == bug.loses, run.output[-4000:]
 
 
+@every_bug_graded
 @pytest.mark.parametrize("bug", BUGS, ids=[bug.name for bug in BUGS])
 def test_failure_says_what_to_look_at(graded, bug):
     first = next(t for t in graded[bug.name].results.tests if t.test == next(iter(bug.loses)))
@@ -49,6 +64,7 @@ def test_failure_says_what_to_look_at(graded, bug):
     assert first.hint or "not written" in first.output or "ended" in first.output, first.output
 
 
+@every_bug_graded
 @pytest.mark.parametrize("bug", BUGS, ids=[bug.name for bug in BUGS])
 def test_bug_is_graded_in_bounded_time(graded, bug):
     assert graded[bug.name].seconds < TIME_BOUND
@@ -63,6 +79,7 @@ def test_bugs_are_many_and_cover_every_exercise():
     assert len(BUGS) >= 50
 
 
+@every_bug_graded
 def test_named_causes_of_hangs(graded):
     """A hang names what the student's threads were doing, in their own file, and the hint names the cause."""
     deadlock = next(t for t in graded["a lock taken twice (deadlock)"].results.tests
@@ -78,6 +95,7 @@ def test_named_causes_of_hangs(graded):
                and "the main thread (importing your file) is running Python code" in t.output for t in import_loop)
 
 
+@every_bug_graded
 def test_stage5_fails_the_capstone_where_its_design_breaks(graded):
     """The report's server (stage 5), handed in for exercise 9, loses the points of each behaviour its design
     gets wrong, and each failure's hint names that weakness; the reference server and stage 6 lose only the
@@ -91,6 +109,7 @@ def test_stage5_fails_the_capstone_where_its_design_breaks(graded):
         assert lost == ["test_the_server_is_your_own"], (kit_server, lost)
 
 
+@every_bug_graded
 def test_crash_in_one_test_does_not_stop_the_run(graded):
     """sys.exit() in a client thread fails the /quit test; the other tests of the exercise still pass."""
     tests = graded["sys.exit on /quit"].results.tests
@@ -98,6 +117,7 @@ def test_crash_in_one_test_does_not_stop_the_run(graded):
     assert "ends the whole program" in tests[3].hint and "sys.exit(0)" in tests[3].hint
 
 
+@every_bug_graded
 def test_an_exception_leads_every_view_of_the_hint(graded):
     """The student's own exception, at their line, is the first hint: in the table, on the "Next:" line,
     in progress, and in check()'s notebook table (all made from the same results)."""
