@@ -1,7 +1,7 @@
 """Checks that only wait for one long command start with the session and run beside the other tests.
 
     def start_it(folder):                       # in the test's module: prepare `folder`, start the command
-        return details, early.Command([...], cwd=folder / "kit", env=...)
+        return details, early.Command([...], cwd=folder / "kit", output=folder / "output.txt", env=...)
     @pytest.mark.early(start=start_it)
     def test_it(early):                         # the fixture: what start_it returned
         details, command = early
@@ -37,11 +37,11 @@ _commands = []
 class Command:
     """A command running in the background, its output (stderr too) kept in a file."""
 
-    def __init__(self, args, cwd, env=None):
+    def __init__(self, args, cwd, output, env=None):
         self.args = [str(arg) for arg in args]
         self.cwd = cwd
-        handle, self.log = tempfile.mkstemp(prefix="output-", suffix=".txt", dir=_folders[-1] if _folders else None)
-        with open(handle, "wb") as out:
+        self.log = output
+        with open(output, "wb") as out:
             self.process = subprocess.Popen(self.args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,
                                             stderr=subprocess.STDOUT, start_new_session=True)
         _commands.append(self)
@@ -72,11 +72,11 @@ def start(items):
     """Start the command of every test in `items` marked early (once collection is done)."""
     for item in items:
         marker = item.get_closest_marker("early")
-        if marker is None or marker.kwargs["start"] in _started:
+        function = marker.kwargs["start"] if marker else None
+        if function is None or function in _started:
             continue
         folder = tempfile.mkdtemp(prefix="chatkit-early-")
         _folders.append(folder)
-        function = marker.kwargs["start"]
         try:
             _started[function] = function(Path(folder))
         except Exception as error:  # noqa: BLE001 - it fails the tests that need it, not the session

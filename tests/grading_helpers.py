@@ -12,6 +12,7 @@ from pathlib import Path
 
 from chatkit.grader import layout
 from chatkit.grader.authoring import tamper
+from chatkit.grader.authoring.samples import BUGS
 from chatkit.grader.commands.run import run_grader
 
 
@@ -49,8 +50,6 @@ def points(exercise=None):
 
 def grade_every_bug(folder, at_once=4):
     """{bug name: runner.Run} for every sample bug, `at_once` at a time (they mostly wait on timeouts)."""
-    from chatkit.grader.authoring.samples import BUGS
-
     def grade(bug):
         return grade_copy(tempfile.mkdtemp(prefix=f"{bug.exercise}-", dir=folder), bug.exercise,
                           bug.apply(solution_text(bug.exercise)))

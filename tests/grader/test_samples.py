@@ -32,7 +32,8 @@ def start_grading_every_bug(folder):
     on timeouts, so it starts with the session and runs beside the other tests (tests/early.py)."""
     helpers = Path(grading_helpers.__file__)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(helpers.parent), str(helpers.parent.parent)])}
-    return folder, early.Command([sys.executable, helpers, "grade-bugs", folder], folder, env=env)
+    return folder, early.Command([sys.executable, helpers, "grade-bugs", folder], folder,
+                                 output=folder / "grading.txt", env=env)
 
 
 every_bug_graded = pytest.mark.early(start=start_grading_every_bug)

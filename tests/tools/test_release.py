@@ -96,7 +96,7 @@ def start_make_test_with_an_exercise_half_done(folder):
     release.write(KIT, edition)
     exercise, text = partly_done(folder / "tries")
     (edition / "exercises" / f"{exercise}.py").write_text(text, encoding="utf-8")
-    return exercise, early.Command([MAKE, "test", f"PYTHON={base_python()}"], edition,
+    return exercise, early.Command([MAKE, "test", f"PYTHON={base_python()}"], edition, output=folder / "make-test.txt",
                                    env=student_env(CHATKIT_NOTEBOOKS="ko"))
 
 
