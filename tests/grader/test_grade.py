@@ -23,7 +23,8 @@ def graded_class(tmp_path_factory):
     submissions = root / "submissions"
     write_submission(submissions / "alice")  # every answer right
     write_submission(submissions / "bob", exercises=[])  # the untouched stubs
-    write_submission(submissions / "carol", edit_tests=True)  # right answers, and an edited test file
+    # right answers (her own: signed, so her run grades them), and an edited test file
+    write_submission(submissions / "carol", edit_tests=True, signed="carol")
     (submissions / "frank").mkdir()  # handed in nothing
     (submissions / "erin.zip").write_bytes(b"not a zip file")
     hanging = root / "dave"

@@ -475,9 +475,11 @@ BUGS = [
 ]
 
 
-def write_submission(folder, exercises=None, bugs=(), edit_tests=False, root=layout.KIT_ROOT):
+def write_submission(folder, exercises=None, bugs=(), edit_tests=False, root=layout.KIT_ROOT, signed=None):
     """A student's hand-in in `folder`/exercises: solutions, with `bugs` applied; stubs where
-    `exercises` (a list of ids) leaves one out; an edited test file if `edit_tests`."""
+    `exercises` (a list of ids) leaves one out; an edited test file if `edit_tests`. `signed`: a
+    first line `# signed` in each answered file (no two students' own work is byte for byte the same;
+    a stub left as it was is)."""
     target = Path(folder) / "exercises"
     target.mkdir(parents=True, exist_ok=True)
     ids = layout.exercise_ids(root)
@@ -488,6 +490,8 @@ def write_submission(folder, exercises=None, bugs=(), edit_tests=False, root=lay
         for bug in bugs:
             if bug.exercise == exercise:
                 text = bug.apply(text)
+        if signed and answered:
+            text = f"# {signed}\n{text}"
         (target / f"{exercise}.py").write_text(text, encoding="utf-8")
     for name in tamper.load_manifest().get("files", {}):  # a student's clone has the kit's tests too
         shutil.copy(layout.exercises_dir(root) / name, target / name)
@@ -499,7 +503,11 @@ def write_submission(folder, exercises=None, bugs=(), edit_tests=False, root=lay
 
 
 def make_class(folder, size, seed=1):
-    """`size` submissions: mostly complete answers, some with one bug, some unfinished, one tampered."""
+    """`size` submissions: mostly complete answers, some with one bug, some unfinished, one tampered.
+
+    Each student's own files are signed (samefiles.py would otherwise grade
+    the class's identical answers once); stubs left untouched are alike.
+    """
     chooser = random.Random(seed)
     ids = layout.exercise_ids()
     quick_bugs = [bug for bug in BUGS if not bug.slow]
@@ -514,4 +522,4 @@ def make_class(folder, size, seed=1):
             options["exercises"] = ids[:chooser.randrange(len(ids))]  # stopped half-way
         else:
             options["edit_tests"] = True
-        write_submission(Path(folder) / f"student{number:03d}", **options)
+        write_submission(Path(folder) / f"student{number:03d}", signed=f"student{number:03d}", **options)

@@ -19,6 +19,11 @@ matched to the class list and an LMS import file is written
 (results/gradebook.py: --format canvas|moodle|csv); with --feedback DIR,
 one file per student to hand back (results/feedback.py).
 
+An exercise file that is byte for byte the same as one graded before in
+the batch (an untouched stub, shared starter code, a copy) gets that
+file's results instead of a run of its own (samefiles.py): the same file
+always earns the same points; --regrade-copies grades each copy again.
+
 Every row has an honest status (the most serious that applies): tampered,
 error, timeout, syntax error, hang, crash, limit, duplicate files, empty,
 ok; the summary's "Look at these" lists each one with its reason.
@@ -37,8 +42,8 @@ from pathlib import Path
 
 from chatkit.grader import forks, layout, plugin, processes  # noqa: F401  (plugin: loaded once, for every run forked)
 from chatkit.grader.authoring import tamper
-from chatkit.grader.commands import run, summary
-from chatkit.grader.results import feedback, gradebook
+from chatkit.grader.commands import run, samefiles, summary
+from chatkit.grader.results import Results, feedback, gradebook
 from chatkit.grader.sandbox import launch
 from chatkit.grader.limits import STUDENT_TIME_LIMIT
 from chatkit.tools.language import translator
@@ -119,25 +124,27 @@ def tampering(folder, files, manifest):
 
 
 def grade_submission(student_id, source, kit_root=layout.KIT_ROOT, time_limit=STUDENT_TIME_LIMIT, manifest=None,
-                     kit=None):
+                     kit=None, same=None):
     """Grade one submission (a folder or a .zip) in a scratch folder; return its Graded row.
 
     Whatever goes wrong while preparing it (a broken zip, an unreadable
-    file) is this student's `error`, never the batch's end.
+    file) is this student's `error`, never the batch's end. `same` (a
+    samefiles.SameFiles): exercise files graded before in the batch are
+    not graded again.
     """
     manifest = manifest or tamper.load_manifest()
     max_score = tamper.required_points(manifest)
     started = time.monotonic()
     try:
         kit = kit or run.KitTests.read(layout.exercises_dir(kit_root), manifest)
-        return grade_prepared(student_id, Path(source), kit, manifest, max_score, time_limit, started)
+        return grade_prepared(student_id, Path(source), kit, manifest, max_score, time_limit, started, same)
     except Exception as error:  # noqa: BLE001 - one student's trouble is that student's row
         reason = _("grading could not start: {error}").format(error=f"{type(error).__name__}: {error}")
         return Graded(student_id, {}, 0, max_score, "error", round(time.monotonic() - started, 1), reason,
                       problems=[("error", reason)], source=str(source))
 
 
-def grade_prepared(student_id, source, kit, manifest, max_score, time_limit, started):
+def grade_prepared(student_id, source, kit, manifest, max_score, time_limit, started, same=None):
     exercise_ids = list(manifest.get("tests", {})) or layout.exercise_ids()
     with tempfile.TemporaryDirectory(prefix=f"chatkit-grade-{safe(student_id)}-") as scratch:
         scratch = Path(scratch)
@@ -153,12 +160,55 @@ def grade_prepared(student_id, source, kit, manifest, max_score, time_limit, sta
                               source=str(source))
         files, duplicates = choose_files(folder, exercise_ids, manifest)
         ignored = tampering(folder, files, manifest)
-        work = kit.write(scratch / "grading", {exercise: path.read_bytes() for exercise, path in files.items()})
+        exercise_files = {exercise: path.read_bytes() for exercise, path in files.items()}
+        work = kit.write(scratch / "grading", exercise_files)
         results_dir = scratch / "results"
         results_dir.mkdir(mode=0o700)
-        grading = run.run_grader_forked([work], results_dir / "results.json", cwd=work.parent, time_limit=time_limit)
+        grading = grade_new_files(work, results_dir, exercise_ids, exercise_files, time_limit, same)
     return row_for(student_id, grading, files, duplicates, ignored, exercise_ids, max_score, time_limit, started,
                    source)
+
+
+def grade_new_files(work, results_dir, exercise_ids, exercise_files, time_limit, same):
+    """Grade the exercises whose files are new to the batch (every one without `same`); a run.Run of them all."""
+    def grade(exercises, name):
+        paths = [work] if same is None else [work / f"{exercise}_test.py" for exercise in exercises]
+        return run.run_grader_forked(paths, results_dir / name, cwd=work.parent, time_limit=time_limit)
+
+    if same is None:
+        return grade(exercise_ids, "results.json")
+    keys = {exercise: samefiles.file_key(exercise, exercise_files.get(exercise)) for exercise in exercise_ids}
+    known, mine, theirs = same.split(keys)
+    runs = []
+    try:
+        if mine:
+            runs.append(grade(mine, "results.json"))
+            same.settle(keys, mine, runs[-1])
+    finally:
+        same.release(keys, mine)  # after settle() a no-op; after an error, whoever waits grades them
+    known.update(same.wait(keys, theirs, time_limit))
+    left = [exercise for exercise in theirs if exercise not in known]
+    if left:  # the other run did not grade them whole (a timeout, say): this one does
+        runs.append(grade(left, "results-left.json"))
+    return combined(runs, known, exercise_ids)
+
+
+def combined(runs, known, exercise_ids):
+    """One run.Run of several runs' results and results reused ({exercise: tests}), in exercise order."""
+    tests = {}
+    for grading in runs:
+        for test in grading.results.tests:
+            tests.setdefault(test.exercise, []).append(test)
+    tests.update(known)
+    order = [*exercise_ids, *(exercise for exercise in tests if exercise not in exercise_ids)]
+    results = Results([test for exercise in order for test in tests.get(exercise, [])],
+                      tampered=[problem for grading in runs for problem in grading.results.tampered],
+                      complete=all(grading.results.complete for grading in runs),
+                      notes=list(dict.fromkeys(note for grading in runs for note in grading.results.notes)))
+    failed = [grading.returncode for grading in runs if grading.returncode not in (0, 1)]
+    returncode = failed[0] if failed else max((grading.returncode for grading in runs), default=0)
+    return run.Run(results, "\n".join(grading.output for grading in runs), returncode,
+                   any(grading.timed_out for grading in runs), sum(grading.seconds for grading in runs))
 
 
 def row_for(student_id, grading, files, duplicates, ignored, exercise_ids, max_score, time_limit, started, source):
@@ -256,8 +306,13 @@ class KitGuard:
         return changed
 
 
-def grade_all(submissions, jobs=2, time_limit=STUDENT_TIME_LIMIT, kit_root=layout.KIT_ROOT, progress=None):
-    """Grade [(student_id, path)] with `jobs` at a time; return the Graded rows in input order."""
+def grade_all(submissions, jobs=2, time_limit=STUDENT_TIME_LIMIT, kit_root=layout.KIT_ROOT, progress=None,
+              same=None):
+    """Grade [(student_id, path)] with `jobs` at a time; return the Graded rows in input order.
+
+    `same` (samefiles.SameFiles): each exercise file is graded once, its
+    copies get its results; None grades every copy again.
+    """
     manifest = tamper.load_manifest()
     kit = run.KitTests.read(layout.exercises_dir(kit_root), manifest)
     if kit.problems:
@@ -271,13 +326,15 @@ def grade_all(submissions, jobs=2, time_limit=STUDENT_TIME_LIMIT, kit_root=layou
     def look(student):
         if guard.restore():  # someone graded since the last look changed the kit: grade them again, alone
             suspects.extend(sorted(running | recent | {student}))
+            if same is not None:
+                same.forget()  # nor is any result kept since then trusted
         recent.clear()
 
     def grade(student, path):
         with lock:
             look(student)
             running.add(student)
-        graded = grade_submission(student, path, kit_root, time_limit, manifest, kit)
+        graded = grade_submission(student, path, kit_root, time_limit, manifest, kit, same)
         with lock:
             running.discard(student)
             recent.add(student)
@@ -342,6 +399,9 @@ def add_arguments(parser):
     parser.add_argument("--feedback", metavar="DIR", help=_("write one feedback file per student into DIR"))
     parser.add_argument("--feedback-format", choices=("md", "html"), default="md",
                         help=_("the feedback files' format (default md)"))
+    parser.add_argument("--regrade-copies", action="store_true",
+                        help=_("grade every copy of an exercise file again (by default a file byte for byte the "
+                               "same as one graded before in this batch gets its results)"))
     parser.set_defaults(sweep=True)
 
 
@@ -366,7 +426,8 @@ def main(args):
         processes.adopt_orphans()  # what a student's run leaves behind comes to us, and is swept
     started = time.monotonic()
     try:
-        rows = grade_all(submissions, args.jobs, args.time_limit, progress=Progress(len(submissions)))
+        same = None if getattr(args, "regrade_copies", False) else samefiles.SameFiles()
+        rows = grade_all(submissions, args.jobs, args.time_limit, progress=Progress(len(submissions)), same=same)
     except RuntimeError as error:
         print(_("error: {error}").format(error=error), file=sys.stderr)
         return 2
@@ -397,5 +458,8 @@ def main(args):
     print(text)
     print("\n" + _("Graded {count} submissions in {seconds} s.").format(
         count=len(rows), seconds=f"{time.monotonic() - started:.0f}"))
+    if same is not None and same.reused:
+        print(_("{count} exercise files were byte for byte the same as one graded before: graded once, "
+                "the same results (--regrade-copies grades each again).").format(count=same.reused))
     print(_("Wrote {files}.").format(files=", ".join(written + [summary_path.name, plot_path.name])))
     return 0
