@@ -94,3 +94,27 @@ def test_bulk_grading_hides_the_answers_too(graded_in_bulk):
     """`grade` grades in a scratch folder of its own: the answers hidden are still the kit's."""
     assert graded_in_bulk.scores.get("ex06_framing") == points("ex06_framing"), [
         t.output for t in graded_in_bulk.tests if t.exercise == "ex06_framing"][:1]
+
+
+HOLDS_PROCESS_ONE = """
+import sys
+from chatkit.grader import forks
+from chatkit.grader.sandbox import Sandbox
+forks.server()
+sandbox = Sandbox(sys.argv[1])
+with open(f"/proc/{sandbox.process.pid}/status") as status:
+    print(next(line for line in status if line.startswith("NSpid:")).split()[1:], sandbox.confined)
+sandbox.close()
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not available(), reason="the fork server makes PID namespaces as root")
+def test_as_root_the_child_the_grader_holds_is_process_one(tmp_path):
+    """No keeper process between them: one fork per sandbox (forks.py), and killing it ends the namespace."""
+    student = tmp_path / "ex01_listen.py"
+    student.write_text(solution_text("ex01_listen"), encoding="utf-8")
+    shown = subprocess.run([sys.executable, "-c", HOLDS_PROCESS_ONE, str(student)], capture_output=True, text=True,
+                           timeout=60, cwd=layout.KIT_ROOT)
+    assert shown.returncode == 0, shown.stderr
+    numbers, confined = shown.stdout.rsplit("]", 1)
+    assert numbers.endswith("'1'") and confined.strip() == "True", shown.stdout

@@ -22,6 +22,7 @@ import sys
 from chatkit.grader import forks, processes
 from chatkit.grader.limits import LIMITS_ON, NAMESPACES_ON, STUDENT_LIMITS
 from chatkit.grader.sandbox import child, preload  # noqa: F401  (preload: in every process a fork server is made from)
+from chatkit.grader.sandbox import walls as walls_module
 
 PACKAGE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # chatkit/
 
@@ -44,9 +45,21 @@ def walls():
     server = forks.server()
     pids = [os.getpid(), server.pid if server else None]
     return {"guard": True, "limits": dict(STUDENT_LIMITS) if LIMITS_ON else None, "namespaces": NAMESPACES_ON,
+            "grader_modules": grader_modules(),
             "protected": [PACKAGE, *_settings.get("protected", ())], "secret": list(_settings.get("secret", ())),
             "uid": _settings.get("uid"), "tasks": _settings.get("tasks", 0),
             "grader_pids": [pid for pid in pids if pid]}
+
+
+def grader_modules():
+    """The names of the grader's modules loaded now (the child takes them out of sys.modules: walls.py)."""
+    if len(sys.modules) != _grader_modules[0]:
+        _grader_modules[:] = [len(sys.modules), [name for name in sys.modules if walls_module.is_module(
+            name, walls_module.GRADER_MODULES)]]
+    return _grader_modules[1]
+
+
+_grader_modules = [0, []]  # how many modules were loaded when they were counted; the grader's among them
 
 
 class Forked:
@@ -57,7 +70,9 @@ class Forked:
         self.side, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         child_ends = [pipes[0][0], pipes[1][1], pipes[2][1], theirs.fileno()]
         try:
-            self.process = server.start(child.forked_main, (path, *map(forks.Fd, range(4)), walls()), child_ends)
+            wanted = walls()
+            self.process = server.start(child.forked_main, (path, *map(forks.Fd, range(4)), wanted), child_ends,
+                                        own_pids=wanted["namespaces"])
         finally:
             for fd in child_ends[:3]:
                 os.close(fd)  # the child has its copies; ours would keep the pipes open after it died

@@ -3,14 +3,15 @@
     enter(walls)   first thing in the child, before any thread: returns what could not be done, in words
 
 The child moves into a PID namespace of its own and becomes its first
-process (process 1). Whatever the student's code starts lives in that
+process (process 1), or, as root, the fork server made it so already
+(forks.py: one fork fewer per child, no keeper). Whatever the student's code starts lives in that
 namespace, in its own session or not, double-forked or not; when process 1
 ends, the kernel kills every process left in it, and the grader's
 processes are not even visible from inside (no signal can reach them). A
 "keeper" stays behind outside the namespace: the grader's handle on the
 child, it waits for process 1 and ends with its exit status, and process 1
 dies with it (PR_SET_PDEATHSIG), so killing the child's process group ends
-it all.
+it all (without a keeper, process 1 is the child the grader kills).
 
 It also gets a mount namespace of its own, seen by it and its processes
 only: the reference answers (walls["secret"]) are covered by an empty
@@ -71,14 +72,16 @@ def enter(walls):
         return []
     as_root = os.geteuid() == 0
     uid, gid = os.geteuid(), os.getegid()
+    made_for_us = os.getpid() == 1  # the fork server made our PID namespace already (forks.py, as root)
     try:
-        call("unshare", CLONE_NEWNS | CLONE_NEWPID | (0 if as_root else CLONE_NEWUSER))
+        call("unshare", CLONE_NEWNS | (0 if made_for_us else CLONE_NEWPID) | (0 if as_root else CLONE_NEWUSER))
         if not as_root:
             map_ourselves(uid, gid)
     except OSError as error:
         return [f"no PID namespace for student code here ({error.strerror}): its stray processes are found "
                 "by their session, by adoption and by their user instead"]
-    become_process_one()
+    if not made_for_us:
+        become_process_one()
     missing = []
     try:
         mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing mounted here reaches the grader's view
