@@ -3,15 +3,16 @@
     enter(walls)   first thing in the child, before any thread: returns what could not be done, in words
 
 The child moves into a PID namespace of its own and becomes its first
-process (process 1), or, as root, the fork server made it so already
-(forks.py: one fork fewer per child, no keeper). Whatever the student's code starts lives in that
+process (process 1). Whatever the student's code starts lives in that
 namespace, in its own session or not, double-forked or not; when process 1
-ends, the kernel kills every process left in it, and the grader's
-processes are not even visible from inside (no signal can reach them). A
-"keeper" stays behind outside the namespace: the grader's handle on the
-child, it waits for process 1 and ends with its exit status, and process 1
-dies with it (PR_SET_PDEATHSIG), so killing the child's process group ends
-it all (without a keeper, process 1 is the child the grader kills).
+ends, the kernel kills every process left in it, and the grader's processes
+are not even visible from inside (no signal can reach them). As root, the
+fork server makes the child process 1 of a new namespace itself (forks.py):
+the grader's handle on it is process 1, and killing it ends it all.
+Otherwise the child unshares and forks here: a "keeper" stays behind outside
+the namespace as the grader's handle, waits for process 1 and ends with its
+exit status, and process 1 dies with it (PR_SET_PDEATHSIG), so killing the
+child's process group ends it all too.
 
 It also gets a mount namespace of its own, seen by it and its processes
 only: the reference answers (walls["secret"]) are covered by an empty
