@@ -9,13 +9,17 @@ Prints, each next to its baseline, as medians of --repeat runs:
     imports it at the end of every run) and without them (a student's install has none), and
     the same without the capstone (exercise 9, a whole server graded over real sockets) as
     the baseline it adds to; target: under 5 s with the capstone (issue 16 asked 1.5 s before it);
-  - seconds per solved student: a tuned loop of one `pytest exercises/` per student with the
-    same isolation (the kit's plugin grading a clean copy in a fresh `python -I`, plugin
-    autoload off, N at a time) against `python -m chatkit grade -j N`; target: 3x;
+  - seconds per solved student, every student's files their own (signed: no two alike): a
+    tuned loop of one `pytest exercises/` per student with the same isolation (the kit's plugin
+    grading a clean copy in a fresh `python -I`, plugin autoload off, N at a time) against
+    `python -m chatkit grade -j N`; target: 3x; and the same class handing in identical copies,
+    which `grade` grades once (samefiles.py);
   - a realistic class of --class-size students (samples.make_class: bugs, hangs, unfinished
-    work; every exercise, the capstone included) graded whole, with the limits of the grader
-    on and off (CHATKIT_GRADER_LIMITS=off), once each (--class-repeat); target: a class of
-    300 in under 5 minutes on 2 cores, limits on (the line says what 300 would take at the rate seen);
+    work, each student's own files signed, untouched stubs alike; every exercise, the capstone
+    included) graded whole, with the limits of the grader on and off (CHATKIT_GRADER_LIMITS=off),
+    and on with --regrade-copies (the stubs graded again for each student), once each
+    (--class-repeat); target: a class of 300 in under 5 minutes on 2 cores, limits on (the line
+    says what 300 would take at the rate seen);
   - the load average before and after: the machine may be shared, so read the numbers as
     noisy when it is high, and run the benchmark again.
 """
@@ -53,9 +57,9 @@ def median_of(repeat, measure):
     return statistics.median(measure() for _ in range(repeat))
 
 
-def grade(folder, jobs, env=None):
+def grade(folder, jobs, env=None, options=()):
     return timed([sys.executable, "-m", "chatkit", "grade", str(folder), "--out", str(folder.parent / f"{folder.name}.csv"),
-                  "-j", str(jobs)], env)
+                  "-j", str(jobs), *options], env)
 
 
 def loop(folder, jobs):
@@ -95,21 +99,26 @@ def main():
           f"pytest exercises/ --solutions {kit:5.2f} s (this environment's plugins autoloaded), {lean:5.2f} s (none)  "
           f"(target < 5 s)")
     with tempfile.TemporaryDirectory(prefix="chatkit-bench-") as scratch:
-        solved = Path(scratch) / "solved"
+        solved, copies = Path(scratch) / "solved", Path(scratch) / "copies"
         for number in range(n):
-            student = samples.write_submission(solved / f"student{number:03d}").parent
+            student = samples.write_submission(solved / f"student{number:03d}", signed=f"student{number:03d}").parent
             (student / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text())  # a student's repository
+            samples.write_submission(copies / f"student{number:03d}")
         tuned = median_of(repeat, lambda: loop(solved, jobs))
         bulk = median_of(repeat, lambda: grade(solved, jobs))
+        copied = median_of(repeat, lambda: grade(copies, jobs))
         print(f"solved class of {n}, {jobs} at a time: tuned pytest loop {tuned / n:5.2f} s/student | "
-              f"chatkit grade {bulk / n:5.2f} s/student | {tuned / bulk:4.1f}x  (target 3x)")
+              f"chatkit grade {bulk / n:5.2f} s/student | {tuned / bulk:4.1f}x  (target 3x) | "
+              f"identical copies: chatkit grade {copied / n:5.2f} s/student ({tuned / copied:4.1f}x)")
         size = args.class_size
         realistic = Path(scratch) / "class"
         samples.make_class(realistic, size)
         on = median_of(args.class_repeat, lambda: grade(realistic, jobs))
         off = median_of(args.class_repeat, lambda: grade(realistic, jobs, {"CHATKIT_GRADER_LIMITS": "off"}))
+        every = median_of(args.class_repeat, lambda: grade(realistic, jobs, options=["--regrade-copies"]))
         print(f"realistic class of {size} (capstone included), {jobs} at a time: limits on {on:6.1f} s "
-              f"({on / size:4.2f} s/student) | limits off {off:6.1f} s ({off / size:4.2f} s/student)  "
+              f"({on / size:4.2f} s/student) | limits off {off:6.1f} s ({off / size:4.2f} s/student) | "
+              f"limits on, --regrade-copies {every:6.1f} s ({every / size:4.2f} s/student)  "
               f"(target: 300 students < 300 s; at this rate {on / size * 300:.0f} s)")
     print(f"load average at the end: {load()}")
 
