@@ -45,21 +45,18 @@ def walls():
     server = forks.server()
     pids = [os.getpid(), server.pid if server else None]
     return {"guard": True, "limits": dict(STUDENT_LIMITS) if LIMITS_ON else None, "namespaces": NAMESPACES_ON,
-            "grader_modules": grader_modules(),
             "protected": [PACKAGE, *_settings.get("protected", ())], "secret": list(_settings.get("secret", ())),
             "uid": _settings.get("uid"), "tasks": _settings.get("tasks", 0),
             "grader_pids": [pid for pid in pids if pid]}
 
 
 def grader_modules():
-    """The names of the grader's modules loaded now (the child takes them out of sys.modules: walls.py)."""
-    if len(sys.modules) != _grader_modules[0]:
-        _grader_modules[:] = [len(sys.modules), [name for name in sys.modules if walls_module.is_module(
-            name, walls_module.GRADER_MODULES)]]
-    return _grader_modules[1]
+    """The names of the grader's modules loaded here: a forked child takes them out of sys.modules (walls.py).
 
-
-_grader_modules = [0, []]  # how many modules were loaded when they were counted; the grader's among them
+    The fork server is a copy of this process, so its children hold no
+    grader module that is not named here.
+    """
+    return [name for name in sys.modules if walls_module.is_module(name, walls_module.GRADER_MODULES)]
 
 
 class Forked:
@@ -70,7 +67,7 @@ class Forked:
         self.side, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         child_ends = [pipes[0][0], pipes[1][1], pipes[2][1], theirs.fileno()]
         try:
-            wanted = walls()
+            wanted = {**walls(), "grader_modules": grader_modules()}
             self.process = server.start(child.forked_main, (path, *map(forks.Fd, range(4)), wanted), child_ends,
                                         own_pids=wanted["namespaces"])
         finally:
