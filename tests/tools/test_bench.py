@@ -78,6 +78,19 @@ def test_bench_ramps_up_the_sustained_load_on_the_kit_and_on_a_peer_command():
     assert "sustained:" in result.stdout
 
 
+def test_a_server_file_in_any_folder_can_be_named(tmp_path):
+    """--servers takes a .py file's path, slashes and all, with or without a variant after it."""
+    folder = tmp_path / "my servers"
+    folder.mkdir()
+    server = folder / "mine.py"
+    server.write_text("from chatkit.server import RunServer  # noqa: F401\n", encoding="utf-8")
+    assert server_variant(str(server))[1:] == (str(server), False, 1)
+    assert server_variant(f"{server}/nagle")[1:] == (str(server), True, 1)
+    assert server_variant("ref/nagle")[2:] == (True, 1)
+    with pytest.raises(ValueError, match="the variants are /nagle"):
+        server_variant(f"{server}/fast")
+
+
 @pytest.mark.parametrize("args, message", [
     (["--clients", "ten"], "--clients takes numbers"),
     (["--servers", "ref,no.such.module"], "no.such.module"),

@@ -193,10 +193,13 @@ def server_variant(name):
     """(label, name for the server process, Nagle on?, servers behind one room) for a name of --servers.
 
     "ref/nagle" and "6/nagle" are those servers without TCP_NODELAY (Nagle's
-    algorithm on), to show what it costs. "ref/x2", "6/x4": 2 or 4 of those
+    algorithm on), to show what it costs; a .py file (any path) may have a variant too. "ref/x2", "6/x4": 2 or 4 of those
     servers sharing one room through Redis, the crowd spread over them.
     """
-    base, _, variant = name.partition("/")
+    # the variant is after the last "/"; a .py file's path (slashes and all) is a name by itself
+    base, _, variant = (name, "", "") if name.endswith(".py") else name.rpartition("/")
+    if not base:
+        base, variant = name, ""
     several = re.fullmatch(r"x([2-9]|1[0-6])", variant)
     if variant not in ("", "nagle") and not several:
         raise ValueError(f"{name!r}: the variants are /nagle (the server without TCP_NODELAY) and /x2 ... /x16 "
