@@ -252,14 +252,17 @@ def measure_server(name, clients, seconds, rate, fd_limit, sustained=True, show_
         row.p50, row.p99, row.p999 = (percentile(row.latencies, share) for share in (0.50, 0.99, 0.999))
         if crowd.across and crowd.within:
             row.hop = percentile(crowd.across, 0.5) - percentile(crowd.within, 0.5)
+        before_ramp = clients - len(crowd.open_members())
         if sustained:
             row.steps = ramp(crowd, seconds, show_step and (lambda step: show_step(row, step)), ramp_steps)
             passed = [step for step in row.steps if step.passed]
             if passed:
                 row.sustained, row.sustained_p99 = passed[-1].delivered, passed[-1].p99
         dropped = clients - len(crowd.open_members())
-        if dropped:
-            row.note = f"{dropped} clients disconnected"
+        if before_ramp:  # the batched or fixed-rate rows lost members: their numbers are not the whole crowd's
+            row.note = f"{before_ramp} clients disconnected before the ramp"
+        elif dropped:  # the ramp goes on until a step fails: a server then cuts off members who fell behind
+            row.note = f"{dropped} clients cut off in the ramp's failed step"
     except (TimeoutError, OSError) as error:
         row.note = f"gave up: {error}"
     finally:
