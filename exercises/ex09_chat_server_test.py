@@ -9,6 +9,7 @@ import pytest
 
 from chatkit import protocol
 from chatkit.grader import N_, _, hint, part
+from chatkit.grader.limits import EXPECT_TIMEOUT
 from chatkit.protocol import clean_text
 
 KOREAN = "안녕하세요, 세계! 채팅 서버입니다."  # 3 bytes a syllable in UTF-8
@@ -124,6 +125,9 @@ def test_leaving_is_announced_once(student):
         bob.say("/quit")
         bob.expect_closed(why=N_("bob typed /quit"))
         goodbye(alice, "bob", 3)
+    # Nothing may still be on its way to carol when she resets: a send failing then would tell the server,
+    # and only its reading of carol's connection must
+    carol.wait_for(lambda line: line.startswith("* bob "), EXPECT_TIMEOUT)
     with part(1, "A member who vanishes (a reset: recv() raises ConnectionResetError) leaves too, announced "
                  "once: '* carol left (connection lost). 2 people in the room.'"):
         carol.reset()
