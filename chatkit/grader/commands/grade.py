@@ -171,25 +171,27 @@ def grade_prepared(student_id, source, kit, manifest, max_score, time_limit, sta
 
 def grade_new_files(work, results_dir, exercise_ids, exercise_files, time_limit, same):
     """Grade the exercises whose files are new to the batch (every one without `same`); a run.Run of them all."""
-    def grade(exercises, name):
-        paths = [work] if same is None else [work / f"{exercise}_test.py" for exercise in exercises]
+    def grade(paths, name):
         return run.run_grader_forked(paths, results_dir / name, cwd=work.parent, time_limit=time_limit)
 
+    def grade_exercises(exercises, name):
+        return grade([work / f"{exercise}_test.py" for exercise in exercises], name)
+
     if same is None:
-        return grade(exercise_ids, "results.json")
+        return grade([work], "results.json")
     keys = {exercise: samefiles.file_key(exercise, exercise_files.get(exercise)) for exercise in exercise_ids}
     known, mine, theirs = same.split(keys)
     runs = []
     try:
         if mine:
-            runs.append(grade(mine, "results.json"))
+            runs.append(grade_exercises(mine, "results.json"))
             same.settle(keys, mine, runs[-1])
     finally:
         same.release(keys, mine)  # after settle() a no-op; after an error, whoever waits grades them
     known.update(same.wait(keys, theirs, time_limit))
     left = [exercise for exercise in theirs if exercise not in known]
     if left:  # the other run did not grade them whole (a timeout, say): this one does
-        runs.append(grade(left, "results-left.json"))
+        runs.append(grade_exercises(left, "results-left.json"))
     return combined(runs, known, exercise_ids)
 
 

@@ -50,15 +50,6 @@ def walls():
             "grader_pids": [pid for pid in pids if pid]}
 
 
-def grader_modules():
-    """The names of the grader's modules loaded here: a forked child takes them out of sys.modules (walls.py).
-
-    The fork server is a copy of this process, so its children hold no
-    grader module that is not named here.
-    """
-    return [name for name in sys.modules if walls_module.is_module(name, walls_module.GRADER_MODULES)]
-
-
 class Forked:
     """A sandbox child forked from the fork server: pid, pipes, the socket side door, wait()."""
 
@@ -67,7 +58,8 @@ class Forked:
         self.side, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         child_ends = [pipes[0][0], pipes[1][1], pipes[2][1], theirs.fileno()]
         try:
-            wanted = {**walls(), "grader_modules": grader_modules()}
+            # the fork server is a copy of this process: its children hold no grader module not named here
+            wanted = {**walls(), "grader_modules": walls_module.grader_modules()}
             self.process = server.start(child.forked_main, (path, *map(forks.Fd, range(4)), wanted), child_ends,
                                         own_pids=wanted["namespaces"])
         finally:

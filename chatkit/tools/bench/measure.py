@@ -193,10 +193,11 @@ def server_variant(name):
     """(label, name for the server process, Nagle on?, servers behind one room) for a name of --servers.
 
     "ref/nagle" and "6/nagle" are those servers without TCP_NODELAY (Nagle's
-    algorithm on), to show what it costs; a .py file (any path) may have a variant too. "ref/x2", "6/x4": 2 or 4 of those
-    servers sharing one room through Redis, the crowd spread over them.
+    algorithm on), to show what it costs. "ref/x2", "6/x4": 2 or 4 of those
+    servers sharing one room through Redis, the crowd spread over them. A
+    .py file's path (slashes and all) may have a variant after it too.
     """
-    # the variant is after the last "/"; a .py file's path (slashes and all) is a name by itself
+    # the variant is after the last "/"; a path ending in .py has none
     base, _, variant = (name, "", "") if name.endswith(".py") else name.rpartition("/")
     if not base:
         base, variant = name, ""
