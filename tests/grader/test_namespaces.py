@@ -118,3 +118,10 @@ def test_as_root_the_child_the_grader_holds_is_process_one(tmp_path):
     assert shown.returncode == 0, shown.stderr
     numbers, confined = shown.stdout.rsplit("]", 1)
     assert numbers.endswith("'1'") and confined.strip() == "True", shown.stdout
+
+
+def test_the_kits_folder_is_opened_up_too():
+    """A kit cloned into a private folder (mktemp -d, /root) is still importable by student code's own user."""
+    from chatkit.grader.sandbox import namespaces
+
+    assert str(Path(launch.PACKAGE).resolve()) in namespaces.python_folders()

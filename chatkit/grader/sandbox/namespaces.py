@@ -151,10 +151,18 @@ def cover(path):
         mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555")
 
 
+KIT_FOLDER = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))  # chatkit/
+
+
 def python_folders():
-    """The folders Python imports from, and the one its executable is in."""
+    """The folders Python imports from, the one its executable is in, and the kit's own.
+
+    The kit's is not on sys.path in an editable install (a finder maps
+    it), yet student code imports from it (chatkit.client, say).
+    """
     folders = {os.path.realpath(path) for path in sys.path if path and os.path.isdir(path)}
     folders.add(os.path.dirname(os.path.realpath(sys.executable)))
+    folders.add(KIT_FOLDER)
     return sorted(folders)
 
 
