@@ -84,6 +84,7 @@ def test_typing_while_lines_arrive(student):
 def test_quit_leaves(student):
     """/quit goes to the server; the client shows its goodbye, and run() returns once the server has closed."""
     client = student.start_client()
+    client.wait_idle()  # the user types /quit into a client open a while: its receive thread waits in recv()
     with part(1, "On /quit, send '/quit' to the server, then wait (at most 2 s) for the server to close: its "
                  "last lines (the goodbye) are still shown."):
         client.type("/quit")

@@ -421,6 +421,18 @@ class RunningClient:
         return self.sandbox.request("threads_ended", "the threads your client started", timeout=timeout + CALL_TIMEOUT,
                                     creator=f"grader call {self.running.label}", timeout_seconds=timeout)
 
+    def wait_idle(self, timeout=EXPECT_TIMEOUT):
+        """Wait (at most `timeout` s) until the threads run() started sit in recv(), as in a client open a while.
+
+        What the user types next then meets a receive thread that waits for
+        the server, not one still starting (a close() from the main thread
+        leaves a connection open only while another thread is in recv()).
+        The names of those elsewhere (a client with no receive thread is a
+        test's business, not this wait's).
+        """
+        return self.sandbox.request("threads_receiving", "the threads your client started", timeout=timeout + CALL_TIMEOUT,
+                                    creator=f"grader call {self.running.label}", timeout_seconds=timeout)
+
     def close(self):
         self.room.close()
         if self.copy:

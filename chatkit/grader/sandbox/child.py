@@ -160,6 +160,8 @@ class Child:
             return watch.threads_started_by(request["creator"])
         if op == "threads_ended":  # wait a moment for them to end: what they still do is then seen
             return watch.wait_threads_started_by(request["creator"], request["timeout_seconds"])
+        if op == "threads_receiving":  # wait a moment for them all to sit in recv(): the client is idle
+            return watch.wait_threads_receiving(request["creator"], request["timeout_seconds"])
         if op == "break_sends":  # from now on, sending to this member's socket fails (a broken connection)
             return watch.break_sends(self.objects[request["target"]])
         if op == "defined_in":  # the files the named functions and classes of an object come from

@@ -4,6 +4,7 @@
     watch_threads()                      from before the import on: who started each thread, who joined it
     threads_started_by(name)             the threads the thread `name` started: alive? joined by it?
     wait_threads_started_by(name, t)     wait (at most t s) for them to end: those still alive
+    wait_threads_receiving(name, t)      wait (at most t s) until they all sit in a recv(): those not
     break_sends(member)                  a member whose connection breaks: sending to it fails from now on
     defined_in(obj, names)               the file each named function or class of `obj` comes from
     origins(module)                      the module each global of the student's module comes from
@@ -16,14 +17,19 @@ which thread used the list, where, and whether that thread held
 replacing the watched list or lock earns nothing.
 """
 
+import dis
 import errno
 import inspect
+import linecache
 import sys
 import threading
 import time
 from _thread import get_ident  # taken before the student's file is imported: replacing it later changes nothing
 
 _getframe = sys._getframe
+_current_frames = sys._current_frames
+_monotonic, _sleep = time.monotonic, time.sleep
+RECEIVING_LOOK_GAP = 0.005  # between two looks at where the threads are
 
 
 class OwnedLock:
@@ -140,6 +146,37 @@ def wait_threads_started_by(name, timeout):
         if creator == name:
             _real_join(thread, max(0.0, deadline - time.monotonic()))
     return [thread.name for thread, creator in list(_started) if creator == name and thread.is_alive()]
+
+
+def wait_threads_receiving(name, timeout):
+    """Wait (at most `timeout` s) until the threads `name` started all sit in a recv(); the names of those that do not.
+
+    A client the user has had open for a while waits for the server in its
+    receive thread: what the user types then meets a thread blocked in
+    recv(), not one still starting. Nothing in the student's code signals
+    that moment, so this looks every few milliseconds. A thread whose
+    innermost frame is at a call on a line that says recv, seen while this
+    thread holds the GIL, has let go of the GIL in that call: it is inside it.
+    Returns at once if the thread `name` ended without starting any.
+    """
+    deadline = _monotonic() + timeout
+    while True:
+        frames = _current_frames()
+        started = [thread for thread, creator in list(_started) if creator == name]
+        elsewhere = [thread.name for thread in started if thread.is_alive() and not _in_recv(frames.get(thread.ident))]
+        creator_alive = any(thread.name == name for thread in threading.enumerate())
+        if (started and not elsewhere) or (not started and not creator_alive) or _monotonic() >= deadline:
+            return elsewhere if started else [name]
+        _sleep(RECEIVING_LOOK_GAP)
+
+
+def _in_recv(frame):
+    """True if this frame is calling something on a line of code that says recv (recv, recv_into, recvfrom)."""
+    if frame is None or frame.f_lasti < 0:
+        return False
+    code = frame.f_code
+    calling = dis.opname[code.co_code[frame.f_lasti]].startswith("CALL")
+    return calling and "recv" in linecache.getline(code.co_filename, frame.f_lineno)
 
 
 class BrokenSending:
