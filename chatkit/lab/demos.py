@@ -14,6 +14,7 @@ import platform
 import socket
 import sys
 import threading
+import time
 
 from chatkit.lab.tables import Table
 from chatkit.lab.wait import wait_until
@@ -111,7 +112,10 @@ class Flood:
     """`client` sends `megabytes` of 1,000-byte lines, from a background thread.
 
     The thread is blocked as long as the server does not read; it ends when
-    everything is sent or the connection is closed.
+    everything is sent or the connection is closed. It sends no faster than
+    the notebook's other clients of that server read (a paused one aside):
+    on a busy machine a reader that falls a megabyte behind would be cut off
+    for not reading, and only the paused client should be.
     """
 
     def __init__(self, client, megabytes=8, line_bytes=1000):
@@ -119,26 +123,29 @@ class Flood:
         self.line = (f"{client.label} floods the room ".encode() + b"." * line_bytes)[:line_bytes - 1] + b"\n"
         self.lines = megabytes * (1 << 20) // line_bytes
         self.sent_bytes = 0
+        self.heard = {reader: len(reader.received) for reader in client.server.clients if not reader.closed}
+        self.heard[client] = len(client.received)  # the sender hears its own flood back too
         self.thread = threading.Thread(target=self.send, name=f"flood from {client.label}", daemon=True)
         self.thread.start()
 
     def send(self):
         batch = self.line * 64  # 64 lines per sendall(): fewer system calls, same bytes
-        heard = len(self.client.received)
         for number in range(1, self.lines // 64 + 1):
             try:
                 self.client.sock.sendall(batch)
             except OSError:  # the connection was closed under us
                 return
             self.sent_bytes += len(batch)
-            if number % 16 == 0:  # each MB: the sender hears its own flood back; on a busy machine its
-                self.let_the_room_read(heard + 64 * (number - 16))  # readers (and the room's) must keep up
+            if number % 16 == 0:  # each MB: wait until the readers have the MB before it
+                self.let_the_room_read(64 * (number - 16))
 
     def let_the_room_read(self, lines):
-        """Wait (10 s at most) until the sender has read `lines` lines back, so no reader of this notebook
-        falls so far behind that the server cuts it off for not reading: only the paused client should be."""
-        with self.client.arrived:
-            self.client.arrived.wait_for(lambda: len(self.client.received) >= lines or self.client.closed, 10)
+        """Wait (10 s at most) until each reading client has received `lines` lines since the flood began."""
+        deadline = time.monotonic() + 10
+        for reader, heard in self.heard.items():
+            with reader.arrived:
+                reader.arrived.wait_for(lambda: (len(reader.received) >= heard + lines or reader.closed
+                                                 or not reader.reading.is_set()), max(0.0, deadline - time.monotonic()))
 
     def wait(self, timeout=30):
         """Wait until the flood is sent (or cut off); False if it is still going."""

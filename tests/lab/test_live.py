@@ -4,6 +4,7 @@ import json
 import socket
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -237,6 +238,24 @@ def test_a_stalled_room_is_detected_and_released(live, join):
     sleeper.resume()
     bob.expect("bob: anyone there?", timeout=30)
     assert flood.wait()
+
+
+def test_a_flood_waits_for_a_slow_reader_so_only_the_paused_one_is_cut_off(live, join):
+    server = live()
+    alice, bob = join(server, "alice"), join(server, "bob", rcvbuf=4096)
+    reads = bob.read
+
+    def read_slowly():  # bob reads as on a busy machine: 4 KB at a time, far slower than the server sends
+        time.sleep(0.001)
+        return reads()
+
+    bob.read = read_slowly
+    sleeper = join(server, "sleeper", rcvbuf=4096)
+    sleeper.pause()
+    flood = demos.Flood(alice, megabytes=8)
+    bob.expect("sleeper was disconnected", timeout=60)
+    assert flood.wait(timeout=120)
+    assert not bob.closed and not alice.closed
 
 
 def notebook(*cells, **metadata):
