@@ -114,8 +114,9 @@ class Flood:
     The thread is blocked as long as the server does not read; it ends when
     everything is sent or the connection is closed. It sends no faster than
     the notebook's other clients of that server read (a paused one aside):
-    on a busy machine a reader that falls a megabyte behind would be cut off
-    for not reading, and only the paused client should be.
+    a reader that falls a megabyte behind (a busy machine, the GIL shared
+    with the server and the other clients) would be cut off for not reading,
+    and only the paused client should be.
     """
 
     def __init__(self, client, megabytes=8, line_bytes=1000):
@@ -136,8 +137,8 @@ class Flood:
             except OSError:  # the connection was closed under us
                 return
             self.sent_bytes += len(batch)
-            if number % 16 == 0:  # each MB: wait until the readers have the MB before it
-                self.let_the_room_read(64 * (number - 16))
+            if number > 8:  # at most 512 KB ahead of the readers: far less than the server lets a member fall behind
+                self.let_the_room_read(64 * (number - 8))
 
     def let_the_room_read(self, lines):
         """Wait (10 s at most) until each reading client has received `lines` lines since the flood began."""
