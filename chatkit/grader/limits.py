@@ -38,7 +38,7 @@ MAX_PEER_LINE = 1 << 20  # characters a test client takes without a newline
 # -- what student code may use, per process (the OS enforces them: sandbox/walls.py) ---
 # CHATKIT_GRADER_LIMITS=off turns them off (to measure what they cost: benchmarks/grading.py).
 STUDENT_LIMITS = {
-    "memory_mb": 512,  # address space: a list that grows forever stops here, with MemoryError
+    "memory_mb": 512,  # address space beyond the process's own at the start: a list that grows forever stops here
     "processes": 128,  # processes and threads at once
     "open_files": 256,  # files and sockets at once
     "cpu_seconds": 30,  # CPU time of one process: an endless loop is stopped (correct code needs < 2 s)

@@ -1,6 +1,9 @@
 """Limits on student code, enforced by the OS, said in words; as root, student code runs as a user of its own."""
 
+import json
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -53,3 +56,24 @@ def test_as_another_user_student_code_imports_what_it_likes(tmp_path):
     """Even where Python is installed in a private folder (a pyenv in /root)."""
     run = grade_copy(tmp_path, "ex06_framing", IMPORTS)
     assert run.results.score == points("ex06_framing"), first_output(run)
+
+
+
+GRADED_BY_A_LARGE_GRADER = """
+import json, mmap, sys
+held = mmap.mmap(-1, 700 << 20)  # address space only, never touched: a grader grown by a long batch
+from chatkit.grader.commands import grade
+graded = grade.grade_submission("alice", sys.argv[1])
+print(json.dumps({"scores": graded.scores, "first": [t.output for t in graded.tests][:1]}))
+"""
+
+
+def test_a_large_grader_leaves_student_code_all_its_memory(tmp_path):
+    """The limit is on what student code adds: `grade` forks each sandbox from itself, and a grader
+    that has grown (a long batch, many threads' malloc arenas) would leave its copies little."""
+    (tmp_path / "exercises").mkdir()
+    (tmp_path / "exercises" / "ex06_framing.py").write_text(solution_text("ex06_framing"), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-c", GRADED_BY_A_LARGE_GRADER, str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    graded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert graded["scores"].get("ex06_framing") == points("ex06_framing"), graded["first"]

@@ -85,7 +85,10 @@ def set_limits(limits, own_user, tasks_now):
         return ["no resource limits on this system"]
     threading.stack_size(THREAD_STACK)
     fewer_arenas()
-    wanted = [("memory_mb", "RLIMIT_AS", lambda mb: mb << 20), ("open_files", "RLIMIT_NOFILE", int),
+    # RLIMIT_AS counts the address space this process already has too: a copy of a grader
+    # that has grown (threads' arenas, a notebook's flood) would leave the student little
+    held = address_space_now()
+    wanted = [("memory_mb", "RLIMIT_AS", lambda mb: (mb << 20) + held), ("open_files", "RLIMIT_NOFILE", int),
               ("cpu_seconds", "RLIMIT_CPU", int),
               # RLIMIT_NPROC counts every process and thread of the user: with a user of our own
               # that is the student's alone; otherwise the grader's own tasks count too
@@ -105,6 +108,15 @@ def set_limits(limits, own_user, tasks_now):
         except (OSError, ValueError) as error:
             missing.append(f"{name} could not be set ({error})")
     return missing
+
+
+def address_space_now():
+    """The bytes of address space this process has mapped (Linux; 0 elsewhere)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as file:
+            return int(file.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def fewer_arenas():
