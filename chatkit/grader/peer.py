@@ -12,6 +12,7 @@ what the server's threads were doing.
 """
 
 import contextlib
+import select
 import socket
 import time
 
@@ -91,6 +92,36 @@ class Peer(Recorder):
         except OSError as error:
             raise AssertionError(_("{name} could not send: {error} (the server closed the connection?)").format(
                 name=self.name, error=error)) from None
+
+    def send_until_cut_off(self, chunk, most):
+        """Send `chunk` again and again, `most` bytes at most, until the server hangs up; the bytes sent.
+
+        A blocked sendall() does not see the server hang up (its FIN waits
+        behind a full window) and would wait out its timeout: poll() wakes at
+        once on the FIN (POLLRDHUP, Linux). Elsewhere, or when nothing can be
+        sent for EXPECT_TIMEOUT s, it stops as a failed send_bytes() would
+        (expect_closed() then says which it was).
+        """
+        sent, hung_up = 0, getattr(select, "POLLRDHUP", None)
+        poller = select.poll() if hung_up is not None else None
+        if poller is not None:
+            poller.register(self.sock, select.POLLOUT | hung_up)
+        while sent < most and not self.closed:
+            if poller is None:
+                try:
+                    self.send_bytes(chunk)
+                except AssertionError:
+                    break
+                sent += len(chunk)
+                continue
+            ready = poller.poll(EXPECT_TIMEOUT * 1000)
+            if not ready or ready[0][1] & (hung_up | select.POLLHUP | select.POLLERR):
+                break
+            try:
+                sent += self.sock.send(chunk)
+            except OSError:
+                break
+        return sent
 
     def server_unread(self):
         """Bytes this peer sent that wait, unread, in the server's socket (Linux: /proc/net/tcp); None elsewhere."""
