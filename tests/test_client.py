@@ -131,13 +131,15 @@ def test_incoming_lines_do_not_garble_what_the_user_is_typing(live, join):
     os.close(child_side)
     screen = bytearray()
 
-    def read_until(text, timeout=TIMEOUT):
+    def read_until(text, after=0, timeout=TIMEOUT):
+        """Wait until the terminal shows `text` past byte `after` of the screen; where it ends."""
         deadline = time.monotonic() + timeout
-        while text.encode() not in screen:
+        while (found := screen.find(text.encode(), after)) < 0:
             left = deadline - time.monotonic()
             assert left > 0, f"terminal never showed {text!r}: {bytes(screen)[-300:]!r}"
             if select.select([terminal], [], [], left)[0]:
                 screen.extend(os.read(terminal, 4096))
+        return found + len(text.encode())
 
     try:
         read_until("alice joined")
@@ -146,8 +148,8 @@ def test_incoming_lines_do_not_garble_what_the_user_is_typing(live, join):
         read_until("반가")
         mark = len(screen)
         bob.say("끼어들기")  # arrives while alice is typing
-        read_until("bob: 끼어들기")
-        read_until("> 반가")  # ...after which her unfinished line is drawn again
+        heard = read_until("bob: 끼어들기", after=mark)
+        read_until("> 반가", after=heard)  # ...after which her unfinished line is drawn again
         redraw = bytes(screen[mark:]).decode(errors="replace")
         assert redraw.index("bob: 끼어들기") < redraw.rindex("> 반가"), redraw
         os.write(terminal, "워요\r".encode())
