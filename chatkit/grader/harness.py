@@ -430,8 +430,9 @@ class RunningClient:
         The names of those elsewhere (a client with no receive thread is a
         test's business, not this wait's).
         """
-        return self.sandbox.request("threads_receiving", "the threads your client started", timeout=timeout + CALL_TIMEOUT,
-                                    creator=f"grader call {self.running.label}", timeout_seconds=timeout)
+        return self.sandbox.request("threads_receiving", "the threads your client started",
+                                    timeout=timeout + CALL_TIMEOUT, creator=f"grader call {self.running.label}",
+                                    timeout_seconds=timeout)
 
     def close(self):
         self.room.close()
