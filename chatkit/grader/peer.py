@@ -103,17 +103,17 @@ class Peer(Recorder):
         (expect_closed() then says which it was).
         """
         sent, hung_up = 0, getattr(select, "POLLRDHUP", None)
-        poller = select.poll() if hung_up is not None else None
-        if poller is not None:
-            poller.register(self.sock, select.POLLOUT | hung_up)
-        while sent < most and not self.closed:
-            if poller is None:
+        if hung_up is None:  # no poll() that sees a FIN here: send until a send fails
+            while sent < most and not self.closed:
                 try:
                     self.send_bytes(chunk)
                 except AssertionError:
                     break
                 sent += len(chunk)
-                continue
+            return sent
+        poller = select.poll()
+        poller.register(self.sock, select.POLLOUT | hung_up)
+        while sent < most and not self.closed:
             ready = poller.poll(EXPECT_TIMEOUT * 1000)
             if not ready or ready[0][1] & (hung_up | select.POLLHUP | select.POLLERR):
                 break

@@ -124,8 +124,8 @@ class Flood:
         self.line = (f"{client.label} floods the room ".encode() + b"." * line_bytes)[:line_bytes - 1] + b"\n"
         self.lines = megabytes * (1 << 20) // line_bytes
         self.sent_bytes = 0
+        # every client of the server, the sender too (it hears its own flood back): lines each had already
         self.heard = {reader: len(reader.received) for reader in client.server.clients if not reader.closed}
-        self.heard[client] = len(client.received)  # the sender hears its own flood back too
         self.thread = threading.Thread(target=self.send, name=f"flood from {client.label}", daemon=True)
         self.thread.start()
 

@@ -22,9 +22,10 @@ import sys
 from chatkit.grader import forks, processes
 from chatkit.grader.limits import LIMITS_ON, NAMESPACES_ON, STUDENT_LIMITS
 from chatkit.grader.sandbox import child, preload  # noqa: F401  (preload: in every process a fork server is made from)
+from chatkit.grader.sandbox import namespaces
 from chatkit.grader.sandbox import walls as walls_module
 
-PACKAGE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # chatkit/
+PACKAGE = namespaces.KIT_FOLDER  # chatkit/
 
 _settings = {}
 

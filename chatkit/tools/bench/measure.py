@@ -197,9 +197,8 @@ def server_variant(name):
     servers sharing one room through Redis, the crowd spread over them. A
     .py file's path (slashes and all) may have a variant after it too.
     """
-    # the variant is after the last "/"; a path ending in .py has none
-    base, _, variant = (name, "", "") if name.endswith(".py") else name.rpartition("/")
-    if not base:
+    base, _, variant = name.rpartition("/")  # the variant is after the last "/"
+    if not base or name.endswith(".py"):  # a name without one, or a .py file's path without a variant
         base, variant = name, ""
     several = re.fullmatch(r"x([2-9]|1[0-6])", variant)
     if variant not in ("", "nagle") and not several:
