@@ -101,7 +101,7 @@ def heard_until(room, line, why):
         heard = list(room.heard)
         if line in heard:
             return heard
-        time.sleep(0.05)  # the line is on its way through Redis and a thread of the child: look again
+        time.sleep(0.01)  # the line is on its way through Redis and a thread of the child: look again
     raise AssertionError(_("the room never heard {line!r} ({why}); it heard {heard}").format(
         line=line, why=_(why), heard=list(room.heard)[-5:]))
 
@@ -179,6 +179,6 @@ def test_stop_is_clean(student, channel):
                  "looks at a stop event): nothing of the bridge keeps running."):
         deadline = time.monotonic() + PATIENCE
         while student.module.threading.active_count() > threads_before and time.monotonic() < deadline:
-            time.sleep(0.05)  # a thread that was told to stop is finishing: look again
+            time.sleep(0.01)  # a thread that was told to stop is finishing: look again
         assert student.module.threading.active_count() <= threads_before, \
             _("after stop(), your relay thread is still running")

@@ -77,7 +77,8 @@ class RedisBridge:
         self.redis = redis.Redis.from_url(self.url)
         self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
         self.pubsub.subscribe(**{self.channel: self.relay})
-        self.thread = self.pubsub.run_in_thread(sleep_time=0.1, daemon=True)
+        # sleep_time: how long the thread waits for a message before it looks again whether stop() was called
+        self.thread = self.pubsub.run_in_thread(sleep_time=0.02, daemon=True)
         # END SOLUTION
 
     def publish(self, line):

@@ -469,7 +469,7 @@ BUGS = [
         'json.loads(message["data"].decode("latin-1"))',
         {"test_relays_what_the_channel_brings": 1}, "decode them as UTF-8"),
     Bug("the relay loop run inside start()", "ex10_redis_bridge",
-        "        self.thread = self.pubsub.run_in_thread(sleep_time=0.1, daemon=True)\n",
+        "        self.thread = self.pubsub.run_in_thread(sleep_time=0.02, daemon=True)\n",
         "        for message in self.pubsub.listen():\n            self.relay(message)\n",
         EX10_ALL, "start() did not return", slow=True),
 ]
