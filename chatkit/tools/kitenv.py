@@ -9,10 +9,11 @@ them has no chatkit installed (a fresh clone, any OS, no make): they make
 editable with the extras the command needs: ``lab`` (the walkthrough:
 JupyterLab, nbclient) for students, ``dev`` (the kit's own test tools too)
 for `make test` in the instructors' edition. uv installs it when it can
-(several times faster than pip), pip otherwise. ``.venv/chatkit-installed``
-records what was installed and from which pyproject.toml, so a later run
-reinstalls only when that changed or more extras are needed, and a .venv
-made by another Python version is made anew.
+(several times faster than pip), pip otherwise, with byte code compiled
+(compile_kit says why). ``.venv/chatkit-installed`` records what was
+installed and from which pyproject.toml, so a later run reinstalls only
+when that changed or more extras are needed, and a .venv made by another
+Python version is made anew.
 
 Only the standard library here (and chatkit.tools.language, which is only
 gettext): this module runs in whatever Python the student has, before
