@@ -90,6 +90,8 @@ class ChannelWatch:
         self.client = redis.Redis(redis_server.host, redis_server.port, decode_responses=True)
         self.pubsub = self.client.pubsub(ignore_subscribe_messages=True)
         self.pubsub.subscribe(f"chatkit:{room}")
+        # Redis's confirmation: from now on, every message on the channel reaches this watch
+        self.pubsub.get_message(ignore_subscribe_messages=False, timeout=5)
         self.heard = []  # (seconds since the watch started, the message as text)
         self.started = time.monotonic()
         self.stopping = threading.Event()
@@ -120,6 +122,11 @@ class ChannelWatch:
         if not self.stopping.is_set():
             self.stopping.set()
             self.thread.join()
+            try:  # what arrived after the thread's last look (a line a member has heard already)
+                while (message := self.pubsub.get_message(timeout=0.05)) is not None:
+                    self.heard.append((time.monotonic() - self.started, message["data"]))
+            except Exception:  # Redis went away
+                pass
             self.pubsub.close()
             self.client.close()
 
