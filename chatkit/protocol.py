@@ -153,8 +153,6 @@ _LINE_BREAKS = re.compile("[\t\u2028\u2029]")  # become spaces: a message is one
 
 def clean_text(text):
     """Remove escape sequences, control and invisible characters; tabs and line separators become spaces."""
-    if text.isascii() and text.isprintable():
-        return text  # nothing to remove (ESC and tabs are not printable): most lines, without the regexes
     text = _ESCAPE_SEQUENCE.sub("", _LINE_BREAKS.sub(" ", text))
     return _CONTROL.sub("", text)
 
