@@ -99,13 +99,16 @@ class ChannelWatch:
         self.thread.start()
 
     def listen(self):
-        while not self.stopping.is_set():
+        while True:
+            stopping = self.stopping.is_set()
             try:
-                message = self.pubsub.get_message(timeout=0.2)
+                message = self.pubsub.get_message(timeout=0.05 if stopping else 0.2)
             except Exception:  # Redis went away: a watch only looks, it does not reconnect
                 return
             if message is not None:
                 self.heard.append((time.monotonic() - self.started, message["data"]))
+            elif stopping:  # told to stop, and nothing more came: a line a member has heard is read too
+                return
 
     def messages(self, last=12, beats=False):
         """The messages heard (the numbered lines of each server), as a table; beats=True shows the empty ones."""
@@ -122,11 +125,6 @@ class ChannelWatch:
         if not self.stopping.is_set():
             self.stopping.set()
             self.thread.join()
-            try:  # what arrived after the thread's last look (a line a member has heard already)
-                while (message := self.pubsub.get_message(timeout=0.05)) is not None:
-                    self.heard.append((time.monotonic() - self.started, message["data"]))
-            except Exception:  # Redis went away
-                pass
             self.pubsub.close()
             self.client.close()
 

@@ -139,14 +139,13 @@ def install(folder, venv_dir, extras):
     uv = bin_dir(venv_dir) / ("uv.exe" if os.name == "nt" else "uv")
     if not uv.exists():
         subprocess.run([python, "-m", "pip", "install", *quiet, "uv"], check=False)
+    installed = False
     if uv.exists():
         # --compile-bytecode: what pip does by itself (uv leaves it to the first import)
-        done = subprocess.run([str(uv), "pip", "install", "--quiet", "--compile-bytecode", "--python", python,
-                               "-e", target], check=False)
-        if done.returncode == 0:
-            compile_kit(python, folder)
-            return
-    subprocess.run([python, "-m", "pip", "install", *quiet, "-e", target], check=True)
+        installed = subprocess.run([str(uv), "pip", "install", "--quiet", "--compile-bytecode", "--python", python,
+                                    "-e", target], check=False).returncode == 0
+    if not installed:
+        subprocess.run([python, "-m", "pip", "install", *quiet, "-e", target], check=True)
     compile_kit(python, folder)
 
 

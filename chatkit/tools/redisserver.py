@@ -69,6 +69,19 @@ def thaw(process):
         os.kill(process.pid, signal.SIGCONT)
 
 
+def reply(port, command, timeout):
+    """What the Redis on 127.0.0.1:`port` answers `command`, None if it cannot be reached.
+
+    Raw RESP: no client library needed (the kit needs one only for shared rooms).
+    """
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
+            connection.sendall(command + b"\r\n")
+            return connection.recv(64)
+    except OSError:
+        return None
+
+
 def shut_down(port, timeout=1.0):
     """Ask the Redis on 127.0.0.1:`port` to exit now, without saving; True once it has hung up.
 
@@ -76,22 +89,12 @@ def shut_down(port, timeout=1.0):
     timer tick (115 ms measured at its default of ten ticks a second), which
     every test that stops a server waited for.
     """
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
-            connection.sendall(b"SHUTDOWN NOSAVE\r\n")
-            return connection.recv(64) == b""  # an error reply (a password set, say) is an answer
-    except OSError:
-        return False
+    return reply(port, b"SHUTDOWN NOSAVE", timeout) == b""  # an error reply (a password set, say) is an answer
 
 
 def answers(port, timeout=0.5):
-    """True if a Redis on 127.0.0.1:`port` answers PING (raw RESP: no client library needed)."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(64).startswith(b"+PONG")
-    except OSError:
-        return False
+    """True if a Redis on 127.0.0.1:`port` answers PING."""
+    return (reply(port, b"PING", timeout) or b"").startswith(b"+PONG")
 
 
 class RedisServer:
