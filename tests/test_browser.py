@@ -23,6 +23,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -110,10 +111,19 @@ def wait_for_kernel(base, token, timeout=STEP / 1000):
     """Wait until the page's kernel is started, connected and idle (asking the server's REST API)."""
     deadline = time.monotonic() + timeout
     while True:
-        with urllib.request.urlopen(f"{base}/api/kernels?token={token}", timeout=10) as answer:
-            kernels = json.load(answer)
-        if any(k["execution_state"] == "idle" and k["connections"] > 0 for k in kernels):
-            return
+        try:
+            with urllib.request.urlopen(f"{base}/api/kernels?token={token}", timeout=10) as answer:
+                kernels = json.load(answer)
+        except urllib.error.HTTPError as error:
+            # jupyter_server lists a kernel that is still starting before it has its
+            # execution_state and last_activity: the list answers 500 until they are set.
+            error.close()
+            if error.code != 500:
+                raise
+            kernels = f"HTTP {error.code} {error.reason}"
+        else:
+            if any(k["execution_state"] == "idle" and k["connections"] > 0 for k in kernels):
+                return
         if time.monotonic() > deadline:
             pytest.fail(f"the notebook's kernel was not ready within {timeout:g} s: {kernels}")
         threading.Event().wait(0.2)  # poll the server, bounded by the deadline
