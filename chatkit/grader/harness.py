@@ -22,8 +22,9 @@ except ImportError:  # Windows: what a client has not read yet cannot be seen
     fcntl = termios = None
 
 from chatkit import protocol
-from chatkit.grader.limits import (CALL_TIMEOUT, CLIENT_GOODBYE, EXPECT_TIMEOUT, QUICK_LOOK, READ_PATIENCE, STOP_TIMEOUT,
-                                   WAIT_PATIENCE)
+from chatkit.grader import processes
+from chatkit.grader.limits import (CALL_TIMEOUT, CLIENT_GOODBYE, EXPECT_TIMEOUT, QUICK_LOOK, READ_PATIENCE,
+                                   SETTLE_QUIET, STOP_TIMEOUT, WAIT_PATIENCE)
 from chatkit.grader.peer import Peer
 from chatkit.grader.testroom import TestRoom
 from chatkit.grader.results import words
@@ -232,6 +233,27 @@ class RunningServer:
     @property
     def address(self):
         return ("127.0.0.1", self.port)
+
+    def settle(self, quiet=SETTLE_QUIET, timeout=EXPECT_TIMEOUT):
+        """Wait until the server has done all it was woken for: for `quiet` s no thread of it ran or stood ready.
+
+        What one part of a server does can set off another on its own (a
+        member cut off wakes that member's reader, which may announce the
+        leaving again); a test that checks something did not happen looks
+        after this. A server that polls often or spins may never be quiet
+        that long: then the test looks after `timeout` s. False then, or
+        where the kernel's clocks cannot be read (not Linux).
+        """
+        pid = self.sandbox.process.pid
+        deadline = time.monotonic() + timeout
+        before = processes.run_clock(pid)
+        while before is not None and time.monotonic() < deadline:
+            time.sleep(quiet)  # a kernel clock, read from outside: nothing to wait on
+            now = processes.run_clock(pid)
+            if now is not None and now == before and not now[0]:
+                return True
+            before = now
+        return False
 
     def connect(self, name="client", read=True, receive_buffer=None):
         """A new client connection (no nickname sent)."""

@@ -25,6 +25,7 @@ FLOOD_BYTES_MAX = 24 << 20  # the most a flood sends before the test gives up on
 CLIENT_GOODBYE = 2.0  # what a client may wait, after /quit, for its server to hang up (exercise 8 says so)
 READ_PATIENCE = 1.0  # a server given part of a line, until it has read it (then the next part is sent)
 WAIT_PATIENCE = 3.0  # looking at a call that should be waiting (take() on an empty outbox) until it is clear how
+SETTLE_QUIET = 0.01  # a server none of whose threads ran for this long has done all it was woken for
 
 # -- the child process -------------------------------------------------------------
 EXIT_GRACE = 0.5  # a child told to exit, before it is killed

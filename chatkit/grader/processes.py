@@ -5,6 +5,7 @@
     sweep(keep)            kill every child of this process but `keep` (orphans it adopted included)
     student_uid()          the user id student code runs as when the grader is root (None otherwise)
     kill_user(uid)         kill every process of that user
+    run_clock(pid)         how long each thread of a process has run, and whether one is ready to run now
 
 A test starts a fresh process for every server or module it tries, so
 nothing leaks from one test into the next: 33 of them for one student.
@@ -111,6 +112,27 @@ def student_uid():
         return None
     chosen = os.environ.get("CHATKIT_STUDENT_UID")
     return int(chosen) if chosen else STUDENT_UID_BASE + os.getpid()
+
+
+def run_clock(pid):
+    """(is a thread of process `pid` running or ready to run?, {thread id: nanoseconds it has run}).
+
+    Read from the kernel (Linux: /proc/PID/task), so the process cannot
+    say otherwise; None elsewhere, or once the process is gone. Two looks
+    alike, with no thread ready at either, mean nothing of it ran between
+    them: whatever woke it has been dealt with.
+    """
+    ready, clocks = False, {}
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/stat", encoding="ascii", errors="replace") as file:
+                state = file.read().rpartition(")")[2].split()[0]  # the name may hold spaces and ')'
+            with open(f"/proc/{pid}/task/{task}/schedstat", encoding="ascii") as file:
+                clocks[task] = int(file.read().split()[0])
+            ready = ready or state == "R"
+    except (OSError, IndexError, ValueError):
+        return None  # gone (a thread or the process), or no /proc
+    return ready, clocks
 
 
 def tasks_of_user():
